@@ -1,0 +1,2 @@
+//! The petrel binary.
+fn main() {}

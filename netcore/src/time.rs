@@ -1,0 +1,279 @@
+//! Integer-microsecond time: [`Instant`] and [`Duration`].
+//!
+//! Every protocol core in Petrel takes `now: Instant` as an argument and never
+//! reads a clock itself. An `Instant` counts microseconds since an arbitrary
+//! epoch chosen by the board (usually boot); it never goes backwards and does
+//! not overflow for 584 000 years, so arithmetic on it saturates instead of
+//! wrapping.
+
+use core::fmt;
+use core::ops::{Add, AddAssign, Sub, SubAssign};
+
+/// A point in time, in microseconds since the board's epoch (usually boot).
+///
+/// ```
+/// use petrel_netcore::time::{Duration, Instant};
+/// let t0 = Instant::from_millis(1_500);
+/// let t1 = t0 + Duration::from_millis(250);
+/// assert_eq!(t1 - t0, Duration::from_millis(250));
+/// assert_eq!(t0 - t1, Duration::ZERO); // saturates, never panics
+/// ```
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant {
+    micros: u64,
+}
+
+/// A span of time in microseconds.
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration {
+    micros: u64,
+}
+
+impl Instant {
+    /// The epoch.
+    pub const ZERO: Instant = Instant { micros: 0 };
+    /// The latest representable instant; used as "never".
+    pub const MAX: Instant = Instant { micros: u64::MAX };
+
+    /// An instant `micros` microseconds after the epoch.
+    pub const fn from_micros(micros: u64) -> Self {
+        Instant { micros }
+    }
+    /// An instant `millis` milliseconds after the epoch.
+    pub const fn from_millis(millis: u64) -> Self {
+        Instant {
+            micros: millis.saturating_mul(1_000),
+        }
+    }
+    /// An instant `secs` seconds after the epoch.
+    pub const fn from_secs(secs: u64) -> Self {
+        Instant {
+            micros: secs.saturating_mul(1_000_000),
+        }
+    }
+    /// Microseconds since the epoch.
+    pub const fn as_micros(self) -> u64 {
+        self.micros
+    }
+    /// Whole milliseconds since the epoch.
+    pub const fn as_millis(self) -> u64 {
+        self.micros / 1_000
+    }
+    /// Whole seconds since the epoch.
+    pub const fn as_secs(self) -> u64 {
+        self.micros / 1_000_000
+    }
+    /// Time elapsed since `earlier`, or zero if `earlier` is later than `self`.
+    pub const fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        Duration {
+            micros: self.micros.saturating_sub(earlier.micros),
+        }
+    }
+    /// `self + d`, or `None` on overflow.
+    pub const fn checked_add(self, d: Duration) -> Option<Instant> {
+        match self.micros.checked_add(d.micros) {
+            Some(micros) => Some(Instant { micros }),
+            None => None,
+        }
+    }
+}
+
+impl Duration {
+    /// No time at all.
+    pub const ZERO: Duration = Duration { micros: 0 };
+    /// The longest representable span; used as "forever".
+    pub const MAX: Duration = Duration { micros: u64::MAX };
+
+    /// A span of `micros` microseconds.
+    pub const fn from_micros(micros: u64) -> Self {
+        Duration { micros }
+    }
+    /// A span of `millis` milliseconds.
+    pub const fn from_millis(millis: u64) -> Self {
+        Duration {
+            micros: millis.saturating_mul(1_000),
+        }
+    }
+    /// A span of `secs` seconds.
+    pub const fn from_secs(secs: u64) -> Self {
+        Duration {
+            micros: secs.saturating_mul(1_000_000),
+        }
+    }
+    /// The span in microseconds.
+    pub const fn as_micros(self) -> u64 {
+        self.micros
+    }
+    /// The span in whole milliseconds.
+    pub const fn as_millis(self) -> u64 {
+        self.micros / 1_000
+    }
+    /// The span in whole seconds.
+    pub const fn as_secs(self) -> u64 {
+        self.micros / 1_000_000
+    }
+    /// `self * n`, saturating at [`Duration::MAX`].
+    pub const fn saturating_mul(self, n: u64) -> Duration {
+        Duration {
+            micros: self.micros.saturating_mul(n),
+        }
+    }
+    /// `self / n`; dividing by zero gives [`Duration::MAX`].
+    pub const fn div(self, n: u64) -> Duration {
+        match self.micros.checked_div(n) {
+            Some(micros) => Duration { micros },
+            None => Duration::MAX,
+        }
+    }
+    /// The smaller of two spans.
+    pub const fn min(self, other: Duration) -> Duration {
+        if self.micros < other.micros {
+            self
+        } else {
+            other
+        }
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, d: Duration) -> Instant {
+        Instant {
+            micros: self.micros.saturating_add(d.micros),
+        }
+    }
+}
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, d: Duration) {
+        *self = *self + d;
+    }
+}
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+    fn sub(self, d: Duration) -> Instant {
+        Instant {
+            micros: self.micros.saturating_sub(d.micros),
+        }
+    }
+}
+impl SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = *self - d;
+    }
+}
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+impl Add for Duration {
+    type Output = Duration;
+    fn add(self, o: Duration) -> Duration {
+        Duration {
+            micros: self.micros.saturating_add(o.micros),
+        }
+    }
+}
+impl AddAssign for Duration {
+    fn add_assign(&mut self, o: Duration) {
+        *self = *self + o;
+    }
+}
+impl Sub for Duration {
+    type Output = Duration;
+    fn sub(self, o: Duration) -> Duration {
+        Duration {
+            micros: self.micros.saturating_sub(o.micros),
+        }
+    }
+}
+
+impl From<core::time::Duration> for Duration {
+    fn from(d: core::time::Duration) -> Self {
+        Duration {
+            micros: u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+        }
+    }
+}
+impl From<Duration> for core::time::Duration {
+    fn from(d: Duration) -> Self {
+        core::time::Duration::from_micros(d.micros)
+    }
+}
+
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{:06}s",
+            self.micros / 1_000_000,
+            self.micros % 1_000_000
+        )
+    }
+}
+impl fmt::Debug for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.micros >= 1_000_000 {
+            write!(
+                f,
+                "{}.{:03}s",
+                self.micros / 1_000_000,
+                (self.micros % 1_000_000) / 1_000
+            )
+        } else if self.micros >= 1_000 {
+            write!(f, "{}ms", self.micros / 1_000)
+        } else {
+            write!(f, "{}us", self.micros)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_saturates() {
+        assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
+        assert_eq!(Instant::ZERO - Duration::from_secs(1), Instant::ZERO);
+        assert_eq!(
+            Instant::from_secs(1) - Instant::from_secs(2),
+            Duration::ZERO
+        );
+        assert_eq!(Duration::MAX.saturating_mul(3), Duration::MAX);
+        assert_eq!(Duration::from_secs(1).div(0), Duration::MAX);
+        assert_eq!(Duration::from_secs(3).div(2), Duration::from_millis(1_500));
+    }
+
+    #[test]
+    fn units_and_display() {
+        assert_eq!(Instant::from_millis(1_234).as_micros(), 1_234_000);
+        assert_eq!(Duration::from_micros(1_999).as_millis(), 1);
+        let s = format!(
+            "{} {} {}",
+            Duration::from_micros(5),
+            Duration::from_millis(5),
+            Duration::from_millis(5_250)
+        );
+        assert_eq!(s, "5us 5ms 5.250s");
+        assert_eq!(format!("{}", Instant::from_micros(2_000_001)), "2.000001s");
+    }
+
+    #[test]
+    fn core_duration_round_trip() {
+        let d: core::time::Duration = Duration::from_millis(42).into();
+        assert_eq!(Duration::from(d), Duration::from_millis(42));
+        assert_eq!(Duration::from(core::time::Duration::MAX), Duration::MAX);
+    }
+}

@@ -1,0 +1,1 @@
+//! Helpers for Petrel interop tests: peers are started here.
