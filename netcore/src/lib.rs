@@ -26,10 +26,20 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 
 pub mod error;
+#[cfg(feature = "os")]
+pub mod os;
 pub mod socket;
 pub mod stats;
 pub mod time;
 pub mod timer;
+
+#[cfg(feature = "smoltcp")]
+pub mod smol;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+#[cfg(any(feature = "sim", feature = "tap"))]
+pub mod tokio_clock;
 
 pub use error::{DnsError, TcpError, UdpError};
 pub use socket::{

@@ -1,0 +1,103 @@
+//! Host-name resolution through smoltcp's DNS client.
+
+use core::cell::RefCell;
+use core::future::poll_fn;
+use core::net::IpAddr;
+use core::task::Poll;
+
+use smoltcp::socket::dns as sdns;
+use smoltcp::wire::{DnsQueryType, IpAddress};
+
+use super::inner::Inner;
+use crate::error::DnsError;
+use crate::time::Duration;
+use crate::timer::{Clock, with_timeout};
+
+/// How long a lookup may take in all (smoltcp retries inside this).
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Cancels the query if the lookup future is dropped before it finished, so
+/// the query slot is never leaked.
+struct QueryGuard<'a, 'd> {
+    inner: &'a RefCell<Inner<'d>>,
+    query: Option<sdns::QueryHandle>,
+}
+
+impl Drop for QueryGuard<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(q) = self.query.take()
+            && let Ok(mut i) = self.inner.try_borrow_mut()
+            && let Some(h) = i.dns
+        {
+            i.sockets.get_mut::<sdns::Socket>(h).cancel_query(q);
+        }
+    }
+}
+
+pub(crate) async fn resolve<'d, C: Clock>(
+    inner: &'d RefCell<Inner<'d>>,
+    clock: &C,
+    host: &str,
+) -> Result<IpAddr, DnsError> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::V4(core::net::Ipv4Addr::LOCALHOST));
+    }
+    let query = {
+        let mut i = inner.borrow_mut();
+        let h = i.dns.ok_or(DnsError::NoServer)?;
+        if i.dns_servers.is_empty() {
+            return Err(DnsError::NoServer);
+        }
+        let Inner { iface, sockets, .. } = &mut *i;
+        let q = sockets
+            .get_mut::<sdns::Socket>(h)
+            .start_query(iface.context(), host, DnsQueryType::A)
+            .map_err(|e| match e {
+                sdns::StartQueryError::NoFreeSlot => DnsError::NoBuffer,
+                _ => DnsError::InvalidName,
+            })?;
+        i.wake_runner();
+        q
+    };
+    let mut guard = QueryGuard {
+        inner,
+        query: Some(query),
+    };
+    let lookup = poll_fn(|cx| {
+        let mut i = inner.borrow_mut();
+        let Some(h) = i.dns else {
+            return Poll::Ready(Err(DnsError::NoServer));
+        };
+        let sock = i.sockets.get_mut::<sdns::Socket>(h);
+        match sock.get_query_result(query) {
+            Ok(addrs) => {
+                guard.query = None;
+                Poll::Ready(
+                    addrs
+                        .iter()
+                        .find_map(|a| match a {
+                            IpAddress::Ipv4(v4) => Some(IpAddr::V4(*v4)),
+                            #[allow(unreachable_patterns)]
+                            _ => None,
+                        })
+                        .ok_or(DnsError::NotFound),
+                )
+            }
+            Err(sdns::GetQueryResultError::Pending) => {
+                sock.register_query_waker(query, cx.waker());
+                Poll::Pending
+            }
+            Err(sdns::GetQueryResultError::Failed) => {
+                guard.query = None;
+                Poll::Ready(Err(DnsError::NotFound))
+            }
+        }
+    });
+    match with_timeout(clock, LOOKUP_TIMEOUT, lookup).await {
+        Ok(r) => r,
+        Err(_) => Err(DnsError::TimedOut),
+    }
+}

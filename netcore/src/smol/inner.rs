@@ -1,0 +1,838 @@
+//! The stack's state behind the `RefCell`: interface, sockets, the TCP pool
+//! with its listeners, counters, and the poll step.
+//!
+//! Every borrow of this state is short and never held across an `.await`.
+
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use core::task::Waker;
+
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::socket::{dhcpv4, dns as sdns, tcp as stcp, udp as sudp};
+use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Address};
+
+use super::StackConfig;
+use super::device::ObservedDevice;
+use super::observer::{Counters, FourTuple, Observer};
+use super::{from_smol, to_smol};
+use crate::error::TcpError;
+use crate::socket::BacklogPolicy;
+use crate::stats::{IfInfo, TcpConnInfo, TcpState, TcpStats, UdpEndpointInfo};
+use crate::time::{Duration, Instant};
+
+/// Listeners at once per stack.
+pub(crate) const MAX_LISTENERS: usize = 16;
+/// How long a closed-by-us connection may linger (FIN-WAIT-2 with a silent
+/// peer) before it is aborted to get its memory back.
+const ORPHAN_LINGER: Duration = Duration::from_secs(60);
+const EPHEMERAL_FIRST: u16 = 49152;
+
+/// What a pool socket is doing.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// Unused, state CLOSED, ready for a listener or a connect.
+    Free,
+    /// Owned by listener `id`: in LISTEN, or handshaking/established and
+    /// waiting for `accept` (`order` gives accept order).
+    Listening { id: u8, order: u32 },
+    /// Handed to the application as a stream.
+    Owned,
+    /// Closed or aborted by the application; reclaimed once finished.
+    Orphan { since: Instant, polled: bool },
+}
+
+/// Bookkeeping for one socket of the TCP pool (opaque; allocate with
+/// [`TcpSlot::EMPTY`]).
+#[derive(Copy, Clone, Debug)]
+pub struct TcpSlot {
+    pub(crate) handle: Option<SocketHandle>,
+    pub(crate) usage: Use,
+    pub(crate) last: stcp::State,
+    pub(crate) tuple: Option<FourTuple>,
+    /// Why the connection ended, once it has.
+    pub(crate) error: Option<TcpError>,
+    pub(crate) read_shut: bool,
+}
+
+impl TcpSlot {
+    /// An unused slot, to fill [`Memory::tcp_slots`](super::Memory).
+    pub const EMPTY: TcpSlot = TcpSlot {
+        handle: None,
+        usage: Use::Free,
+        last: stcp::State::Closed,
+        tuple: None,
+        error: None,
+        read_shut: false,
+    };
+    pub(crate) fn new(handle: SocketHandle) -> Self {
+        TcpSlot {
+            handle: Some(handle),
+            ..Self::EMPTY
+        }
+    }
+}
+
+/// Bookkeeping for one UDP socket (opaque; allocate with [`UdpSlot::EMPTY`]).
+#[derive(Clone, Debug)]
+pub struct UdpSlot {
+    pub(crate) handle: Option<SocketHandle>,
+    pub(crate) in_use: bool,
+    pub(crate) broadcast: bool,
+    pub(crate) groups: heapless::Vec<Ipv4Address, 4>,
+}
+
+impl UdpSlot {
+    /// An unused slot, to fill [`Memory::udp_slots`](super::Memory).
+    pub const EMPTY: UdpSlot = UdpSlot {
+        handle: None,
+        in_use: false,
+        broadcast: false,
+        groups: heapless::Vec::new(),
+    };
+    pub(crate) fn new(handle: SocketHandle) -> Self {
+        UdpSlot {
+            handle: Some(handle),
+            ..Self::EMPTY
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ListenerEntry {
+    pub(crate) local: SocketAddrV4,
+    pub(crate) backlog: u8,
+    pub(crate) policy: BacklogPolicy,
+    pub(crate) waker: Option<Waker>,
+}
+
+/// The stack's state (opaque; lives in [`Memory::state`](super::Memory)).
+pub struct Inner<'d> {
+    pub(crate) iface: Interface,
+    pub(crate) sockets: SocketSet<'d>,
+    pub(crate) tcp: &'d mut [TcpSlot],
+    pub(crate) udp: &'d mut [UdpSlot],
+    pub(crate) listeners: [Option<ListenerEntry>; MAX_LISTENERS],
+    pub(crate) dhcp: Option<SocketHandle>,
+    pub(crate) dns: Option<SocketHandle>,
+    pub(crate) dns_servers: heapless::Vec<Ipv4Address, 4>,
+    gateway: Option<Ipv4Address>,
+    pub(crate) observer: Observer,
+    runner_waker: Option<Waker>,
+    runner_signal: bool,
+    /// The time of the last poll step.
+    now: Instant,
+    config_waker: Option<Waker>,
+    next_port: u16,
+    accept_order: u32,
+    link_up: bool,
+    config: StackConfig,
+    mac: EthernetAddress,
+    multicast: heapless::Vec<(Ipv4Address, u8), 8>,
+    closed_estab_resets: u64,
+    passive_opens: u64,
+    active_opens: u64,
+    attempt_fails: u64,
+}
+
+impl<'d> Inner<'d> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        iface: Interface,
+        sockets: SocketSet<'d>,
+        tcp: &'d mut [TcpSlot],
+        udp: &'d mut [UdpSlot],
+        dhcp: Option<SocketHandle>,
+        dns: Option<SocketHandle>,
+        mac: EthernetAddress,
+        config: StackConfig,
+        now: Instant,
+    ) -> Self {
+        let dns_servers = match config.ip {
+            super::IpConfig::Static { dns: Some(d), .. } => heapless::Vec::from_iter([d]),
+            _ => heapless::Vec::new(),
+        };
+        let gateway = match config.ip {
+            super::IpConfig::Static { gateway, .. } => gateway,
+            super::IpConfig::Dhcp => None,
+        };
+        Inner {
+            gateway,
+            iface,
+            sockets,
+            tcp,
+            udp,
+            listeners: [const { None }; MAX_LISTENERS],
+            dhcp,
+            dns,
+            dns_servers,
+            observer: Observer::new(mac),
+            runner_waker: None,
+            runner_signal: false,
+            now,
+            config_waker: None,
+            next_port: EPHEMERAL_FIRST
+                + (config.random_seed % 8192) as u16
+                + (now.as_micros() % 7) as u16,
+            accept_order: 0,
+            link_up: true,
+            config,
+            mac,
+            multicast: heapless::Vec::new(),
+            closed_estab_resets: 0,
+            passive_opens: 0,
+            active_opens: 0,
+            attempt_fails: 0,
+        }
+    }
+
+    // ---- runner coordination -------------------------------------------
+
+    /// Asks the runner to poll soon (a socket changed).
+    pub(crate) fn wake_runner(&mut self) {
+        self.runner_signal = true;
+        if let Some(w) = self.runner_waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Runner side: consumes a pending signal, else registers its waker.
+    pub(crate) fn take_runner_signal(&mut self, waker: &Waker) -> bool {
+        if self.runner_signal {
+            self.runner_signal = false;
+            return true;
+        }
+        match &self.runner_waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => self.runner_waker = Some(waker.clone()),
+        }
+        false
+    }
+
+    pub(crate) fn register_config_waker(&mut self, waker: &Waker) {
+        self.config_waker = Some(waker.clone());
+    }
+
+    // ---- the poll step --------------------------------------------------
+
+    /// One pump step; returns the latest time the next step is due.
+    pub(crate) fn poll<D: smoltcp::phy::Device>(
+        &mut self,
+        now: Instant,
+        device: &mut D,
+    ) -> Instant {
+        self.now = now;
+        let snow = to_smol(now);
+        let our_ip = self.iface.ipv4_addr();
+        {
+            let observer = core::cell::RefCell::new(&mut self.observer);
+            let mut dev = ObservedDevice::new(device, &observer, our_ip);
+            self.iface.poll(snow, &mut dev, &mut self.sockets);
+        }
+        self.poll_dhcp();
+        self.scan_tcp(now);
+        self.maintain_listeners();
+        // The maintenance may have armed sockets or queued RSTs: run egress
+        // again so they go out now rather than at the next wake-up.
+        {
+            let observer = core::cell::RefCell::new(&mut self.observer);
+            let mut dev = ObservedDevice::new(device, &observer, our_ip);
+            self.iface.poll_egress(snow, &mut dev, &mut self.sockets);
+        }
+        let mut next = self
+            .iface
+            .poll_at(snow, &self.sockets)
+            .map(from_smol)
+            .unwrap_or(Instant::MAX);
+        // Orphans that linger must be checked again later.
+        for slot in self.tcp.iter() {
+            if let Use::Orphan { since, .. } = slot.usage {
+                next = next.min(since + ORPHAN_LINGER);
+            }
+        }
+        next.max(now)
+    }
+
+    fn poll_dhcp(&mut self) {
+        let Some(h) = self.dhcp else { return };
+        let event = match self.sockets.get_mut::<dhcpv4::Socket>(h).poll() {
+            None => return,
+            Some(dhcpv4::Event::Configured(cfg)) => Some((
+                cfg.address,
+                cfg.router,
+                cfg.dns_servers
+                    .iter()
+                    .copied()
+                    .collect::<heapless::Vec<_, 4>>(),
+            )),
+            Some(dhcpv4::Event::Deconfigured) => None,
+        };
+        match event {
+            Some((addr, router, dns)) => {
+                #[cfg(feature = "log")]
+                log::info!("dhcp: configured {addr}, router {router:?}, dns {dns:?}");
+                self.iface.update_ip_addrs(|a| {
+                    a.clear();
+                    let _ = a.push(IpCidr::Ipv4(addr));
+                });
+                self.iface.routes_mut().remove_default_ipv4_route();
+                self.gateway = router;
+                if let Some(r) = router {
+                    let _ = self.iface.routes_mut().add_default_ipv4_route(r);
+                }
+                self.set_dns_servers(&dns);
+                if let Some(w) = self.config_waker.take() {
+                    w.wake();
+                }
+            }
+            None => {
+                #[cfg(feature = "log")]
+                log::warn!("dhcp: lease lost, interface deconfigured");
+                self.iface.update_ip_addrs(|a| a.clear());
+                self.iface.routes_mut().remove_default_ipv4_route();
+                self.gateway = None;
+            }
+        }
+    }
+
+    fn set_dns_servers(&mut self, servers: &[Ipv4Address]) {
+        self.dns_servers = servers.iter().copied().take(4).collect();
+        if let Some(h) = self.dns {
+            let list: heapless::Vec<IpAddress, 4> = self
+                .dns_servers
+                .iter()
+                .map(|a| IpAddress::Ipv4(*a))
+                .collect();
+            self.sockets
+                .get_mut::<sdns::Socket>(h)
+                .update_servers(&list);
+        }
+    }
+
+    /// Watches every pool socket's state: counts transitions for MIB-2,
+    /// records why connections ended, reclaims finished orphans.
+    fn scan_tcp(&mut self, now: Instant) {
+        let mut wake_listeners = [false; MAX_LISTENERS];
+        for slot in self.tcp.iter_mut() {
+            let Some(h) = slot.handle else { continue };
+            let sock = self.sockets.get_mut::<stcp::Socket>(h);
+            let state = sock.state();
+            if slot.tuple.is_none()
+                && let (Some(l), Some(r)) = (sock.local_endpoint(), sock.remote_endpoint())
+                && let (IpAddress::Ipv4(la), IpAddress::Ipv4(ra)) = (l.addr, r.addr)
+            {
+                slot.tuple = Some(FourTuple {
+                    local: (la, l.port),
+                    remote: (ra, r.port),
+                });
+            }
+            let prev = slot.last;
+            if state != prev {
+                use stcp::State as S;
+                match (prev, state) {
+                    (S::Listen, S::SynReceived | S::Established | S::CloseWait) => {
+                        self.passive_opens += 1
+                    }
+                    (S::SynSent | S::SynReceived, S::Closed | S::Listen) => self.attempt_fails += 1,
+                    (S::Established | S::CloseWait, S::Closed) => self.closed_estab_resets += 1,
+                    _ => {}
+                }
+                if state == S::Closed && slot.error.is_none() {
+                    let rst = slot.tuple.is_some_and(|t| self.observer.take_rst(&t));
+                    slot.error = match prev {
+                        S::SynSent if rst => Some(TcpError::Refused),
+                        S::SynSent => Some(TcpError::TimedOut),
+                        S::SynReceived
+                        | S::Established
+                        | S::FinWait1
+                        | S::FinWait2
+                        | S::CloseWait
+                        | S::Closing
+                            if rst =>
+                        {
+                            Some(TcpError::Reset)
+                        }
+                        S::SynReceived
+                        | S::Established
+                        | S::FinWait1
+                        | S::FinWait2
+                        | S::CloseWait
+                        | S::Closing => Some(TcpError::TimedOut),
+                        _ => None,
+                    };
+                }
+                slot.last = state;
+                if let Use::Listening { id, .. } = slot.usage
+                    && let Some(w) = wake_listeners.get_mut(usize::from(id))
+                {
+                    *w = true;
+                }
+                if let Use::Listening { order, .. } = &mut slot.usage
+                    && prev == S::Listen
+                {
+                    *order = self.accept_order;
+                    self.accept_order = self.accept_order.wrapping_add(1);
+                }
+            }
+            match slot.usage {
+                Use::Orphan { since, polled } => {
+                    let done = state == stcp::State::Closed && sock.remote_endpoint().is_none();
+                    if done && polled {
+                        if let Some(t) = slot.tuple {
+                            self.observer.forget(&t);
+                        }
+                        *slot = TcpSlot::new(h);
+                    } else if now >= since + ORPHAN_LINGER && state != stcp::State::Closed {
+                        sock.abort();
+                        slot.usage = Use::Orphan {
+                            since,
+                            polled: false,
+                        };
+                    } else {
+                        slot.usage = Use::Orphan {
+                            since,
+                            polled: true,
+                        };
+                    }
+                }
+                Use::Listening { .. } if state == stcp::State::Closed => {
+                    // A handshake failed (RST or timeout in SYN-RCVD) or the
+                    // peer reset before accept: give the socket back.
+                    if let Some(t) = slot.tuple {
+                        self.observer.forget(&t);
+                    }
+                    *slot = TcpSlot::new(h);
+                }
+                _ => {}
+            }
+        }
+        for (entry, wake) in self.listeners.iter_mut().zip(wake_listeners) {
+            if wake && let Some(w) = entry.as_mut().and_then(|e| e.waker.take()) {
+                w.wake();
+            }
+        }
+    }
+
+    /// Keeps each listener's sockets in LISTEN so that LISTEN + pending =
+    /// backlog, as far as the pool allows, and tells the observer which
+    /// ports must drop SYNs.
+    pub(crate) fn maintain_listeners(&mut self) {
+        let mut budgets: heapless::Vec<(u16, u16), MAX_LISTENERS> = heapless::Vec::new();
+        for id in 0..MAX_LISTENERS {
+            let Some(entry) = self.listeners.get(id).and_then(|e| e.clone()) else {
+                continue;
+            };
+            let mut idle = 0usize;
+            let mut pending = 0usize;
+            for slot in self.tcp.iter() {
+                if let Use::Listening { id: sid, .. } = slot.usage
+                    && usize::from(sid) == id
+                {
+                    if slot.last == stcp::State::Listen {
+                        idle += 1;
+                    } else {
+                        pending += 1;
+                    }
+                }
+            }
+            let want = usize::from(entry.backlog).saturating_sub(pending);
+            while idle < want {
+                if !self.arm_listen_socket(id, entry.local) {
+                    break;
+                }
+                idle += 1;
+            }
+            while idle > want {
+                if !self.disarm_one_listen_socket(id) {
+                    break;
+                }
+                idle -= 1;
+            }
+            if entry.policy == BacklogPolicy::Drop {
+                let _ = budgets.push((entry.local.port(), idle as u16));
+            }
+        }
+        self.observer.set_syn_budgets(&budgets);
+    }
+
+    fn arm_listen_socket(&mut self, id: usize, local: SocketAddrV4) -> bool {
+        let Some(idx) = self.free_tcp_slot(false) else {
+            return false;
+        };
+        let Some(slot) = self.tcp.get_mut(idx) else {
+            return false;
+        };
+        let Some(h) = slot.handle else { return false };
+        let sock = self.sockets.get_mut::<stcp::Socket>(h);
+        reset_options(sock);
+        let ep = if local.ip().is_unspecified() {
+            smoltcp::wire::IpListenEndpoint {
+                addr: None,
+                port: local.port(),
+            }
+        } else {
+            smoltcp::wire::IpListenEndpoint {
+                addr: Some(IpAddress::Ipv4(*local.ip())),
+                port: local.port(),
+            }
+        };
+        if sock.listen(ep).is_err() {
+            return false;
+        }
+        *slot = TcpSlot::new(h);
+        slot.usage = Use::Listening {
+            id: id as u8,
+            order: 0,
+        };
+        slot.last = stcp::State::Listen;
+        true
+    }
+
+    fn disarm_one_listen_socket(&mut self, id: usize) -> bool {
+        for slot in self.tcp.iter_mut() {
+            if let Use::Listening { id: sid, .. } = slot.usage
+                && usize::from(sid) == id
+                && slot.last == stcp::State::Listen
+                && let Some(h) = slot.handle
+            {
+                self.sockets.get_mut::<stcp::Socket>(h).abort();
+                *slot = TcpSlot::new(h);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A free pool slot; with `steal`, a TIME-WAIT orphan is taken (aborted)
+    /// when nothing is free, as lwIP recycles its oldest TIME-WAIT pcb.
+    pub(crate) fn free_tcp_slot(&mut self, steal: bool) -> Option<usize> {
+        if let Some(i) = self
+            .tcp
+            .iter()
+            .position(|s| s.usage == Use::Free && s.handle.is_some())
+        {
+            return Some(i);
+        }
+        if !steal {
+            return None;
+        }
+        let i = self.tcp.iter().position(|s| {
+            matches!(s.usage, Use::Orphan { .. }) && s.last == stcp::State::TimeWait
+        })?;
+        let slot = self.tcp.get_mut(i)?;
+        let h = slot.handle?;
+        let sock = self.sockets.get_mut::<stcp::Socket>(h);
+        // Closing in TIME-WAIT silently: there is no RST to send for it.
+        sock.abort();
+        if let Some(t) = slot.tuple {
+            self.observer.forget(&t);
+        }
+        // The aborted socket still holds its tuple until the next dispatch; a
+        // fresh listen/connect on it resets that.
+        *slot = TcpSlot::new(h);
+        Some(i)
+    }
+
+    /// A local port for an outgoing connection or an unbound UDP socket.
+    pub(crate) fn ephemeral_port(&mut self) -> u16 {
+        for _ in 0..16384 {
+            let p = self.next_port;
+            self.next_port = p.checked_add(1).unwrap_or(EPHEMERAL_FIRST).max(EPHEMERAL_FIRST);
+            if !self.port_in_use(p) {
+                return p;
+            }
+        }
+        self.next_port
+    }
+
+    fn port_in_use(&self, port: u16) -> bool {
+        self.tcp.iter().any(|s| {
+            s.handle.is_some_and(|h| {
+                let sock = self.sockets.get::<stcp::Socket>(h);
+                sock.local_endpoint().is_some_and(|e| e.port == port)
+                    || (sock.is_listening() && sock.listen_endpoint().port == port)
+            })
+        }) || self.udp.iter().any(|s| {
+            s.in_use
+                && s.handle
+                    .is_some_and(|h| self.sockets.get::<sudp::Socket>(h).endpoint().port == port)
+        })
+    }
+
+    // ---- listeners --------------------------------------------------------
+
+    pub(crate) fn add_listener(&mut self, entry: ListenerEntry) -> Result<u8, TcpError> {
+        let clash = self.listeners.iter().flatten().any(|l| {
+            l.local.port() == entry.local.port()
+                && (l.local.ip() == entry.local.ip()
+                    || l.local.ip().is_unspecified()
+                    || entry.local.ip().is_unspecified())
+        });
+        if clash {
+            return Err(TcpError::AddrInUse);
+        }
+        let id = self
+            .listeners
+            .iter()
+            .position(|l| l.is_none())
+            .ok_or(TcpError::NoBuffer)?;
+        if let Some(slot) = self.listeners.get_mut(id) {
+            *slot = Some(entry);
+        }
+        self.maintain_listeners();
+        self.wake_runner();
+        Ok(id as u8)
+    }
+
+    pub(crate) fn remove_listener(&mut self, id: u8) {
+        if let Some(e) = self.listeners.get_mut(usize::from(id)) {
+            *e = None;
+        }
+        for slot in self.tcp.iter_mut() {
+            if let Use::Listening { id: sid, .. } = slot.usage
+                && sid == id
+                && let Some(h) = slot.handle
+            {
+                let sock = self.sockets.get_mut::<stcp::Socket>(h);
+                let listening = sock.state() == stcp::State::Listen;
+                sock.abort();
+                if listening {
+                    *slot = TcpSlot::new(h);
+                } else {
+                    // An unaccepted connection gets its RST on the next poll.
+                    slot.usage = Use::Orphan {
+                        since: Instant::ZERO,
+                        polled: false,
+                    };
+                }
+            }
+        }
+        self.maintain_listeners();
+        self.wake_runner();
+    }
+
+    /// Takes the oldest established connection of listener `id`, if any.
+    pub(crate) fn take_accepted(&mut self, id: u8) -> Option<usize> {
+        let mut best: Option<(usize, u32)> = None;
+        for (i, slot) in self.tcp.iter().enumerate() {
+            if let Use::Listening { id: sid, order } = slot.usage
+                && sid == id
+                && matches!(slot.last, stcp::State::Established | stcp::State::CloseWait)
+                && best.is_none_or(|(_, o)| (order.wrapping_sub(o) as i32) < 0)
+            {
+                best = Some((i, order));
+            }
+        }
+        let (i, _) = best?;
+        if let Some(slot) = self.tcp.get_mut(i) {
+            slot.usage = Use::Owned;
+        }
+        self.maintain_listeners();
+        self.wake_runner();
+        Some(i)
+    }
+
+    pub(crate) fn listener_waker(&mut self, id: u8, waker: &Waker) {
+        if let Some(Some(e)) = self.listeners.get_mut(usize::from(id)) {
+            e.waker = Some(waker.clone());
+        }
+    }
+
+    // ---- TCP stream helpers --------------------------------------------
+
+    pub(crate) fn tcp_socket(
+        &mut self,
+        idx: usize,
+    ) -> Option<(&mut TcpSlot, &mut stcp::Socket<'d>)> {
+        let slot = self.tcp.get_mut(idx)?;
+        let h = slot.handle?;
+        Some((slot, self.sockets.get_mut::<stcp::Socket>(h)))
+    }
+
+    pub(crate) fn orphan(&mut self, idx: usize, abort: bool) {
+        let now = self.now;
+        if let Some((slot, sock)) = self.tcp_socket(idx) {
+            if abort {
+                sock.abort();
+            } else {
+                sock.close();
+            }
+            slot.usage = Use::Orphan {
+                since: now,
+                polled: false,
+            };
+        }
+        self.wake_runner();
+    }
+
+    pub(crate) fn count_active_open(&mut self) {
+        self.active_opens += 1;
+    }
+
+    // ---- multicast ------------------------------------------------------
+
+    pub(crate) fn join_group(&mut self, group: Ipv4Address) -> bool {
+        if let Some(e) = self.multicast.iter_mut().find(|(g, _)| *g == group) {
+            e.1 = e.1.saturating_add(1);
+            return true;
+        }
+        if self.multicast.is_full() || self.iface.join_multicast_group(group).is_err() {
+            return false;
+        }
+        let _ = self.multicast.push((group, 1));
+        self.wake_runner();
+        true
+    }
+
+    pub(crate) fn leave_group(&mut self, group: Ipv4Address) {
+        if let Some(pos) = self.multicast.iter().position(|(g, _)| *g == group) {
+            let left = self.multicast.get_mut(pos).map(|e| {
+                e.1 = e.1.saturating_sub(1);
+                e.1 == 0
+            });
+            if left == Some(true) {
+                self.multicast.swap_remove(pos);
+                let _ = self.iface.leave_multicast_group(group);
+                self.wake_runner();
+            }
+        }
+    }
+
+    // ---- statistics and info --------------------------------------------
+
+    pub(crate) fn ipv4(&self) -> Option<(Ipv4Addr, u8)> {
+        self.iface.ip_addrs().iter().find_map(|c| match c {
+            IpCidr::Ipv4(c) => Some((c.address(), c.prefix_len())),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        })
+    }
+
+    pub(crate) fn dns_servers(&self) -> heapless::Vec<Ipv4Addr, 4> {
+        self.dns_servers.clone()
+    }
+
+    pub(crate) fn gateway(&self) -> Option<Ipv4Addr> {
+        self.gateway
+    }
+
+    pub(crate) fn count_rx_error(&mut self) {
+        self.observer.counters.iface.in_errors += 1;
+    }
+
+    pub(crate) fn count_rx_discard(&mut self) {
+        self.observer.counters.iface.in_discards += 1;
+    }
+
+    pub(crate) fn set_link_up(&mut self, up: bool) {
+        self.link_up = up;
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.observer.counters
+    }
+
+    pub(crate) fn tcp_stats(&self) -> TcpStats {
+        let mut s = self.observer.counters.tcp;
+        s.active_opens = self.active_opens;
+        s.passive_opens = self.passive_opens;
+        s.attempt_fails = self.attempt_fails;
+        s.estab_resets = self.closed_estab_resets;
+        s.curr_estab = self
+            .tcp
+            .iter()
+            .filter(|t| matches!(t.last, stcp::State::Established | stcp::State::CloseWait))
+            .count() as u64;
+        s
+    }
+
+    pub(crate) fn if_info(&self) -> IfInfo {
+        let mut name = heapless::String::new();
+        let _ = name.push_str(self.config.name);
+        IfInfo {
+            index: 1,
+            name,
+            mac: self.mac.0,
+            mtu: self.config.mtu,
+            speed_bps: self.config.speed_bps,
+            up: self.link_up,
+            ipv4: self.ipv4(),
+            counters: self.observer.counters.iface,
+        }
+    }
+
+    pub(crate) fn for_each_tcp(&self, f: &mut dyn FnMut(&TcpConnInfo)) {
+        for slot in self.tcp.iter() {
+            let Some(h) = slot.handle else { continue };
+            let sock = self.sockets.get::<stcp::Socket>(h);
+            let state = map_state(sock.state());
+            if state == TcpState::Closed {
+                continue;
+            }
+            if state == TcpState::Listen {
+                // One row per listener, not per pooled socket.
+                continue;
+            }
+            let (Some(l), Some(r)) = (sock.local_endpoint(), sock.remote_endpoint()) else {
+                continue;
+            };
+            f(&TcpConnInfo {
+                local: endpoint(l),
+                remote: endpoint(r),
+                state,
+            });
+        }
+        for l in self.listeners.iter().flatten() {
+            f(&TcpConnInfo {
+                local: SocketAddr::V4(l.local),
+                remote: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+                state: TcpState::Listen,
+            });
+        }
+    }
+
+    pub(crate) fn for_each_udp(&self, f: &mut dyn FnMut(&UdpEndpointInfo)) {
+        for slot in self.udp.iter().filter(|s| s.in_use) {
+            let Some(h) = slot.handle else { continue };
+            let ep = self.sockets.get::<sudp::Socket>(h).endpoint();
+            let ip = match ep.addr {
+                Some(IpAddress::Ipv4(a)) => a,
+                _ => Ipv4Addr::UNSPECIFIED,
+            };
+            f(&UdpEndpointInfo {
+                local: SocketAddr::new(IpAddr::V4(ip), ep.port),
+            });
+        }
+    }
+}
+
+/// Restores a pool socket's options to the defaults before reuse.
+pub(crate) fn reset_options(sock: &mut stcp::Socket<'_>) {
+    sock.set_nagle_enabled(true);
+    sock.set_keep_alive(None);
+    sock.set_timeout(None);
+    sock.set_ack_delay(Some(smoltcp::time::Duration::from_millis(10)));
+}
+
+pub(crate) fn endpoint(e: IpEndpoint) -> SocketAddr {
+    match e.addr {
+        IpAddress::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), e.port),
+        #[allow(unreachable_patterns)]
+        _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), e.port),
+    }
+}
+
+pub(crate) fn map_state(s: stcp::State) -> TcpState {
+    use stcp::State as S;
+    match s {
+        S::Closed => TcpState::Closed,
+        S::Listen => TcpState::Listen,
+        S::SynSent => TcpState::SynSent,
+        S::SynReceived => TcpState::SynReceived,
+        S::Established => TcpState::Established,
+        S::FinWait1 => TcpState::FinWait1,
+        S::FinWait2 => TcpState::FinWait2,
+        S::CloseWait => TcpState::CloseWait,
+        S::Closing => TcpState::Closing,
+        S::LastAck => TcpState::LastAck,
+        S::TimeWait => TcpState::TimeWait,
+    }
+}

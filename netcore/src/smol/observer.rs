@@ -1,0 +1,497 @@
+//! Frame inspection between the device and smoltcp.
+//!
+//! smoltcp keeps no MIB-2 counters and does not say *why* a TCP socket went
+//! to `Closed`. The observer sees every Ethernet frame in both directions and
+//! derives what the core needs:
+//!
+//! - interface, IP, TCP and UDP counters;
+//! - a short memory of the RST segments received, so a socket that fell from
+//!   `SynSent` to `Closed` can be told apart as *refused* (RST seen) or *timed
+//!   out* (none), and an established one as *reset* or *timed out*;
+//! - TCP retransmissions, by tracking the highest sequence number sent per
+//!   connection;
+//! - the listen-backlog `Drop` policy: SYNs to a port whose backlog is full
+//!   are discarded here, before smoltcp would answer them with RST.
+//!
+//! Everything here is a pure function of the frame bytes and the observer's
+//! small fixed tables, so it is tested directly with hand-built frames.
+
+use smoltcp::wire::{
+    EthernetAddress, EthernetFrame, EthernetProtocol, Icmpv4Message, Icmpv4Packet, IpProtocol,
+    Ipv4Address, Ipv4Packet, TcpPacket, UdpPacket,
+};
+
+use crate::stats::{IfCounters, IpStats, TcpStats, UdpStats};
+
+/// A TCP connection's identity as seen on the wire (our side first).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FourTuple {
+    pub(crate) local: (Ipv4Address, u16),
+    pub(crate) remote: (Ipv4Address, u16),
+}
+
+const RST_MEMORY: usize = 16;
+const SEQ_TRACK: usize = 64;
+
+/// All counters the observer keeps.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) iface: IfCounters,
+    pub(crate) ip: IpStats,
+    pub(crate) tcp: TcpStats,
+    pub(crate) udp: UdpStats,
+}
+
+/// What the observer decided about an incoming frame.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Hand the frame to smoltcp.
+    Pass,
+    /// Discard it (a SYN beyond a full backlog with the `Drop` policy).
+    Drop,
+}
+
+/// The observer's state: counters plus two small fixed tables.
+#[derive(Debug)]
+pub(crate) struct Observer {
+    pub(crate) counters: Counters,
+    /// Recently received RSTs (ring buffer).
+    rsts: [Option<FourTuple>; RST_MEMORY],
+    rst_next: usize,
+    /// Highest sequence number sent (seq + len) per connection, for
+    /// retransmission detection; evicted round-robin.
+    sent: [Option<(FourTuple, u32)>; SEQ_TRACK],
+    sent_next: usize,
+    /// For listeners with the `Drop` policy: (port, SYNs that may still
+    /// pass before the next maintenance). A SYN to a port at budget 0 is
+    /// dropped; ports not listed are left to smoltcp.
+    syn_budgets: heapless::Vec<(u16, u16), 16>,
+    /// Our own MAC address, to tell frames for us from promiscuous noise.
+    mac: EthernetAddress,
+}
+
+impl Observer {
+    pub(crate) fn new(mac: EthernetAddress) -> Self {
+        Observer {
+            counters: Counters {
+                ip: IpStats {
+                    default_ttl: 64,
+                    ..IpStats::default()
+                },
+                ..Counters::default()
+            },
+            rsts: [None; RST_MEMORY],
+            rst_next: 0,
+            sent: [None; SEQ_TRACK],
+            sent_next: 0,
+            syn_budgets: heapless::Vec::new(),
+            mac,
+        }
+    }
+
+    /// Replaces the SYN budgets: for each `Drop`-policy listener port, how
+    /// many sockets are in LISTEN and can take a SYN.
+    pub(crate) fn set_syn_budgets(&mut self, budgets: &[(u16, u16)]) {
+        self.syn_budgets.clear();
+        for &(port, budget) in budgets {
+            if let Some(e) = self.syn_budgets.iter_mut().find(|(p, _)| *p == port) {
+                e.1 = e.1.saturating_add(budget);
+            } else {
+                // More than 16 such listeners: the rest fall back to
+                // smoltcp's RST, which is the Refuse policy — still clean.
+                let _ = self.syn_budgets.push((port, budget));
+            }
+        }
+    }
+
+    /// Spends one SYN of `port`'s budget; false when none is left.
+    fn admit_syn(&mut self, port: u16) -> bool {
+        match self.syn_budgets.iter_mut().find(|(p, _)| *p == port) {
+            None => true,
+            Some((_, 0)) => false,
+            Some((_, b)) => {
+                *b -= 1;
+                true
+            }
+        }
+    }
+
+    /// Whether an RST for this connection was received recently; forgets it.
+    pub(crate) fn take_rst(&mut self, t: &FourTuple) -> bool {
+        for slot in self.rsts.iter_mut() {
+            if slot.as_ref() == Some(t) {
+                *slot = None;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Forgets retransmission state for a connection that is gone.
+    pub(crate) fn forget(&mut self, t: &FourTuple) {
+        for slot in self.sent.iter_mut() {
+            if matches!(slot, Some((s, _)) if s == t) {
+                *slot = None;
+            }
+        }
+        for slot in self.rsts.iter_mut() {
+            if slot.as_ref() == Some(t) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Inspects a received frame, counts it, and decides its fate.
+    pub(crate) fn ingress(&mut self, frame: &[u8], our_ip: Option<Ipv4Address>) -> Verdict {
+        let c = &mut self.counters;
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
+            c.iface.in_errors += 1;
+            return Verdict::Drop;
+        };
+        let dst = eth.dst_addr();
+        if dst.is_unicast() && dst != self.mac {
+            // Not for us (a promiscuous MAC or a switch flood): smoltcp would
+            // ignore it too; don't count it as ours.
+            return Verdict::Pass;
+        }
+        c.iface.count_in(&dst.0, frame.len());
+        match eth.ethertype() {
+            EthernetProtocol::Ipv4 => {}
+            EthernetProtocol::Arp => return Verdict::Pass,
+            _ => {
+                c.iface.in_unknown_protos += 1;
+                return Verdict::Pass;
+            }
+        }
+        c.ip.in_receives += 1;
+        let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+            c.ip.in_hdr_errors += 1;
+            return Verdict::Pass;
+        };
+        if !ip.verify_checksum() || ip.version() != 4 {
+            c.ip.in_hdr_errors += 1;
+            return Verdict::Pass;
+        }
+        let dst_ip = ip.dst_addr();
+        let for_us = dst_ip.is_broadcast()
+            || dst_ip.is_multicast()
+            || our_ip.is_none_or(|a| a == dst_ip)
+            || dst_ip.octets()[3] == 0xff;
+        if !for_us {
+            c.ip.in_addr_errors += 1;
+            return Verdict::Pass;
+        }
+        let src_ip = ip.src_addr();
+        match ip.next_header() {
+            IpProtocol::Tcp => {
+                c.ip.in_delivers += 1;
+                c.tcp.in_segs += 1;
+                let Ok(tcp) = TcpPacket::new_checked(ip.payload()) else {
+                    c.tcp.in_errs += 1;
+                    return Verdict::Pass;
+                };
+                if !tcp.verify_checksum(&src_ip.into(), &dst_ip.into()) {
+                    c.tcp.in_errs += 1;
+                    return Verdict::Pass;
+                }
+                let tuple = FourTuple {
+                    local: (dst_ip, tcp.dst_port()),
+                    remote: (src_ip, tcp.src_port()),
+                };
+                if tcp.rst() {
+                    self.remember_rst(tuple);
+                } else if tcp.syn() && !tcp.ack() && !self.admit_syn(tcp.dst_port()) {
+                    self.counters.iface.in_discards += 1;
+                    return Verdict::Drop;
+                }
+                Verdict::Pass
+            }
+            IpProtocol::Udp => {
+                c.ip.in_delivers += 1;
+                match UdpPacket::new_checked(ip.payload()) {
+                    Ok(udp) if udp.verify_checksum(&src_ip.into(), &dst_ip.into()) => {}
+                    _ => c.udp.in_errors += 1,
+                }
+                Verdict::Pass
+            }
+            IpProtocol::Icmp | IpProtocol::Igmp => {
+                c.ip.in_delivers += 1;
+                Verdict::Pass
+            }
+            _ => {
+                c.ip.in_unknown_protos += 1;
+                Verdict::Pass
+            }
+        }
+    }
+
+    /// Inspects and counts a frame smoltcp is sending.
+    pub(crate) fn egress(&mut self, frame: &[u8]) {
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
+            return;
+        };
+        let c = &mut self.counters;
+        c.iface.count_out(&eth.dst_addr().0, frame.len());
+        if eth.ethertype() != EthernetProtocol::Ipv4 {
+            return;
+        }
+        let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+            return;
+        };
+        c.ip.out_requests += 1;
+        let (src_ip, dst_ip) = (ip.src_addr(), ip.dst_addr());
+        match ip.next_header() {
+            IpProtocol::Tcp => {
+                let Ok(tcp) = TcpPacket::new_checked(ip.payload()) else {
+                    return;
+                };
+                if tcp.rst() {
+                    c.tcp.out_rsts += 1;
+                }
+                let seg_len = tcp.segment_len() as u32;
+                let tuple = FourTuple {
+                    local: (src_ip, tcp.src_port()),
+                    remote: (dst_ip, tcp.dst_port()),
+                };
+                let end = tcp.seq_number().0 as u32;
+                let end = end.wrapping_add(seg_len);
+                if seg_len > 0 && self.is_retransmission(tuple, end) {
+                    self.counters.tcp.retrans_segs += 1;
+                } else {
+                    self.counters.tcp.out_segs += 1;
+                }
+            }
+            IpProtocol::Udp => c.udp.out_datagrams += 1,
+            IpProtocol::Icmp => {
+                if let Ok(icmp) = Icmpv4Packet::new_checked(ip.payload())
+                    && icmp.msg_type() == Icmpv4Message::DstUnreachable
+                    && icmp.msg_code() == 3
+                {
+                    c.udp.no_ports += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn remember_rst(&mut self, t: FourTuple) {
+        if let Some(slot) = self.rsts.get_mut(self.rst_next) {
+            *slot = Some(t);
+        }
+        self.rst_next = (self.rst_next + 1) % RST_MEMORY;
+    }
+
+    /// Records that data up to `end` (exclusive) was sent; says whether it
+    /// had been sent before.
+    fn is_retransmission(&mut self, t: FourTuple, end: u32) -> bool {
+        for (tuple, high) in self.sent.iter_mut().flatten() {
+            if *tuple == t {
+                // Sequence space wraps: compare with serial-number arithmetic.
+                if (end.wrapping_sub(*high) as i32) <= 0 {
+                    return true;
+                }
+                *high = end;
+                return false;
+            }
+        }
+        if let Some(slot) = self.sent.get_mut(self.sent_next) {
+            *slot = Some((t, end));
+        }
+        self.sent_next = (self.sent_next + 1) % SEQ_TRACK;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{
+        EthernetRepr, IpAddress, Ipv4Repr, TcpControl, TcpRepr, TcpSeqNumber, UdpRepr,
+    };
+
+    const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 2]);
+    const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
+    const OUR_IP: Ipv4Address = Ipv4Address::new(198, 51, 100, 2);
+    const PEER_IP: Ipv4Address = Ipv4Address::new(198, 51, 100, 1);
+
+    fn tcp_frame(
+        from_peer: bool,
+        control: TcpControl,
+        seq: i32,
+        payload: &[u8],
+        corrupt: bool,
+    ) -> Vec<u8> {
+        let (src_mac, dst_mac, src, dst, sp, dp) = if from_peer {
+            (PEER_MAC, OUR_MAC, PEER_IP, OUR_IP, 40000, 80)
+        } else {
+            (OUR_MAC, PEER_MAC, OUR_IP, PEER_IP, 80, 40000)
+        };
+        let tcp = TcpRepr {
+            src_port: sp,
+            dst_port: dp,
+            control,
+            seq_number: TcpSeqNumber(seq),
+            ack_number: None,
+            window_len: 1000,
+            window_scale: None,
+            max_seg_size: None,
+            sack_permitted: false,
+            sack_ranges: [None; 3],
+            timestamp: None,
+            payload,
+        };
+        let ip = Ipv4Repr {
+            src_addr: src,
+            dst_addr: dst,
+            next_header: IpProtocol::Tcp,
+            payload_len: tcp.buffer_len(),
+            hop_limit: 64,
+        };
+        let eth = EthernetRepr {
+            src_addr: src_mac,
+            dst_addr: dst_mac,
+            ethertype: EthernetProtocol::Ipv4,
+        };
+        let mut buf = vec![0u8; eth.buffer_len() + ip.buffer_len() + tcp.buffer_len()];
+        let mut f = EthernetFrame::new_unchecked(&mut buf[..]);
+        eth.emit(&mut f);
+        let mut p = Ipv4Packet::new_unchecked(f.payload_mut());
+        ip.emit(&mut p, &ChecksumCapabilities::default());
+        let mut t = TcpPacket::new_unchecked(p.payload_mut());
+        tcp.emit(
+            &mut t,
+            &IpAddress::Ipv4(src),
+            &IpAddress::Ipv4(dst),
+            &ChecksumCapabilities::default(),
+        );
+        if corrupt {
+            let last = buf.len() - 1;
+            buf[last] ^= 0xff;
+        }
+        buf
+    }
+
+    fn udp_broadcast_frame() -> Vec<u8> {
+        let udp = UdpRepr {
+            src_port: 137,
+            dst_port: 137,
+        };
+        let payload = b"hello";
+        let ip = Ipv4Repr {
+            src_addr: PEER_IP,
+            dst_addr: Ipv4Address::BROADCAST,
+            next_header: IpProtocol::Udp,
+            payload_len: udp.header_len() + payload.len(),
+            hop_limit: 64,
+        };
+        let eth = EthernetRepr {
+            src_addr: PEER_MAC,
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EthernetProtocol::Ipv4,
+        };
+        let mut buf = vec![0u8; eth.buffer_len() + ip.buffer_len() + ip.payload_len];
+        let mut f = EthernetFrame::new_unchecked(&mut buf[..]);
+        eth.emit(&mut f);
+        let mut p = Ipv4Packet::new_unchecked(f.payload_mut());
+        ip.emit(&mut p, &ChecksumCapabilities::default());
+        let mut u = UdpPacket::new_unchecked(p.payload_mut());
+        udp.emit(
+            &mut u,
+            &IpAddress::Ipv4(PEER_IP),
+            &IpAddress::Ipv4(Ipv4Address::BROADCAST),
+            payload.len(),
+            |b| b.copy_from_slice(payload),
+            &ChecksumCapabilities::default(),
+        );
+        buf
+    }
+
+    fn tuple() -> FourTuple {
+        FourTuple {
+            local: (OUR_IP, 80),
+            remote: (PEER_IP, 40000),
+        }
+    }
+
+    #[test]
+    fn rst_is_remembered_once() {
+        let mut o = Observer::new(OUR_MAC);
+        let f = tcp_frame(true, TcpControl::Rst, 1, &[], false);
+        assert_eq!(o.ingress(&f, Some(OUR_IP)), Verdict::Pass);
+        assert!(o.take_rst(&tuple()));
+        assert!(!o.take_rst(&tuple()));
+        assert_eq!(o.counters.tcp.in_segs, 1);
+        assert_eq!(o.counters.iface.in_ucast, 1);
+    }
+
+    #[test]
+    fn syn_dropped_only_for_full_ports() {
+        let mut o = Observer::new(OUR_MAC);
+        let syn = tcp_frame(true, TcpControl::Syn, 1, &[], false);
+        assert_eq!(o.ingress(&syn, Some(OUR_IP)), Verdict::Pass);
+        o.set_syn_budgets(&[(80, 2)]);
+        assert_eq!(o.ingress(&syn, Some(OUR_IP)), Verdict::Pass);
+        assert_eq!(o.ingress(&syn, Some(OUR_IP)), Verdict::Pass);
+        assert_eq!(o.ingress(&syn, Some(OUR_IP)), Verdict::Drop);
+        assert_eq!(o.counters.iface.in_discards, 1);
+        // A data segment on the same port still passes.
+        let data = tcp_frame(true, TcpControl::None, 5, b"x", false);
+        assert_eq!(o.ingress(&data, Some(OUR_IP)), Verdict::Pass);
+        o.set_syn_budgets(&[]);
+        assert_eq!(o.ingress(&syn, Some(OUR_IP)), Verdict::Pass);
+    }
+
+    #[test]
+    fn bad_checksum_counts_as_in_error() {
+        let mut o = Observer::new(OUR_MAC);
+        let f = tcp_frame(true, TcpControl::None, 1, b"payload", true);
+        o.ingress(&f, Some(OUR_IP));
+        assert_eq!(o.counters.tcp.in_errs, 1);
+    }
+
+    #[test]
+    fn retransmissions_are_counted_apart() {
+        let mut o = Observer::new(OUR_MAC);
+        o.egress(&tcp_frame(false, TcpControl::None, 100, b"abcd", false));
+        o.egress(&tcp_frame(false, TcpControl::None, 104, b"efgh", false));
+        o.egress(&tcp_frame(false, TcpControl::None, 100, b"abcd", false));
+        // A bare ACK (no sequence space) is never a retransmission.
+        o.egress(&tcp_frame(false, TcpControl::None, 108, b"", false));
+        assert_eq!(o.counters.tcp.out_segs, 3);
+        assert_eq!(o.counters.tcp.retrans_segs, 1);
+        o.forget(&tuple());
+        o.egress(&tcp_frame(false, TcpControl::None, 100, b"abcd", false));
+        assert_eq!(o.counters.tcp.retrans_segs, 1);
+    }
+
+    #[test]
+    fn sequence_wraparound_is_not_a_retransmission() {
+        let mut o = Observer::new(OUR_MAC);
+        o.egress(&tcp_frame(false, TcpControl::None, -8, b"abcd", false));
+        o.egress(&tcp_frame(false, TcpControl::None, -4, b"abcdefgh", false));
+        assert_eq!(o.counters.tcp.retrans_segs, 0);
+    }
+
+    #[test]
+    fn broadcast_and_garbage() {
+        let mut o = Observer::new(OUR_MAC);
+        o.ingress(&udp_broadcast_frame(), Some(OUR_IP));
+        assert_eq!(o.counters.iface.in_bcast, 1);
+        assert_eq!(o.counters.udp.in_errors, 0);
+        assert_eq!(o.ingress(&[1, 2, 3], Some(OUR_IP)), Verdict::Drop);
+        assert_eq!(o.counters.iface.in_errors, 1);
+        // Truncated IPv4 header behind a valid Ethernet header.
+        let mut f = udp_broadcast_frame();
+        f.truncate(20);
+        o.ingress(&f, Some(OUR_IP));
+        assert_eq!(o.counters.ip.in_hdr_errors, 1);
+    }
+
+    #[test]
+    fn frames_for_other_macs_are_not_counted() {
+        let mut o = Observer::new(EthernetAddress([0x02, 9, 9, 9, 9, 9]));
+        o.ingress(&tcp_frame(true, TcpControl::Syn, 1, &[], false), None);
+        assert_eq!(o.counters.iface.in_octets, 0);
+    }
+}
