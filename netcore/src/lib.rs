@@ -38,6 +38,8 @@ pub mod smol;
 
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(all(feature = "tap", target_os = "linux"))]
+pub mod tap;
 #[cfg(any(feature = "sim", feature = "tap"))]
 pub mod tokio_clock;
 

@@ -535,7 +535,10 @@ impl<'d> Inner<'d> {
     pub(crate) fn ephemeral_port(&mut self) -> u16 {
         for _ in 0..16384 {
             let p = self.next_port;
-            self.next_port = p.checked_add(1).unwrap_or(EPHEMERAL_FIRST).max(EPHEMERAL_FIRST);
+            self.next_port = p
+                .checked_add(1)
+                .unwrap_or(EPHEMERAL_FIRST)
+                .max(EPHEMERAL_FIRST);
             if !self.port_in_use(p) {
                 return p;
             }

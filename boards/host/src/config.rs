@@ -1,0 +1,256 @@
+//! The `petrel` configuration file: TOML, every section optional.
+//!
+//! The defaults work on a fresh machine without root: every service listens
+//! on 127.0.0.1 on an unprivileged port. Unknown sections and fields are
+//! errors (a typo must not silently leave a default in place), and every error
+//! names the file and the field.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Config {
+    /// The device's identity.
+    pub(crate) device: DeviceConfig,
+    /// The HTTP server.
+    pub(crate) http: HttpConfig,
+    /// The HTTPS server.
+    pub(crate) https: HttpsConfig,
+    /// The SNMP agent.
+    pub(crate) snmp: SnmpConfig,
+    /// The TFTP server.
+    pub(crate) tftp: TftpConfig,
+    /// The iPerf 2 server.
+    pub(crate) iperf: IperfConfig,
+    /// TCP and UDP echo (RFC 862).
+    pub(crate) echo: EchoConfig,
+    /// The MQTT client.
+    pub(crate) mqtt: Toggle,
+    /// The mDNS/DNS-SD responder.
+    pub(crate) mdns: Toggle,
+    /// The NetBIOS name service.
+    pub(crate) netbios: Toggle,
+}
+
+/// `[device]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct DeviceConfig {
+    /// The device's name (host name, sysName, NetBIOS name).
+    pub(crate) name: String,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            name: "petrel".into(),
+        }
+    }
+}
+
+/// Declares a service section with `enabled` and `listen` and its defaults.
+macro_rules! listen_section {
+    ($(#[$doc:meta])* $name:ident, $addr:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub(crate) struct $name {
+            /// Whether the service runs.
+            pub(crate) enabled: bool,
+            /// The address and port it listens on.
+            pub(crate) listen: SocketAddr,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    enabled: true,
+                    listen: SocketAddr::from(([127, 0, 0, 1], $addr)),
+                }
+            }
+        }
+    };
+}
+
+listen_section!(
+    /// `[http]`.
+    HttpConfig, 8080
+);
+listen_section!(
+    /// `[https]`.
+    HttpsConfig, 8443
+);
+listen_section!(
+    /// `[snmp]`.
+    SnmpConfig, 1161
+);
+listen_section!(
+    /// `[tftp]`.
+    TftpConfig, 6969
+);
+listen_section!(
+    /// `[iperf]`.
+    IperfConfig, 5001
+);
+
+/// `[echo]`: TCP and UDP echo.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct EchoConfig {
+    /// Whether the echo services run.
+    pub(crate) enabled: bool,
+    /// The TCP echo listening address.
+    pub(crate) tcp: SocketAddr,
+    /// The UDP echo address.
+    pub(crate) udp: SocketAddr,
+    /// How many TCP clients are served at once; more wait in the backlog.
+    pub(crate) max_connections: u16,
+}
+
+impl Default for EchoConfig {
+    fn default() -> Self {
+        EchoConfig {
+            enabled: true,
+            tcp: SocketAddr::from(([127, 0, 0, 1], 7007)),
+            udp: SocketAddr::from(([127, 0, 0, 1], 7007)),
+            max_connections: 16,
+        }
+    }
+}
+
+/// A section with only `enabled` (off by default).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Toggle {
+    /// Whether the service runs.
+    pub(crate) enabled: bool,
+}
+
+/// Why a configuration file was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ConfigError {
+    /// The file.
+    pub(crate) file: String,
+    /// The dotted key path of the offending field, when known.
+    pub(crate) field: Option<String>,
+    /// The 1-based line, when known.
+    pub(crate) line: Option<usize>,
+    /// What is wrong.
+    pub(crate) message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config {}: ", self.file)?;
+        match (&self.field, self.line) {
+            (Some(field), Some(line)) => write!(f, "{field}: {} (line {line})", self.message),
+            (Some(field), None) => write!(f, "{field}: {}", self.message),
+            (None, Some(line)) => write!(f, "line {line}: {}", self.message),
+            (None, None) => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            field: None,
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, &file)
+    }
+
+    /// Parses and validates a configuration text; `file` names it in errors.
+    pub(crate) fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let pos = e.span().map(|s| s.start);
+            ConfigError {
+                file: file.into(),
+                field: pos.and_then(|p| crate::config_path::key_path_at(text, p)),
+                line: pos.map(|p| line_of(text, p)),
+                // The message alone: toml's Display adds a multi-line excerpt.
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        config.validate().map_err(|(field, message)| ConfigError {
+            file: file.into(),
+            field: Some(field.into()),
+            line: None,
+            message: message.into(),
+        })?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: ports and limits.
+    fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        const PORT0: &str = "port 0 is not allowed";
+        let listens = [
+            ("http.listen", self.http.listen),
+            ("https.listen", self.https.listen),
+            ("snmp.listen", self.snmp.listen),
+            ("tftp.listen", self.tftp.listen),
+            ("iperf.listen", self.iperf.listen),
+            ("echo.tcp", self.echo.tcp),
+            ("echo.udp", self.echo.udp),
+        ];
+        if let Some((field, _)) = listens.iter().find(|(_, a)| a.port() == 0) {
+            return Err((field, PORT0));
+        }
+        if self.device.name.is_empty() {
+            return Err(("device.name", "must not be empty"));
+        }
+        if self.echo.max_connections == 0 {
+            return Err(("echo.max_connections", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The default configuration as TOML (what `--print-default-config`
+    /// prints).
+    pub(crate) fn default_toml() -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(&Config::default())
+    }
+}
+
+/// The 1-based line number of byte offset `pos` in `text`.
+fn line_of(text: &str, pos: usize) -> usize {
+    let end = pos.min(text.len());
+    text.bytes().take(end).filter(|b| *b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;
+
+impl Config {
+    /// The same configuration for a stack whose only address is `ip` (the
+    /// TAP device): loopback listen addresses move to `ip`, other addresses
+    /// stay as configured.
+    pub(crate) fn rebound_to(&self, ip: std::net::Ipv4Addr) -> Config {
+        let move_addr = |a: &mut SocketAddr| {
+            if a.ip().is_loopback() {
+                a.set_ip(ip.into());
+            }
+        };
+        let mut c = self.clone();
+        move_addr(&mut c.http.listen);
+        move_addr(&mut c.https.listen);
+        move_addr(&mut c.snmp.listen);
+        move_addr(&mut c.tftp.listen);
+        move_addr(&mut c.iperf.listen);
+        move_addr(&mut c.echo.tcp);
+        move_addr(&mut c.echo.udp);
+        c
+    }
+}

@@ -1,0 +1,144 @@
+//! Starting the configured services on any netcore [`Network`].
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use log::info;
+use petrel_netcore::{ListenConfig, Network, TcpError, TcpListener, UdpError, UdpSocket};
+
+use crate::config::Config;
+use crate::echo;
+
+/// Why the services could not start or stopped.
+#[derive(Debug)]
+pub(crate) enum ServiceError {
+    /// A TCP service could not listen.
+    Listen {
+        /// The service ("echo tcp").
+        service: &'static str,
+        /// The address it wanted.
+        addr: SocketAddr,
+        /// Why.
+        error: TcpError,
+    },
+    /// A UDP service could not bind.
+    Bind {
+        /// The service ("echo udp").
+        service: &'static str,
+        /// The address it wanted.
+        addr: SocketAddr,
+        /// Why.
+        error: UdpError,
+    },
+    /// A running service failed for good.
+    Failed {
+        /// The service.
+        service: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A hint for the one error the OS reports for a privileged port.
+fn hint(addr: SocketAddr, invalid: bool) -> &'static str {
+    if invalid && addr.port() < 1024 {
+        " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+    } else {
+        ""
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceError::Listen {
+                service,
+                addr,
+                error,
+            } => {
+                let hint = hint(*addr, *error == TcpError::InvalidAddress);
+                write!(f, "{service}: cannot listen on {addr}: {error}{hint}")
+            }
+            ServiceError::Bind {
+                service,
+                addr,
+                error,
+            } => {
+                let hint = hint(*addr, *error == UdpError::InvalidAddress);
+                write!(f, "{service}: cannot listen on {addr}: {error}{hint}")
+            }
+            ServiceError::Failed { service, reason } => write!(f, "{service}: stopped: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+/// Starts every enabled service that exists in this build on `net`, logs one
+/// line per service, and runs until one fails.
+///
+/// Binding errors are returned before anything is served. Must run inside a
+/// tokio `LocalSet` (TCP clients are served by local tasks).
+pub(crate) async fn run_services<N>(net: N, cfg: &Config) -> Result<(), ServiceError>
+where
+    N: Network + Clone + 'static,
+    N::TcpStream: 'static,
+    N::TcpListener: 'static,
+    N::UdpSocket: 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    if cfg.echo.enabled {
+        let addr = cfg.echo.tcp;
+        let backlog = u8::try_from(cfg.echo.max_connections).unwrap_or(u8::MAX);
+        let listener = net
+            .tcp_listen(addr, ListenConfig::with_backlog(backlog))
+            .await
+            .map_err(|error| ServiceError::Listen {
+                service: "echo tcp",
+                addr,
+                error,
+            })?;
+        info!("echo tcp listening on {}", listener.local_addr());
+
+        let addr = cfg.echo.udp;
+        let socket = net
+            .udp_bind(addr)
+            .await
+            .map_err(|error| ServiceError::Bind {
+                service: "echo udp",
+                addr,
+                error,
+            })?;
+        info!("echo udp listening on {}", socket.local_addr());
+
+        let max = usize::from(cfg.echo.max_connections);
+        let tcp_net = net.clone();
+        tasks.spawn_local(async move {
+            echo::serve_tcp(tcp_net, listener, max)
+                .await
+                .map_err(|e| ("echo tcp", e.to_string()))
+        });
+        tasks.spawn_local(async move {
+            echo::serve_udp(socket)
+                .await
+                .map_err(|e| ("echo udp", e.to_string()))
+        });
+    }
+    if tasks.is_empty() {
+        info!("no services enabled");
+        core::future::pending::<()>().await;
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err((service, reason))) => return Err(ServiceError::Failed { service, reason }),
+            Err(e) => {
+                return Err(ServiceError::Failed {
+                    service: "task",
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `petrel --tap`: Linux peers in a network namespace talk to Petrel's own
+//! smoltcp stack over a TAP device (198.51.100.1 kernel, 198.51.100.2 us).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use petrel_interop::{Netns, Proc, skip_netns_tests};
+
+/// A namespace with `petrel --tap tap0 --ip 198.51.100.2/24` running in it.
+fn start() -> Option<(Netns, Proc)> {
+    if skip_netns_tests() {
+        return None;
+    }
+    let ns = Netns::with_tap("198.51.100.1/24").expect("namespace with tap0");
+    let mut cmd = ns.command(env!("CARGO_BIN_EXE_petrel"));
+    cmd.args(["--tap", "tap0", "--ip", "198.51.100.2/24"]);
+    let mut p = Proc::spawn(&mut cmd).expect("start petrel");
+    p.wait_for_output("echo udp listening on 198.51.100.2:7007", Duration::from_secs(20))
+        .expect("petrel starts on the TAP device");
+    Some((ns, p))
+}
+
+const CLIENT: &str = r#"
+import hashlib, os, socket, sys, threading
+mode = sys.argv[1]
+if mode == "tcp":
+    data = os.urandom(1 << 20)
+    s = socket.create_connection(("198.51.100.2", 7007), timeout=20)
+    got = bytearray()
+    def reader():
+        while len(got) < len(data):
+            b = s.recv(65536)
+            if not b:
+                break
+            got.extend(b)
+    t = threading.Thread(target=reader)
+    t.start()
+    s.sendall(data)
+    t.join(30)
+    ok = hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    print("tcp", len(got), "intact" if ok else "CORRUPT")
+    sys.exit(0 if ok else 1)
+else:
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(2)
+    for i in range(5):
+        msg = b"datagram-%d" % i
+        u.sendto(msg, ("198.51.100.2", 7007))
+        got, peer = u.recvfrom(2048)
+        assert got == msg and peer == ("198.51.100.2", 7007), (got, peer)
+    print("udp ok")
+"#;
+
+#[test]
+fn tap_tcp_echo_of_one_mib_udp_echo_and_ping() {
+    let Some((ns, petrel)) = start() else { return };
+
+    let (status, out) = ns
+        .run("ping", &["-c", "3", "-W", "2", "198.51.100.2"], Duration::from_secs(15))
+        .unwrap();
+    assert!(status.success(), "ping: {out}\npetrel: {}", petrel.output());
+    assert!(out.contains("3 received"), "{out}");
+
+    let (status, out) = ns
+        .run("python3", &["-c", CLIENT, "tcp"], Duration::from_secs(60))
+        .unwrap();
+    assert!(status.success(), "tcp echo: {out}\npetrel: {}", petrel.output());
+    assert!(out.contains("tcp 1048576 intact"), "{out}");
+
+    let (status, out) = ns
+        .run("python3", &["-c", CLIENT, "udp"], Duration::from_secs(20))
+        .unwrap();
+    assert!(status.success(), "udp echo: {out}");
+    assert!(out.contains("udp ok"), "{out}");
+}
+
+#[test]
+fn tap_closed_port_is_refused_and_service_survives() {
+    let Some((ns, petrel)) = start() else { return };
+    let probe = r#"
+import socket
+try:
+    socket.create_connection(("198.51.100.2", 4444), timeout=5)
+    print("connected?!")
+except ConnectionRefusedError:
+    print("refused")
+s = socket.create_connection(("198.51.100.2", 7007), timeout=5)
+s.sendall(b"still here")
+print(s.recv(100).decode())
+"#;
+    let (status, out) = ns
+        .run("python3", &["-c", probe], Duration::from_secs(20))
+        .unwrap();
+    assert!(status.success(), "{out}\npetrel: {}", petrel.output());
+    assert!(out.contains("refused") && out.contains("still here"), "{out}");
+    drop(petrel);
+    // The namespace guard removes everything; prove the name is gone.
+    let name = ns.name().to_string();
+    drop(ns);
+    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&list.stdout).contains(&name));
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every check of the project, as CI does: installs the peers when missing,
+# then formatting, clippy, the no_std builds for Cortex-M, and all tests
+# (unit, simulated link, host sockets, TAP in a namespace, real peers).
+#
+# Usage: scripts/test.sh            (as root: namespace tests need it)
+#        PETREL_NO_NETNS=1 scripts/test.sh   (skip namespace tests; not for CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+start=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
+
+step "peers and toolchain"
+scripts/install-peers.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (workspace, all targets, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "no_std builds for thumbv7em-none-eabihf"
+# Every no_std crate, default features off (netcore also with its smoltcp backend).
+NO_STD_CRATES=(petrel-netcore petrel-altcp petrel-mqtt petrel-snmp petrel-tftp petrel-iperf)
+for c in "${NO_STD_CRATES[@]}"; do
+  cargo build --locked -q -p "$c" --no-default-features --target thumbv7em-none-eabihf
+done
+cargo build --locked -q -p petrel-netcore --no-default-features --features smoltcp --target thumbv7em-none-eabihf
+echo "built ${#NO_STD_CRATES[@]} no_std crates for thumbv7em-none-eabihf"
+
+step "tests"
+cargo test --workspace --locked --all-targets
+cargo test --workspace --locked --doc
+
+if [ -x boards/qemu-mps2-an386/test.sh ]; then
+  step "firmware under QEMU"
+  boards/qemu-mps2-an386/test.sh
+fi
+
+step "done"
