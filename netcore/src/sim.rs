@@ -71,6 +71,8 @@ pub struct SimConfig {
     pub capacity: Capacity,
     /// MTU of the wire.
     pub mtu: usize,
+    /// The DNS server both hosts use for `resolve` (a test serves it).
+    pub dns_server: Option<Ipv4Addr>,
 }
 
 impl Default for SimConfig {
@@ -95,6 +97,7 @@ impl Default for SimConfig {
                 dns_queries: 2,
             },
             mtu: 1500,
+            dns_server: None,
         }
     }
 }
@@ -133,6 +136,11 @@ impl SimConfig {
     /// Sets the link rate.
     pub fn bandwidth(mut self, bps: u64) -> Self {
         self.bandwidth_bps = Some(bps);
+        self
+    }
+    /// Sets the DNS server both hosts use.
+    pub fn dns(mut self, server: Ipv4Addr) -> Self {
+        self.dns_server = Some(server);
         self
     }
     /// Sets each host's socket capacity.
@@ -426,7 +434,7 @@ pub fn pair(cfg: SimConfig) -> (SimStack, SimStack, SimLink) {
                 addr,
                 prefix: 24,
                 gateway: None,
-                dns: None,
+                dns: cfg.dns_server,
             },
             random_seed: cfg.seed.wrapping_mul(31).wrapping_add(side as u64),
             name: if side == 0 { "sim0" } else { "sim1" },

@@ -27,14 +27,19 @@ impl TokioClock {
         }
     }
 
-    /// The tokio instant of a Petrel instant.
+    /// The tokio instant of a Petrel instant. Deadlines beyond a year are
+    /// clamped to a year: with paused time tokio jumps straight to the next
+    /// timer, and a jump to `Instant::MAX` would put the clock past what the
+    /// network stacks can represent.
     pub fn tokio_instant(&self, at: Instant) -> tokio::time::Instant {
-        let d: core::time::Duration = Duration::from_micros(at.as_micros()).into();
-        self.base.checked_add(d).unwrap_or_else(|| {
-            // Far future ("never"): a year is as good as forever here.
-            self.base + core::time::Duration::from_secs(365 * 24 * 3600)
-        })
+        let d: core::time::Duration = Duration::from_micros(at.as_micros())
+            .min(Self::FAR_FUTURE)
+            .into();
+        self.base + d
     }
+
+    /// What "never" becomes: about a year.
+    const FAR_FUTURE: Duration = Duration::from_secs(365 * 24 * 3600);
 }
 
 impl Clock for TokioClock {

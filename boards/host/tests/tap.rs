@@ -16,8 +16,11 @@ fn start() -> Option<(Netns, Proc)> {
     let mut cmd = ns.command(env!("CARGO_BIN_EXE_petrel"));
     cmd.args(["--tap", "tap0", "--ip", "198.51.100.2/24"]);
     let mut p = Proc::spawn(&mut cmd).expect("start petrel");
-    p.wait_for_output("echo udp listening on 198.51.100.2:7007", Duration::from_secs(20))
-        .expect("petrel starts on the TAP device");
+    p.wait_for_output(
+        "echo udp listening on 198.51.100.2:7007",
+        Duration::from_secs(20),
+    )
+    .expect("petrel starts on the TAP device");
     Some((ns, p))
 }
 
@@ -57,7 +60,11 @@ fn tap_tcp_echo_of_one_mib_udp_echo_and_ping() {
     let Some((ns, petrel)) = start() else { return };
 
     let (status, out) = ns
-        .run("ping", &["-c", "3", "-W", "2", "198.51.100.2"], Duration::from_secs(15))
+        .run(
+            "ping",
+            &["-c", "3", "-W", "2", "198.51.100.2"],
+            Duration::from_secs(15),
+        )
         .unwrap();
     assert!(status.success(), "ping: {out}\npetrel: {}", petrel.output());
     assert!(out.contains("3 received"), "{out}");
@@ -65,7 +72,11 @@ fn tap_tcp_echo_of_one_mib_udp_echo_and_ping() {
     let (status, out) = ns
         .run("python3", &["-c", CLIENT, "tcp"], Duration::from_secs(60))
         .unwrap();
-    assert!(status.success(), "tcp echo: {out}\npetrel: {}", petrel.output());
+    assert!(
+        status.success(),
+        "tcp echo: {out}\npetrel: {}",
+        petrel.output()
+    );
     assert!(out.contains("tcp 1048576 intact"), "{out}");
 
     let (status, out) = ns
@@ -93,7 +104,10 @@ print(s.recv(100).decode())
         .run("python3", &["-c", probe], Duration::from_secs(20))
         .unwrap();
     assert!(status.success(), "{out}\npetrel: {}", petrel.output());
-    assert!(out.contains("refused") && out.contains("still here"), "{out}");
+    assert!(
+        out.contains("refused") && out.contains("still here"),
+        "{out}"
+    );
     drop(petrel);
     // The namespace guard removes everything; prove the name is gone.
     let name = ns.name().to_string();

@@ -378,8 +378,17 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
     Ok((stack, Runner { stack, device }))
 }
 
+/// The latest time handed to smoltcp: far beyond any real uptime (about
+/// 73 000 years), yet far enough below `i64::MAX` that smoltcp's own
+/// `Instant + Duration` arithmetic cannot overflow.
+const SMOL_TIME_MAX: i64 = i64::MAX / 4;
+
 pub(crate) fn to_smol(t: Instant) -> smoltcp::time::Instant {
-    smoltcp::time::Instant::from_micros(i64::try_from(t.as_micros()).unwrap_or(i64::MAX))
+    smoltcp::time::Instant::from_micros(
+        i64::try_from(t.as_micros())
+            .unwrap_or(SMOL_TIME_MAX)
+            .min(SMOL_TIME_MAX),
+    )
 }
 
 pub(crate) fn from_smol(t: smoltcp::time::Instant) -> Instant {
@@ -390,6 +399,10 @@ pub(crate) fn dur_to_smol(d: Duration) -> smoltcp::time::Duration {
     smoltcp::time::Duration::from_micros(d.as_micros())
 }
 
+/// The longest the runner sleeps without a reason: it re-polls at least
+/// this often (cheap; lets maintenance such as orphan reclaim run).
+pub const MAX_IDLE: Duration = Duration::from_secs(60);
+
 impl<'d, D: smoltcp::phy::Device, C: Clock> Runner<'d, D, C> {
     /// The stack this runner pumps.
     pub fn stack(&self) -> Stack<'d, C> {
@@ -397,10 +410,13 @@ impl<'d, D: smoltcp::phy::Device, C: Clock> Runner<'d, D, C> {
     }
 
     /// Polls the interface once: receives and sends what is ready, updates
-    /// counters and pools. Returns when the next poll is due at the latest.
+    /// counters and pools. Returns when the next poll is due at the latest
+    /// (never more than [`MAX_IDLE`] ahead, so a clock that jumps to its
+    /// next timer — the simulated link's — never jumps to "forever").
     pub fn poll_once(&mut self) -> Instant {
         let now = self.stack.clock.now();
-        self.stack.inner.borrow_mut().poll(now, &mut self.device)
+        let next = self.stack.inner.borrow_mut().poll(now, &mut self.device);
+        next.min(now + MAX_IDLE)
     }
 
     /// Runs the pump for a device without receive notification: polls on

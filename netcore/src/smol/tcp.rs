@@ -159,13 +159,18 @@ impl<'d> SmolTcpStream<'d> {
         }
     }
 
+    /// Runs `f` on the socket, then wakes the runner: an option change
+    /// (keepalive, Nagle) can move the socket's next deadline, and the runner
+    /// may be asleep on the old one.
     fn with<R>(
         &self,
         f: impl FnOnce(&mut super::inner::TcpSlot, &mut stcp::Socket<'d>) -> R,
     ) -> Option<R> {
         let mut i = self.inner.borrow_mut();
         let (slot, sock) = i.tcp_socket(self.idx)?;
-        Some(f(slot, sock))
+        let r = f(slot, sock);
+        i.wake_runner();
+        Some(r)
     }
 
     fn finish(&mut self, abort: bool) {
