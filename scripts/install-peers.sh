@@ -7,7 +7,7 @@ set -euo pipefail
 # Debian packages the tests use. curl and openssl are preinstalled and must
 # not be listed (listing them upgrades libssl).
 PACKAGES=(
-  iproute2 iputils-ping python3
+  iproute2 iputils-ping python3 dnsmasq-base
   mosquitto mosquitto-clients
   snmp snmpd snmptrapd
   tftp-hpa tftpd-hpa atftp

@@ -73,8 +73,9 @@ pub(crate) async fn run_tap(ifname: &str, ip: IpConfig, config: &Config) -> Exit
     stack.wait_configured().await;
     let addr = stack.ipv4_addr().unwrap_or(Ipv4Addr::UNSPECIFIED);
     let mac = stack_cfg.mac;
+    let dns: Vec<String> = stack.dns_servers().iter().map(|d| d.to_string()).collect();
     info!(
-        "tap {ifname}: smoltcp stack at {addr}, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, gateway {}",
+        "tap {ifname}: smoltcp stack at {addr}, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, gateway {}, dns [{}]",
         mac[0],
         mac[1],
         mac[2],
@@ -83,7 +84,8 @@ pub(crate) async fn run_tap(ifname: &str, ip: IpConfig, config: &Config) -> Exit
         mac[5],
         stack
             .gateway()
-            .map_or_else(|| "none".to_string(), |g| g.to_string())
+            .map_or_else(|| "none".to_string(), |g| g.to_string()),
+        dns.join(", ")
     );
     run(stack, &config.rebound_to(addr)).await
 }

@@ -115,3 +115,70 @@ print(s.recv(100).decode())
     let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&list.stdout).contains(&name));
 }
+
+#[test]
+fn tap_dhcp_lease_from_dnsmasq() {
+    if skip_netns_tests() {
+        return;
+    }
+    let ns = Netns::with_tap("198.51.100.1/24").expect("namespace with tap0");
+    let dir = std::env::temp_dir().join(format!("petrel-dhcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let leases = dir.join("leases");
+    let mut server = ns.command("dnsmasq");
+    server.args([
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--user=root",
+        "--port=0",
+        "--interface=tap0",
+        "--bind-interfaces",
+        "--dhcp-range=198.51.100.50,198.51.100.59,255.255.255.0,1h",
+        "--dhcp-option=option:router,198.51.100.1",
+        "--dhcp-option=option:dns-server,198.51.100.1",
+        "--log-dhcp",
+    ]);
+    server.arg(format!("--dhcp-leasefile={}", leases.display()));
+    server.arg(format!("--pid-file={}", dir.join("pid").display()));
+    let mut dnsmasq = Proc::spawn(&mut server).expect("start dnsmasq");
+    dnsmasq
+        .wait_for_output("DHCP, IP range", Duration::from_secs(10))
+        .expect("dnsmasq serves DHCP");
+
+    let mut cmd = ns.command(env!("CARGO_BIN_EXE_petrel"));
+    cmd.args(["--tap", "tap0", "--dhcp"]);
+    let mut petrel = Proc::spawn(&mut cmd).expect("start petrel");
+    let line = petrel
+        .wait_for_output("smoltcp stack at", Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}\ndnsmasq: {}", dnsmasq.output()));
+    assert!(
+        line.contains("at 198.51.100.5") && line.contains("gateway 198.51.100.1"),
+        "{line}"
+    );
+    assert!(line.contains("dns [198.51.100.1]"), "{line}");
+    let addr = line
+        .split("stack at ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap()
+        .to_string();
+    petrel
+        .wait_for_output("echo tcp listening", Duration::from_secs(10))
+        .unwrap();
+    // The lease is real: Linux reaches the leased address.
+    let probe = format!(
+        "import socket; s=socket.create_connection(('{addr}', 7007), timeout=5); \
+         s.sendall(b'leased'); print(s.recv(16).decode())"
+    );
+    let (status, out) = ns
+        .run("python3", &["-c", &probe], Duration::from_secs(20))
+        .unwrap();
+    assert!(status.success() && out.contains("leased"), "{out}");
+    let lease_file = std::fs::read_to_string(&leases).unwrap_or_default();
+    assert!(lease_file.contains(&addr), "lease file: {lease_file}");
+    drop(petrel);
+    drop(dnsmasq);
+    let _ = std::fs::remove_dir_all(&dir);
+}
