@@ -31,8 +31,9 @@ cargo build --locked -q -p petrel-netcore --no-default-features --features smolt
 echo "built ${#NO_STD_CRATES[@]} no_std crates for thumbv7em-none-eabihf"
 
 step "tests"
-cargo test --workspace --locked --all-targets
-cargo test --workspace --locked --doc
+# Unit, integration and doc tests of every crate (benchmarks are run by
+# scripts/bench.sh, not here).
+cargo test --workspace --locked
 
 if [ -x boards/qemu-mps2-an386/test.sh ]; then
   step "firmware under QEMU"
