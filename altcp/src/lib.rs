@@ -25,14 +25,19 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "tls")]
+extern crate alloc;
+
 use core::fmt;
 use core::net::SocketAddr;
 
 use petrel_netcore::TcpError;
 
 pub mod tcp;
+pub mod tls;
 
 pub use tcp::{Tcp, TcpAcceptor};
+pub use tls::TlsError;
 
 /// Why a stream operation failed, whichever layer failed it.
 #[non_exhaustive]
@@ -48,6 +53,9 @@ pub enum Error {
     Protocol(u16),
     /// A handshake or operation deadline passed.
     TimedOut,
+    /// The TLS layer failed: handshake (certificate, version, alert,
+    /// timeout…) or record errors. See [`TlsError`].
+    Tls(TlsError),
 }
 
 impl fmt::Display for Error {
@@ -57,11 +65,18 @@ impl fmt::Display for Error {
             Error::Truncated => f.write_str("peer closed without a close message (truncation)"),
             Error::Protocol(code) => write!(f, "protocol error {code}"),
             Error::TimedOut => f.write_str("timed out"),
+            Error::Tls(e) => write!(f, "tls: {e}"),
         }
     }
 }
 
 impl core::error::Error for Error {}
+
+impl From<TlsError> for Error {
+    fn from(e: TlsError) -> Self {
+        Error::Tls(e)
+    }
+}
 
 impl From<TcpError> for Error {
     fn from(e: TcpError) -> Self {
@@ -76,6 +91,9 @@ impl embedded_io::Error for Error {
             Error::Truncated => embedded_io::ErrorKind::ConnectionAborted,
             Error::Protocol(_) => embedded_io::ErrorKind::InvalidData,
             Error::TimedOut => embedded_io::ErrorKind::TimedOut,
+            Error::Tls(TlsError::HandshakeTimeout) => embedded_io::ErrorKind::TimedOut,
+            Error::Tls(TlsError::HandshakeEof) => embedded_io::ErrorKind::ConnectionAborted,
+            Error::Tls(_) => embedded_io::ErrorKind::InvalidData,
         }
     }
 }

@@ -8,6 +8,9 @@
 //! - [`udp`]: [`UdpServer`] (per-peer loss, out-of-order and RFC 1889 jitter,
 //!   a server report for every FIN) and [`UdpClient`] (paced sender).
 //! - [`report`]: iperf-style lines via `Display`, without a heap.
+//! - `driver` (feature `driver`): the async server (TCP sessions with
+//!   reverse tests, and UDP, on one port; one future, no spawning) and
+//!   client over netcore's sockets.
 //!
 //! The cores never read a clock, never allocate and never panic on input;
 //! counters are 64-bit. Each module documents its call order.
@@ -33,6 +36,8 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod report;
 pub mod tcp;
 pub mod udp;

@@ -366,12 +366,24 @@ impl TcpClient {
         if let Amount::Bytes(total) = self.config.amount {
             len = len.min(usize::try_from(total.saturating_sub(self.sent)).unwrap_or(usize::MAX));
         }
-        for (i, b) in buf.iter_mut().take(len).enumerate() {
-            let off = self.sent + i as u64;
-            *b = match usize::try_from(off).ok().filter(|&o| o < self.hdr_len) {
-                Some(o) => self.hdr.get(o).copied().unwrap_or(0),
-                None => b'0' + (off % 10) as u8,
-            };
+        let out = buf.get_mut(..len).unwrap_or(&mut []);
+        // The header's part first, then the pattern, whole runs at a time.
+        let in_hdr = usize::try_from(self.sent)
+            .ok()
+            .filter(|&s| s < self.hdr_len)
+            .map_or(0, |s| (self.hdr_len - s).min(len));
+        let (head, body) = out.split_at_mut(in_hdr);
+        let from = usize::try_from(self.sent).unwrap_or(0);
+        if let Some(src) = self.hdr.get(from..from + in_hdr) {
+            head.copy_from_slice(src);
+        }
+        const DIGITS: &[u8; 20] = b"01234567890123456789";
+        let phase = ((self.sent + in_hdr as u64) % 10) as usize;
+        let run = DIGITS.get(phase..phase + 10).unwrap_or(b"0123456789");
+        for c in body.chunks_mut(10) {
+            for (d, s) in c.iter_mut().zip(run) {
+                *d = *s;
+            }
         }
         (len > 0).then_some(len)
     }

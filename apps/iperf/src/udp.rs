@@ -416,7 +416,15 @@ impl UdpClient {
         let Some(h) = UdpHeader::parse(bytes) else {
             return;
         };
-        if h.id >= 0 {
+        // iperf 2.1.8 answers the FIN with a zeroed datagram header (our own
+        // server echoes the FIN's negative id); a data id is not a report.
+        if h.id > 0 {
+            return;
+        }
+        // iperf 2.1.8 also bounces later FINs back unchanged: our own client
+        // header where a report would be is not a report.
+        let own = self.header.flags.to_be_bytes();
+        if bytes.get(UDP_HEADER_LEN..UDP_HEADER_LEN + 4) == Some(&own[..]) {
             return;
         }
         if let Some(r) = bytes.get(UDP_HEADER_LEN..).and_then(ServerReport::parse) {

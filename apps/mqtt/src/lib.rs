@@ -23,8 +23,10 @@
 //! [`topic_matches`] implements MQTT wildcard matching for dispatching
 //! received messages.
 //!
-//! The async driver that binds a [`Client`] to a socket lives outside this
-//! core.
+//! With feature `driver`, [`driver`] binds a [`Client`] to a broker
+//! connection (netcore + altcp, async, still `no_std` and heap-free):
+//! host-name resolution, TLS through a connector, reconnect with back-off and
+//! jitter, re-subscription, and connect failures reported by cause.
 //!
 //! ## Example: one QoS 1 publish against a scripted broker
 //!
@@ -70,6 +72,8 @@
 
 pub mod client;
 pub mod codec;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod topic;
 
 pub use client::{Buffers, Client, Config, Event};

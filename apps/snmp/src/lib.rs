@@ -9,6 +9,10 @@
 //! - [`agent`] — [`Agent::handle_request`](agent::Agent::handle_request)
 //!   answers one request datagram against a [`Mib`](agent::Mib), enforcing
 //!   communities, users and views, and keeps the `snmp` group counters;
+//! - [`mib2`] — MIB-2 (system, interfaces, ifXTable, ip, tcp, udp, snmp,
+//!   SNMPv3 engine and USM counters) over any netcore `Network`;
+//! - `driver` (feature `driver`) — the async agent loop over a netcore UDP
+//!   socket, with coldStart/authenticationFailure traps and informs;
 //! - [`usm`] — engine ID/boots/time, users and the USM cryptography;
 //! - [`trap`] — v1/v2c/v3 notification encoders and the
 //!   [`InformSender`](trap::InformSender) retry machine.
@@ -54,7 +58,10 @@
 
 pub mod agent;
 pub mod ber;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod message;
+pub mod mib2;
 pub mod oid;
 pub mod pdu;
 pub mod stats;

@@ -322,6 +322,12 @@ impl<const SLOTS: usize, const LEN: usize> InformSender<SLOTS, LEN> {
     /// The next message to put on the wire, if one is due. Arms its retry
     /// timer from `now`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<&[u8]> {
+        self.poll_transmit_with_id(now).map(|(_, b)| b)
+    }
+
+    /// As [`InformSender::poll_transmit`], with the inform's request-id (so
+    /// a driver serving several managers knows where it goes).
+    pub fn poll_transmit_with_id(&mut self, now: Instant) -> Option<(i32, &[u8])> {
         let i = self
             .slots
             .iter()
@@ -330,7 +336,7 @@ impl<const SLOTS: usize, const LEN: usize> InformSender<SLOTS, LEN> {
         let s = self.slots.get_mut(i)?.as_mut()?;
         s.due = false;
         s.sends_left = s.sends_left.saturating_sub(1);
-        Some(&s.bytes)
+        Some((s.request_id, &s.bytes))
     }
 
     /// Feeds a datagram from a manager; returns the acknowledged request-id

@@ -10,6 +10,8 @@
 //!   (RFC 1350 TID), so several transfers run at once.
 //! - [`Client`]: get and put, with options, falling back to RFC 1350 when the
 //!   server sends no OACK.
+//! - `driver` (feature `driver`): the async server (several transfers at
+//!   once, one future, no spawning) and client over netcore's sockets.
 //!
 //! The cores never read a clock, never allocate and never panic on input.
 //! They take `now` and bytes (`handle_packet`, `handle_timeout`) and give
@@ -42,6 +44,8 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod fs;
 pub mod netascii;
 pub mod server;

@@ -66,6 +66,8 @@ pub enum TransferError {
     /// The buffer given to `poll_transmit` cannot hold a packet
     /// (see `max_packet_len`).
     BufferTooSmall,
+    /// The local side gave up (its socket failed): see [`Transfer::abort`].
+    Aborted,
 }
 
 impl TransferError {
@@ -73,7 +75,9 @@ impl TransferError {
     pub const fn code(self) -> ErrorCode {
         match self {
             TransferError::Peer(c) | TransferError::Protocol(c) => c,
-            TransferError::TimedOut | TransferError::BufferTooSmall => ErrorCode::NotDefined,
+            TransferError::TimedOut | TransferError::BufferTooSmall | TransferError::Aborted => {
+                ErrorCode::NotDefined
+            }
             TransferError::FileSystem(e) => e.code(),
         }
     }
@@ -87,6 +91,7 @@ impl fmt::Display for TransferError {
             TransferError::FileSystem(e) => write!(f, "file system: {e}"),
             TransferError::Protocol(c) => write!(f, "peer broke the protocol ({c})"),
             TransferError::BufferTooSmall => f.write_str("transmit buffer too small"),
+            TransferError::Aborted => f.write_str("aborted locally"),
         }
     }
 }
@@ -322,6 +327,25 @@ impl<H> Transfer<H> {
     /// Whether the transfer is over and has nothing left to send.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed && self.ctl == Control::None && !self.stranger
+    }
+
+    /// Ends the transfer from the local side (its socket failed, the board
+    /// shuts down): a partial upload is discarded through
+    /// [`FileSystem::abort`], an [`Event::Failed`] with
+    /// [`TransferError::Aborted`] is queued, and nothing more is sent. Does
+    /// nothing to a transfer that already ended.
+    pub fn abort<F: FileSystem<Handle = H>>(&mut self, fs: &mut F) {
+        match self.state {
+            State::Closed => {}
+            // The file is complete; only the courtesy re-ACK is given up.
+            State::Dallying { .. } => {
+                self.state = State::Closed;
+                self.timers.clear(RETRANSMIT);
+            }
+            _ => self.fail(fs, TransferError::Aborted, None),
+        }
+        self.ctl = Control::None;
+        self.stranger = false;
     }
 
     fn fail<F: FileSystem<Handle = H>>(

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, Parser, Subcommand};
 use log::LevelFilter;
 
 /// Every Petrel service on this machine, on 127.0.0.1 by default.
@@ -45,6 +45,23 @@ pub(crate) struct Cli {
     /// Get an address by DHCP on the TAP device.
     #[arg(long, requires = "tap")]
     pub(crate) dhcp: bool,
+
+    /// Run only these services (comma-separated: http, https, snmp, tftp,
+    /// iperf, echo, mqtt, mdns, netbios); the others stay off whatever the
+    /// config says.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub(crate) only: Option<Vec<String>>,
+
+    /// A tool to run instead of the services.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Tools run instead of the services.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// An iPerf 2 client: `petrel iperf -c HOST [-t SECS | -n BYTES] [-d | -r] [-u -b RATE]`.
+    Iperf(crate::iperf::IperfArgs),
 }
 
 fn parse_level(s: &str) -> Result<LevelFilter, String> {

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -30,11 +30,15 @@ pub(crate) struct Config {
     /// TCP and UDP echo (RFC 862).
     pub(crate) echo: EchoConfig,
     /// The MQTT client.
-    pub(crate) mqtt: Toggle,
+    pub(crate) mqtt: MqttConfig,
     /// The mDNS/DNS-SD responder.
     pub(crate) mdns: Toggle,
     /// The NetBIOS name service.
     pub(crate) netbios: Toggle,
+    /// Where files the device creates (the generated HTTPS certificate)
+    /// live: the config file's directory, or `./petrel-state` without one.
+    #[serde(skip)]
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 /// `[device]`.
@@ -81,22 +85,58 @@ listen_section!(
     /// `[http]`.
     HttpConfig, 8080
 );
-listen_section!(
-    /// `[https]`.
-    HttpsConfig, 8443
-);
-listen_section!(
-    /// `[snmp]`.
-    SnmpConfig, 1161
-);
-listen_section!(
-    /// `[tftp]`.
-    TftpConfig, 6969
-);
-listen_section!(
-    /// `[iperf]`.
-    IperfConfig, 5001
-);
+/// `[https]`: the HTTPS server (a TLS echo until the HTTP server lands).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct HttpsConfig {
+    /// Whether the service runs.
+    pub(crate) enabled: bool,
+    /// The address and port it listens on.
+    pub(crate) listen: SocketAddr,
+    /// The certificate chain (PEM, leaf first). Relative paths are relative
+    /// to the config file. Without `cert` and `key`, a self-signed
+    /// certificate is generated on first start next to the config file (or
+    /// in `./petrel-state/`) and reused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key of `cert` (PEM: PKCS#8, SEC1 or PKCS#1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) key: Option<PathBuf>,
+    /// CA certificates (PEM) that client certificates must chain to: turns
+    /// on mutual TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) client_ca: Option<PathBuf>,
+    /// With `client_ca`: `"required"` (default) or `"optional"`.
+    pub(crate) client_auth: ClientAuthMode,
+}
+
+impl Default for HttpsConfig {
+    fn default() -> Self {
+        HttpsConfig {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            cert: None,
+            key: None,
+            client_ca: None,
+            client_auth: ClientAuthMode::Required,
+        }
+    }
+}
+
+/// Whether clients must present a certificate (with `https.client_ca`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ClientAuthMode {
+    /// A client without a trusted certificate is refused.
+    #[default]
+    Required,
+    /// A client may present one; an untrusted one is still refused.
+    Optional,
+}
+pub(crate) use crate::iperf::IperfConfig;
+pub(crate) use crate::mqtt::MqttConfig;
+pub(crate) use crate::snmp::SnmpConfig;
+pub(crate) use crate::tftp::TftpConfig;
 
 /// `[echo]`: TCP and UDP echo.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,7 +208,45 @@ impl Config {
             line: None,
             message: format!("cannot read: {e}"),
         })?;
-        Config::parse(&text, &file)
+        let mut config = Config::parse(&text, &file)?;
+        config.state_dir = Some(match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        });
+        Ok(config)
+    }
+
+    /// Turns off every service not named in `names` (`--only`). Returns the
+    /// first unknown name as an error.
+    pub(crate) fn restrict_to(&mut self, names: &[String]) -> Result<(), String> {
+        const KNOWN: [&str; 9] = [
+            "http", "https", "snmp", "tftp", "iperf", "echo", "mqtt", "mdns", "netbios",
+        ];
+        if let Some(bad) = names.iter().find(|n| !KNOWN.contains(&n.as_str())) {
+            return Err(format!(
+                "--only: unknown service `{bad}` (known: {})",
+                KNOWN.join(", ")
+            ));
+        }
+        let on = |s: &str| names.iter().any(|n| n == s);
+        self.http.enabled &= on("http");
+        self.https.enabled &= on("https");
+        self.snmp.enabled &= on("snmp");
+        self.tftp.enabled &= on("tftp");
+        self.iperf.enabled &= on("iperf");
+        self.echo.enabled &= on("echo");
+        self.mqtt.enabled &= on("mqtt");
+        self.mdns.enabled &= on("mdns");
+        self.netbios.enabled &= on("netbios");
+        Ok(())
+    }
+
+    /// See [`Config::state_dir`]: the config file's directory, or
+    /// `./petrel-state`.
+    pub(crate) fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("petrel-state"))
     }
 
     /// Parses and validates a configuration text; `file` names it in errors.
@@ -210,6 +288,10 @@ impl Config {
         if self.device.name.is_empty() {
             return Err(("device.name", "must not be empty"));
         }
+        self.tftp.validate()?;
+        self.iperf.validate()?;
+        self.mqtt.validate()?;
+        self.snmp.validate()?;
         if self.echo.max_connections == 0 {
             return Err(("echo.max_connections", "must be at least 1"));
         }

@@ -6,6 +6,7 @@
 //! ```text
 //! petrel [--config FILE] [--print-default-config] [--log-level LEVEL]
 //!        [--tap IFNAME --ip ADDR/PREFIX [--gw ADDR] | --tap IFNAME --dhcp]
+//! petrel iperf -c HOST [-p PORT] [-t SECS | -n BYTES] [-i SECS] [-u -b RATE] [-d] [-r]
 //! ```
 //!
 //! Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM) or
@@ -16,8 +17,13 @@ mod cli;
 mod config;
 mod config_path;
 mod echo;
+mod https;
+mod iperf;
+mod mqtt;
 mod services;
+mod snmp;
 mod tap;
+mod tftp;
 
 use std::process::ExitCode;
 
@@ -30,13 +36,16 @@ use crate::cli::Cli;
 use crate::config::Config;
 
 /// Exit code for a bad command line or configuration (as clap's own).
-const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code for a service that cannot start or fails.
 pub(crate) const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_level);
+    if let Some(cli::Command::Iperf(args)) = &cli.command {
+        return iperf::client_main(args);
+    }
 
     if cli.print_default_config {
         return match Config::default_toml() {
@@ -51,13 +60,19 @@ fn main() -> ExitCode {
         };
     }
 
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(path) => match Config::load(path) {
             Ok(c) => c,
             Err(e) => return fail(EXIT_USAGE, &e.to_string()),
         },
         None => Config::default(),
     };
+
+    if let Some(only) = &cli.only
+        && let Err(e) = config.restrict_to(only)
+    {
+        return fail(EXIT_USAGE, &e);
+    }
 
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -110,7 +125,7 @@ where
     tokio::select! {
         result = services::run_services(net, config) => match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(EXIT_FAILURE, &e.to_string()),
+            Err(e) => fail(e.exit_code(), &e.to_string()),
         },
         _ = term.recv() => {
             info!("shutting down");

@@ -30,6 +30,8 @@ pub(crate) enum ServiceError {
         /// Why.
         error: UdpError,
     },
+    /// The HTTPS service's certificate, key or CA is unusable.
+    Tls(crate::https::TlsSetupError),
     /// A running service failed for good.
     Failed {
         /// The service.
@@ -38,6 +40,9 @@ pub(crate) enum ServiceError {
         reason: String,
     },
 }
+
+/// How many HTTPS (TLS echo) clients are served at once.
+const HTTPS_MAX_CONNECTIONS: usize = 8;
 
 /// A hint for the one error the OS reports for a privileged port.
 fn hint(addr: SocketAddr, invalid: bool) -> &'static str {
@@ -67,7 +72,19 @@ impl fmt::Display for ServiceError {
                 let hint = hint(*addr, *error == UdpError::InvalidAddress);
                 write!(f, "{service}: cannot listen on {addr}: {error}{hint}")
             }
+            ServiceError::Tls(e) => write!(f, "{e}"),
             ServiceError::Failed { service, reason } => write!(f, "{service}: stopped: {reason}"),
+        }
+    }
+}
+
+impl ServiceError {
+    /// The process exit code: 2 for a configuration at fault (a bad
+    /// certificate or key file), 1 otherwise.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            ServiceError::Tls(e) if e.usage => crate::EXIT_USAGE,
+            _ => crate::EXIT_FAILURE,
         }
     }
 }
@@ -122,6 +139,65 @@ where
             echo::serve_udp(socket)
                 .await
                 .map_err(|e| ("echo udp", e.to_string()))
+        });
+    }
+    if cfg.https.enabled {
+        let tls = crate::https::server_config(&cfg.https, &cfg.state_dir(), &cfg.device.name)
+            .map_err(ServiceError::Tls)?;
+        let addr = cfg.https.listen;
+        let listener = net
+            .tcp_listen(addr, ListenConfig::with_backlog(8))
+            .await
+            .map_err(|error| ServiceError::Listen {
+                service: "https",
+                addr,
+                error,
+            })?;
+        info!(
+            "https listening on {} (TLS echo until the HTTP server lands)",
+            listener.local_addr()
+        );
+        let clock = net.clone();
+        let upgrade = move |s| {
+            let (tls, clock) = (tls.clone(), clock.clone());
+            async move {
+                let peer = petrel_altcp::Stream::peer_addr(&s);
+                let r = petrel_altcp::tls::accept(s, &tls, &clock).await;
+                if let Err(e) = &r {
+                    petrel_altcp::tls::log_failure(peer, e);
+                }
+                r
+            }
+        };
+        let https_net = net.clone();
+        tasks.spawn_local(async move {
+            let listener = petrel_altcp::TcpAcceptor::new(listener);
+            echo::serve_stream(https_net, "https", listener, upgrade, HTTPS_MAX_CONNECTIONS)
+                .await
+                .map_err(|e| ("https", e.to_string()))
+        });
+    }
+    if cfg.tftp.enabled {
+        // A relative root is relative to the state directory, like the
+        // HTTPS certificate paths.
+        let mut tftp = cfg.tftp.clone();
+        if tftp.root.is_relative() {
+            tftp.root = cfg.state_dir().join(&tftp.root);
+        }
+        tasks.spawn_local(crate::tftp::start(net.clone(), &tftp).await?);
+    }
+    if cfg.iperf.enabled {
+        tasks.spawn_local(crate::iperf::start(net.clone(), &cfg.iperf).await?);
+    }
+    if cfg.snmp.enabled {
+        tasks.spawn_local(crate::snmp::start(net.clone(), cfg).await?);
+    }
+    if cfg.mqtt.enabled {
+        let (mqtt_net, mqtt_cfg) = (net.clone(), cfg.clone());
+        tasks.spawn_local(async move {
+            crate::mqtt::run(mqtt_net, &mqtt_cfg)
+                .await
+                .map_err(|e| ("mqtt", e))
         });
     }
     if tasks.is_empty() {

@@ -152,7 +152,7 @@ fn free_port() -> u16 {
 
 fn echo_config(tcp: u16, udp: u16) -> TempConfig {
     TempConfig::new(&format!(
-        "[device]\nname = \"test\"\n\n[echo]\ntcp = \"127.0.0.1:{tcp}\"\nudp = \"127.0.0.1:{udp}\"\nmax_connections = 4\n"
+        "[device]\nname = \"test\"\n\n[echo]\ntcp = \"127.0.0.1:{tcp}\"\nudp = \"127.0.0.1:{udp}\"\nmax_connections = 4\n\n[https]\nenabled = false\n\n[snmp]\nenabled = false\n"
     ))
 }
 
@@ -160,7 +160,7 @@ fn echo_config(tcp: u16, udp: u16) -> TempConfig {
 fn serves_tcp_and_udp_echo_and_stops_on_sigterm() {
     let (tcp, udp) = (free_port(), free_port());
     let cfg = echo_config(tcp, udp);
-    let mut p = Petrel::start(&["--config", cfg.path()]);
+    let mut p = Petrel::start(&["--config", cfg.path(), "--only", "echo"]);
     p.expect_line(&format!("echo tcp listening on 127.0.0.1:{tcp}"));
     p.expect_line(&format!("echo udp listening on 127.0.0.1:{udp}"));
 
@@ -207,7 +207,7 @@ fn serves_tcp_and_udp_echo_and_stops_on_sigterm() {
 fn sigint_also_exits_cleanly() {
     let (tcp, udp) = (free_port(), free_port());
     let cfg = echo_config(tcp, udp);
-    let mut p = Petrel::start(&["--config", cfg.path()]);
+    let mut p = Petrel::start(&["--config", cfg.path(), "--only", "echo"]);
     p.expect_line("echo udp listening");
     p.signal("-INT");
     let (status, stderr) = p.wait();
@@ -217,7 +217,7 @@ fn sigint_also_exits_cleanly() {
 #[test]
 fn unknown_field_is_exit_2_naming_the_field() {
     let cfg = TempConfig::new("[echo]\nenabled = true\nbogus = 1\n");
-    let mut p = Petrel::start(&["--config", cfg.path()]);
+    let mut p = Petrel::start(&["--config", cfg.path(), "--only", "echo"]);
     let (status, stderr) = p.wait();
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(cfg.path()), "{stderr}");
@@ -232,7 +232,7 @@ fn unknown_field_is_exit_2_naming_the_field() {
 #[test]
 fn bad_address_is_exit_2_naming_the_field() {
     let cfg = TempConfig::new("[echo]\ntcp = \"127.0.0.1:notaport\"\n");
-    let mut p = Petrel::start(&["--config", cfg.path()]);
+    let mut p = Petrel::start(&["--config", cfg.path(), "--only", "echo"]);
     let (status, stderr) = p.wait();
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(
@@ -249,7 +249,7 @@ fn port_in_use_is_exit_1_with_a_clear_message() {
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
     let tcp = holder.local_addr().unwrap().port();
     let cfg = echo_config(tcp, free_port());
-    let mut p = Petrel::start(&["--config", cfg.path()]);
+    let mut p = Petrel::start(&["--config", cfg.path(), "--only", "echo"]);
     let (status, stderr) = p.wait();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
@@ -303,4 +303,12 @@ fn bad_command_line_is_exit_2() {
     let mut p = Petrel::start(&["--log-level", "loud"]);
     let (status, _) = p.wait();
     assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn only_with_an_unknown_service_is_exit_2() {
+    let mut p = Petrel::start(&["--only", "echo,gopher"]);
+    let (status, stderr) = p.wait();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown service `gopher`"), "{stderr}");
 }

@@ -14,7 +14,7 @@ fn start() -> Option<(Netns, Proc)> {
     }
     let ns = Netns::with_tap("198.51.100.1/24").expect("namespace with tap0");
     let mut cmd = ns.command(env!("CARGO_BIN_EXE_petrel"));
-    cmd.args(["--tap", "tap0", "--ip", "198.51.100.2/24"]);
+    cmd.args(["--tap", "tap0", "--ip", "198.51.100.2/24", "--only", "echo"]);
     let mut p = Proc::spawn(&mut cmd).expect("start petrel");
     p.wait_for_output(
         "echo udp listening on 198.51.100.2:7007",
@@ -148,7 +148,7 @@ fn tap_dhcp_lease_from_dnsmasq() {
         .expect("dnsmasq serves DHCP");
 
     let mut cmd = ns.command(env!("CARGO_BIN_EXE_petrel"));
-    cmd.args(["--tap", "tap0", "--dhcp"]);
+    cmd.args(["--tap", "tap0", "--dhcp", "--only", "echo"]);
     let mut petrel = Proc::spawn(&mut cmd).expect("start petrel");
     let line = petrel
         .wait_for_output("smoltcp stack at", Duration::from_secs(30))

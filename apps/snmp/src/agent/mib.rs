@@ -3,7 +3,27 @@
 
 use crate::oid::Oid;
 use crate::pdu::ErrorStatus;
+use crate::stats::{SnmpStats, UsmStats};
 use crate::value::{Value, ValueType, VarBind};
+
+/// What the agent tells its MIB before each request: the counters of the
+/// `snmp` group, `usmStats` and the local engine, so a MIB (such as
+/// [`crate::mib2::Mib2`]) can serve them without borrowing the agent.
+#[derive(Copy, Clone, Debug)]
+pub struct AgentState<'s> {
+    /// The `snmp` group and MPD counters, including the current request.
+    pub stats: &'s SnmpStats,
+    /// The `usmStats` counters.
+    pub usm_stats: &'s UsmStats,
+    /// snmpEngineID.
+    pub engine_id: &'s [u8],
+    /// snmpEngineBoots.
+    pub engine_boots: u32,
+    /// snmpEngineTime, in seconds.
+    pub engine_time: u32,
+    /// snmpEngineMaxMessageSize.
+    pub max_message_size: usize,
+}
 
 /// Size of the scratch buffer the agent lends to [`Mib::get`] and
 /// [`Mib::get_next`] for values the MIB has to format on the fly (larger
@@ -37,6 +57,12 @@ pub enum SetOutcome {
 /// implementation can keep per-varbind undo state (at most
 /// [`crate::agent::AgentConfig::max_varbinds`] entries).
 pub trait Mib {
+    /// Called by the agent at the start of every request with its current
+    /// counters and engine values. The default ignores them.
+    fn handle_agent_state(&mut self, state: &AgentState<'_>) {
+        let _ = state;
+    }
+
     /// The value of instance `oid`. Return [`Value::NoSuchObject`] if no
     /// object type is defined there, [`Value::NoSuchInstance`] if the type
     /// exists but this instance does not, `Err` (usually

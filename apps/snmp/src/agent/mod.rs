@@ -15,7 +15,8 @@ mod view;
 
 pub(crate) use frame::{Frame, V3Security, Wrapper};
 pub use mib::{
-    Access, Entry, MIB_SCRATCH_LEN, Mib, STORED_STRING_LEN, SetOutcome, StoredValue, TableMib,
+    Access, AgentState, Entry, MIB_SCRATCH_LEN, Mib, STORED_STRING_LEN, SetOutcome, StoredValue,
+    TableMib,
 };
 pub use view::{View, ViewEntry};
 
@@ -267,6 +268,14 @@ impl<'a, const USERS: usize> Agent<'a, USERS> {
         if let Some(b) = self.engine.tick(now) {
             self.push_event(Event::PersistEngineBoots(b));
         }
+        mib.handle_agent_state(&AgentState {
+            stats: &self.stats,
+            usm_stats: &self.usm_stats,
+            engine_id: self.engine.id(),
+            engine_boots: self.engine.boots(),
+            engine_time: self.engine.time(now),
+            max_message_size: self.config.max_message_size,
+        });
         let msg = match Message::decode(request, self.config.max_varbinds) {
             Ok(m) => m,
             Err(e) => return self.malformed(e),

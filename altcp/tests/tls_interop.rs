@@ -1,0 +1,455 @@
+//! TLS interop with independent real peers on 127.0.0.1, over the host
+//! backend (`OsNetwork`): `openssl s_client` and `curl` against our server,
+//! our client against `openssl s_server`.
+//!
+//! Every child is killed by a guard; every wait is bounded; ports are found
+//! by binding port 0.
+#![cfg(all(feature = "tls-ring", feature = "std"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration as StdDuration, Instant};
+
+use common::{Ca, Leaf, server_config};
+use embedded_io_async::{Read as _, Write as _};
+use petrel_altcp::tls::{self, ClientAuth, ServerConfig, TlsAcceptor, TlsError};
+use petrel_altcp::{Error, Listener, Stream, Tcp, TcpAcceptor};
+use petrel_netcore::os::OsNetwork;
+use petrel_netcore::{ConnectConfig, ListenConfig, Network};
+
+const WAIT: StdDuration = StdDuration::from_secs(10);
+
+/// A child process killed on drop.
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let d = std::env::temp_dir().join(format!("petrel-tls-{}-{tag}-{n}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What the test server does with a connection.
+#[derive(Copy, Clone)]
+enum Mode {
+    /// Echo until close_notify.
+    Echo,
+    /// Answer one HTTP request with "hello", then close (close_notify).
+    Http,
+}
+
+/// Our TLS server on 127.0.0.1 in a thread of its own (OsNetwork); every
+/// accept failure and session end is reported on the returned channel.
+fn start_server(cfg: ServerConfig, mode: Mode) -> (u16, mpsc::Receiver<Result<usize, Error>>) {
+    let port = free_port();
+    let (tx, rx) = mpsc::channel();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let net = OsNetwork::new();
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let l = net.tcp_listen(addr, ListenConfig::default()).await.unwrap();
+            ready_tx.send(()).unwrap();
+            let mut acc = TlsAcceptor::new(TcpAcceptor::new(l), cfg, net);
+            loop {
+                match acc.accept().await {
+                    Ok(s) => {
+                        tokio::task::spawn_local(session(s, mode, tx.clone()));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            }
+        });
+    });
+    ready_rx.recv_timeout(WAIT).unwrap();
+    (port, rx)
+}
+
+async fn session(mut s: impl Stream, mode: Mode, tx: mpsc::Sender<Result<usize, Error>>) {
+    let mut buf = vec![0u8; 4096];
+    let mut total = 0;
+    let end = match mode {
+        Mode::Echo => loop {
+            match s.read(&mut buf).await {
+                Ok(0) => break Ok(total),
+                Ok(n) => {
+                    total += n;
+                    if let Err(e) = s.write_all(&buf[..n]).await {
+                        break Err(e);
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        },
+        Mode::Http => {
+            let mut req = Vec::new();
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) => break Ok(req.len()),
+                    Ok(n) => {
+                        req.extend_from_slice(&buf[..n]);
+                        if req.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+                            break s.write_all(resp).await.map(|_| req.len());
+                        }
+                    }
+                    Err(e) => break Err(e),
+                }
+            }
+        }
+    };
+    let ok = end.is_ok();
+    let _ = tx.send(end);
+    if ok {
+        let _ = s.close().await;
+    }
+}
+
+fn next_result(rx: &mpsc::Receiver<Result<usize, Error>>) -> Result<usize, Error> {
+    rx.recv_timeout(WAIT).expect("server reported nothing")
+}
+
+struct Pki {
+    dir: TempDir,
+    ca: Ca,
+    leaf: Leaf,
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn pki(tag: &str) -> Pki {
+    let dir = TempDir::new(tag);
+    let ca = Ca::new("interop CA");
+    let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+    let ca_pem = dir.write("ca.pem", &ca.pem);
+    let cert_pem = dir.write("cert.pem", &leaf.cert_pem);
+    let key_pem = dir.write("key.pem", &leaf.key_pem);
+    Pki {
+        dir,
+        ca,
+        leaf,
+        ca_pem,
+        cert_pem,
+        key_pem,
+    }
+}
+
+/// Runs `openssl s_client` with `extra` args, sends `input`, waits until
+/// the echo came back (or the client exits), and returns (stdout, stderr,
+/// exit status).
+fn s_client(port: u16, ca: &str, extra: &[&str], input: &[u8]) -> (String, String, Option<i32>) {
+    let connect = format!("127.0.0.1:{port}");
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &connect,
+            "-CAfile",
+            ca,
+            "-verify_return_error",
+            "-brief",
+        ])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut peer = Peer(child);
+    let (otx, orx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdout.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if otx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let _ = stdin.write_all(input);
+    let _ = stdin.flush();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while out.len() < input.len() {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            break;
+        };
+        match orx.recv_timeout(left) {
+            Ok(chunk) => out.extend_from_slice(&chunk),
+            Err(_) => break,
+        }
+    }
+    // EOF on stdin: s_client sends close_notify and exits.
+    drop(stdin);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = peer.0.try_wait().unwrap() {
+            break s.code();
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(StdDuration::from_millis(20));
+    };
+    let mut err = String::new();
+    let _ = stderr.read_to_string(&mut err);
+    (String::from_utf8_lossy(&out).into_owned(), err, status)
+}
+
+#[test]
+fn openssl_s_client_tls13_and_tls12_with_sni_against_our_server() {
+    let p = pki("sclient");
+    let cfg = ServerConfig::builder(tls::ring_provider())
+        .cert_chain(p.leaf.chain.clone(), p.leaf.key())
+        .alpn(&[b"http/1.1"])
+        .build()
+        .unwrap();
+    let (port, rx) = start_server(cfg, Mode::Echo);
+    for (version, want) in [("-tls1_3", "TLSv1.3"), ("-tls1_2", "TLSv1.2")] {
+        let (out, err, status) = s_client(
+            port,
+            &p.ca_pem,
+            &[
+                version,
+                "-servername",
+                "localhost",
+                "-verify_hostname",
+                "localhost",
+                "-alpn",
+                "http/1.1",
+            ],
+            b"hello petrel\n",
+        );
+        assert_eq!(out, "hello petrel\n", "{version}: {err}");
+        assert!(err.contains(&format!("Protocol version: {want}")), "{err}");
+        assert!(err.contains("Verification: OK"), "{err}");
+        assert_eq!(status, Some(0), "{err}");
+        // s_client sent close_notify: a clean end on our side.
+        assert_eq!(next_result(&rx), Ok(13));
+    }
+}
+
+#[test]
+fn curl_cacert_against_our_server() {
+    let p = pki("curl");
+    let (port, rx) = start_server(server_config(&p.leaf, ClientAuth::None), Mode::Http);
+    let url = format!("https://localhost:{port}/");
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert", &p.ca_pem, &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"hello");
+    assert!(next_result(&rx).is_ok());
+    // With another CA curl refuses our certificate, and we hear why
+    // (OpenSSL sends unknown_ca).
+    let other = p.dir.write("other-ca.pem", &Ca::new("other").pem);
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert", &other, &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(next_result(&rx), Err(Error::Tls(TlsError::PeerAlert(48))));
+    // And the next client is served.
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert", &p.ca_pem, &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"hello");
+}
+
+#[test]
+fn s_client_without_a_required_client_certificate_is_refused_and_next_is_served() {
+    let p = pki("mtls");
+    let client = p.ca.leaf(&["client-1"]);
+    let ccert = p.dir.write("client.pem", &client.cert_pem);
+    let ckey = p.dir.write("client-key.pem", &client.key_pem);
+    let (port, rx) = start_server(
+        server_config(&p.leaf, ClientAuth::Required(p.ca.roots())),
+        Mode::Echo,
+    );
+    let (out, _err, _) = s_client(port, &p.ca_pem, &["-servername", "localhost"], b"x\n");
+    assert_eq!(out, "");
+    assert_eq!(next_result(&rx), Err(Error::Tls(TlsError::NoClientCert)));
+    let (out, err, status) = s_client(
+        port,
+        &p.ca_pem,
+        &["-servername", "localhost", "-cert", &ccert, "-key", &ckey],
+        b"mtls\n",
+    );
+    assert_eq!(out, "mtls\n", "{err}");
+    assert_eq!(status, Some(0));
+    assert_eq!(next_result(&rx), Ok(5));
+}
+
+/// `openssl s_server -rev` (echoes each line reversed), killed on drop.
+fn s_server(p: &Pki, extra: &[&str]) -> (Peer, u16) {
+    let port = free_port();
+    let accept = format!("127.0.0.1:{port}");
+    let mut child = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            &accept,
+            "-cert",
+            &p.cert_pem,
+            "-key",
+            &p.key_pem,
+            "-rev",
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let peer = Peer(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("ACCEPT") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(WAIT).expect("s_server did not start");
+    (peer, port)
+}
+
+/// Our client against `port`: sends a line, expects it reversed.
+fn our_client(
+    port: u16,
+    cfg: tls::ClientConfig,
+    name: &str,
+) -> Result<(String, Option<tls::rustls::ProtocolVersion>), Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let net = OsNetwork::new();
+        let tcp = net
+            .tcp_connect(
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                ConnectConfig::default(),
+            )
+            .await?;
+        let mut s = tls::connect(Tcp::new(tcp), name, &cfg, &net).await?;
+        let version = s.protocol_version();
+        s.write_all(b"petrel\n").await?;
+        s.flush().await?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        while !got.ends_with(b"\n") {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        s.close().await?;
+        Ok((String::from_utf8_lossy(&got).into_owned(), version))
+    })
+}
+
+#[test]
+fn our_client_against_openssl_s_server() {
+    let p = pki("sserver");
+    let ccfg = common::client_config(&p.ca);
+    let (_srv, port) = s_server(&p, &[]);
+    let (line, v) = our_client(port, ccfg.clone(), "localhost").unwrap();
+    assert_eq!(line, "lertep\n");
+    assert_eq!(v, Some(tls::rustls::ProtocolVersion::TLSv1_3));
+    // TLS 1.2 only server.
+    let (_srv12, port12) = s_server(&p, &["-no_tls1_3"]);
+    let (line, v) = our_client(port12, ccfg.clone(), "localhost").unwrap();
+    assert_eq!(line, "lertep\n");
+    assert_eq!(v, Some(tls::rustls::ProtocolVersion::TLSv1_2));
+    // Wrong name and wrong CA are refused with their typed errors.
+    assert_eq!(
+        our_client(port, ccfg, "not-localhost.test").unwrap_err(),
+        Error::Tls(TlsError::BadHostName)
+    );
+    let other = Ca::new("other");
+    assert_eq!(
+        our_client(port, common::client_config(&other), "localhost").unwrap_err(),
+        Error::Tls(TlsError::UnknownCa)
+    );
+}
+
+#[test]
+fn our_client_with_a_certificate_against_s_server_requiring_one() {
+    let p = pki("sserver-mtls");
+    let client = p.ca.leaf(&["client-1"]);
+    let (_srv, port) = s_server(
+        &p,
+        &["-Verify", "1", "-CAfile", &p.ca_pem, "-verify_return_error"],
+    );
+    let ccfg = tls::ClientConfig::builder(tls::ring_provider())
+        .roots(p.ca.roots())
+        .client_cert(client.chain.clone(), client.key())
+        .build()
+        .unwrap();
+    let (line, _) = our_client(port, ccfg, "localhost").unwrap();
+    assert_eq!(line, "lertep\n");
+    let _ = Path::new(&p.ca_pem);
+}

@@ -1,0 +1,212 @@
+//! The static, sorted list of MIB-2 object types this module serves, and
+//! the values of its scalars.
+
+use crate::value::Value;
+
+/// A group of scalars (the arc under the group's base is the node's arc).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Group {
+    /// system (1.3.6.1.2.1.1).
+    System,
+    /// interfaces (1.3.6.1.2.1.2).
+    Interfaces,
+    /// ip (1.3.6.1.2.1.4).
+    Ip,
+    /// tcp (1.3.6.1.2.1.6).
+    Tcp,
+    /// udp (1.3.6.1.2.1.7).
+    Udp,
+    /// snmp (1.3.6.1.2.1.11).
+    Snmp,
+    /// snmpEngine (1.3.6.1.6.3.10.2.1).
+    Engine,
+    /// snmpMPDStats (1.3.6.1.6.3.11.2.1).
+    Mpd,
+    /// snmpTargetObjects' context counters (1.3.6.1.6.3.12.1).
+    Target,
+    /// usmStats (1.3.6.1.6.3.15.1.1).
+    Usm,
+}
+
+/// A conceptual table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Table {
+    /// ifTable (RFC 2863), index ifIndex.
+    If,
+    /// ipAddrTable (RFC 1213), index ipAdEntAddr.
+    IpAddr,
+    /// tcpConnTable (RFC 1213, IPv4 only).
+    TcpConn,
+    /// tcpConnectionTable (RFC 4022).
+    TcpConnection,
+    /// tcpListenerTable (RFC 4022).
+    TcpListener,
+    /// udpTable (RFC 1213, IPv4 only).
+    Udp,
+    /// udpEndpointTable (RFC 4113).
+    UdpEndpoint,
+    /// ifXTable (RFC 2863), index ifIndex.
+    IfX,
+}
+
+impl Table {
+    /// The accessible columns, ascending.
+    pub(super) fn columns(self) -> &'static [u32] {
+        match self {
+            Table::If => &[
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+            ],
+            Table::IpAddr => &[1, 2, 3, 4, 5],
+            Table::TcpConn => &[1, 2, 3, 4, 5],
+            Table::TcpConnection => &[7, 8],
+            Table::TcpListener => &[4],
+            Table::Udp => &[1, 2],
+            Table::UdpEndpoint => &[8],
+            Table::IfX => &[
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+            ],
+        }
+    }
+}
+
+/// What a node is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A scalar; its instance is `base.arc.0`.
+    Scalar(Group),
+    /// A table; `base.arc` is its entry.
+    Table(Table),
+}
+
+/// One object type (scalar) or table entry, named `base.arc`.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Node {
+    pub(super) base: &'static [u32],
+    pub(super) arc: u32,
+    pub(super) kind: Kind,
+}
+
+/// Longest node name (base plus arc).
+pub(super) const KEY_LEN: usize = 12;
+
+/// A node's name.
+pub(super) type Key = heapless::Vec<u32, KEY_LEN>;
+
+impl Node {
+    /// The node's OID (`base.arc`).
+    pub(super) fn key(&self) -> Key {
+        let mut k = Key::new();
+        // Every base below has at most 10 arcs (checked by a test).
+        let _ = k.extend_from_slice(self.base);
+        let _ = k.push(self.arc);
+        k
+    }
+}
+
+const SYSTEM: &[u32] = &[1, 3, 6, 1, 2, 1, 1];
+const INTERFACES: &[u32] = &[1, 3, 6, 1, 2, 1, 2];
+const IF_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2];
+const IP: &[u32] = &[1, 3, 6, 1, 2, 1, 4];
+const IP_ADDR_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 20];
+const TCP: &[u32] = &[1, 3, 6, 1, 2, 1, 6];
+const TCP_CONN_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 13];
+const TCP_CONNECTION_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 19];
+const TCP_LISTENER_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 20];
+const UDP: &[u32] = &[1, 3, 6, 1, 2, 1, 7];
+const UDP_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 7, 5];
+const UDP_ENDPOINT_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 7, 7];
+const SNMP: &[u32] = &[1, 3, 6, 1, 2, 1, 11];
+const IF_X_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1];
+const ENGINE: &[u32] = &[1, 3, 6, 1, 6, 3, 10, 2, 1];
+const MPD: &[u32] = &[1, 3, 6, 1, 6, 3, 11, 2, 1];
+const TARGET: &[u32] = &[1, 3, 6, 1, 6, 3, 12, 1];
+const USM: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1];
+
+const fn s(base: &'static [u32], arc: u32, g: Group) -> Node {
+    Node {
+        base,
+        arc,
+        kind: Kind::Scalar(g),
+    }
+}
+
+const fn t(base: &'static [u32], t: Table) -> Node {
+    Node {
+        base,
+        arc: 1,
+        kind: Kind::Table(t),
+    }
+}
+
+use Group::{Engine, Interfaces, Ip, Mpd, Snmp, System, Target, Tcp, Udp, Usm};
+
+/// Every node, in increasing OID order (checked by a test).
+#[rustfmt::skip]
+pub(super) static NODES: &[Node] = &[
+    s(SYSTEM, 1, System), s(SYSTEM, 2, System), s(SYSTEM, 3, System), s(SYSTEM, 4, System),
+    s(SYSTEM, 5, System), s(SYSTEM, 6, System), s(SYSTEM, 7, System), s(SYSTEM, 8, System),
+    s(INTERFACES, 1, Interfaces),
+    t(IF_TABLE, Table::If),
+    s(IP, 1, Ip), s(IP, 2, Ip), s(IP, 3, Ip), s(IP, 4, Ip), s(IP, 5, Ip), s(IP, 6, Ip),
+    s(IP, 7, Ip), s(IP, 8, Ip), s(IP, 9, Ip), s(IP, 10, Ip), s(IP, 11, Ip), s(IP, 12, Ip),
+    s(IP, 13, Ip), s(IP, 14, Ip), s(IP, 15, Ip), s(IP, 16, Ip), s(IP, 17, Ip), s(IP, 18, Ip),
+    s(IP, 19, Ip),
+    t(IP_ADDR_TABLE, Table::IpAddr),
+    s(TCP, 1, Tcp), s(TCP, 2, Tcp), s(TCP, 3, Tcp), s(TCP, 4, Tcp), s(TCP, 5, Tcp),
+    s(TCP, 6, Tcp), s(TCP, 7, Tcp), s(TCP, 8, Tcp), s(TCP, 9, Tcp), s(TCP, 10, Tcp),
+    s(TCP, 11, Tcp), s(TCP, 12, Tcp),
+    t(TCP_CONN_TABLE, Table::TcpConn),
+    s(TCP, 14, Tcp), s(TCP, 15, Tcp), s(TCP, 17, Tcp), s(TCP, 18, Tcp),
+    t(TCP_CONNECTION_TABLE, Table::TcpConnection),
+    t(TCP_LISTENER_TABLE, Table::TcpListener),
+    s(UDP, 1, Udp), s(UDP, 2, Udp), s(UDP, 3, Udp), s(UDP, 4, Udp),
+    t(UDP_TABLE, Table::Udp),
+    t(UDP_ENDPOINT_TABLE, Table::UdpEndpoint),
+    s(UDP, 8, Udp), s(UDP, 9, Udp),
+    s(SNMP, 1, Snmp), s(SNMP, 2, Snmp), s(SNMP, 3, Snmp), s(SNMP, 4, Snmp), s(SNMP, 5, Snmp),
+    s(SNMP, 6, Snmp), s(SNMP, 8, Snmp), s(SNMP, 9, Snmp), s(SNMP, 10, Snmp),
+    s(SNMP, 11, Snmp), s(SNMP, 12, Snmp), s(SNMP, 13, Snmp), s(SNMP, 14, Snmp),
+    s(SNMP, 15, Snmp), s(SNMP, 16, Snmp), s(SNMP, 17, Snmp), s(SNMP, 18, Snmp),
+    s(SNMP, 19, Snmp), s(SNMP, 20, Snmp), s(SNMP, 21, Snmp), s(SNMP, 22, Snmp),
+    s(SNMP, 24, Snmp), s(SNMP, 25, Snmp), s(SNMP, 26, Snmp), s(SNMP, 27, Snmp),
+    s(SNMP, 28, Snmp), s(SNMP, 29, Snmp), s(SNMP, 30, Snmp), s(SNMP, 31, Snmp),
+    s(SNMP, 32, Snmp),
+    t(IF_X_TABLE, Table::IfX),
+    s(ENGINE, 1, Engine), s(ENGINE, 2, Engine), s(ENGINE, 3, Engine), s(ENGINE, 4, Engine),
+    s(MPD, 1, Mpd), s(MPD, 2, Mpd), s(MPD, 3, Mpd),
+    s(TARGET, 4, Target), s(TARGET, 5, Target),
+    s(USM, 1, Usm), s(USM, 2, Usm), s(USM, 3, Usm), s(USM, 4, Usm), s(USM, 5, Usm),
+    s(USM, 6, Usm),
+];
+
+/// A Counter32 from a 64-bit count (MIB-2 counters wrap at 2^32).
+pub(super) fn c32(v: u64) -> Value<'static> {
+    Value::Counter32(v as u32)
+}
+
+/// A Gauge32, saturating.
+pub(super) fn g32(v: u64) -> Value<'static> {
+    Value::Gauge32(u32::try_from(v).unwrap_or(u32::MAX))
+}
+
+/// An INTEGER, saturating.
+pub(super) fn int(v: u64) -> Value<'static> {
+    Value::Integer(i32::try_from(v).unwrap_or(i32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_sorted_and_disjoint() {
+        for w in NODES.windows(2) {
+            let (a, b) = (w[0].key(), w[1].key());
+            assert!(a < b, "{a:?} !< {b:?}");
+            assert!(!b.starts_with(&a), "{b:?} under {a:?}");
+        }
+        for n in NODES {
+            assert!(n.base.len() < KEY_LEN);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The in-firmware self-test (feature `selftest`), run under QEMU user
+//! networking; its verdict becomes QEMU's exit code through semihosting.
+//!
+//! Checks, in order, each with a deadline:
+//! 1. the driver found the chip (ID_REV 0x0118_xxxx, BYTE_TEST 0x8765_4321);
+//! 2. DHCP configured an address (slirp's server: 10.0.2.15; under
+//!    `restrict=on` it sends no router option): UDP broadcast out and in
+//!    through the driver;
+//! 3. TCP: connect to the echo peer (`PETREL_SELFTEST_PEER`, by default
+//!    10.0.2.100:7, which the test maps with `guestfwd=…-cmd:cat`), send
+//!    16 KiB of a pattern in 1 KiB steps and check every byte comes back;
+//! 4. UDP via netcore's sockets: read `selftest.txt` from slirp's TFTP
+//!    server (`PETREL_SELFTEST_TFTP`, default 10.0.2.2) and compare it with
+//!    [`TFTP_EXPECT`].
+//!
+//! The echo services run meanwhile, as in the normal firmware.
+
+use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+use cortex_m_semihosting::debug;
+use embedded_io_async::{Read, Write};
+use petrel_netcore::timer::with_timeout;
+use petrel_netcore::{Clock, ConnectConfig, Duration, Network, TcpStream, UdpSocket};
+
+use crate::Net;
+use crate::lan9118::ChipInfo;
+use crate::netcfg::{SELFTEST_PEER, SELFTEST_TFTP};
+
+/// Bytes sent through the TCP echo peer.
+const TCP_TOTAL: usize = 16 * 1024;
+/// The file the test script serves over TFTP and its expected content.
+const TFTP_FILE: &str = "selftest.txt";
+/// What `selftest.txt` must contain.
+pub const TFTP_EXPECT: &[u8] = b"petrel selftest\n";
+
+/// Runs the checks and exits QEMU with the verdict.
+#[embassy_executor::task]
+pub async fn selftest(net: Net, chip: ChipInfo) {
+    let verdict = with_timeout(&net, Duration::from_secs(60), run(net, chip)).await;
+    crate::memreport::print_stack();
+    match verdict {
+        Ok(Ok(())) => {
+            crate::log!("selftest: PASS");
+            debug::exit(debug::EXIT_SUCCESS);
+        }
+        Ok(Err(what)) => {
+            crate::log!("selftest: FAIL: {what}");
+            debug::exit(debug::EXIT_FAILURE);
+        }
+        Err(_) => {
+            crate::log!("selftest: FAIL: overall deadline (60 s) passed");
+            debug::exit(debug::EXIT_FAILURE);
+        }
+    }
+}
+
+async fn run(net: Net, chip: ChipInfo) -> Result<(), &'static str> {
+    if chip.id_rev >> 16 != 0x0118 || chip.byte_test != 0x8765_4321 {
+        return Err("driver: unexpected ID_REV or BYTE_TEST");
+    }
+    crate::log!(
+        "selftest: driver ok (ID_REV {:#010x}, BYTE_TEST {:#010x})",
+        chip.id_rev,
+        chip.byte_test
+    );
+
+    with_timeout(&net, Duration::from_secs(20), crate::CONFIGURED.wait())
+        .await
+        .map_err(|_| "dhcp: no address within 20 s")?;
+    let addr = net.ipv4_addr().ok_or("dhcp: configured but no address")?;
+    // slirp leaves the router option out of its offers under restrict=on,
+    // so a missing gateway is not a failure.
+    match net.gateway() {
+        Some(gw) => crate::log!("selftest: dhcp ok: {addr}, gateway {gw}"),
+        None => crate::log!("selftest: dhcp ok: {addr}, no router option"),
+    }
+
+    let t0 = net.now();
+    tcp_check(net).await?;
+    let ms = (net.now() - t0).as_micros() / 1000;
+    crate::log!("selftest: tcp echo ok: {TCP_TOTAL} bytes round trip in {ms} ms");
+
+    let got = tftp_check(net).await?;
+    crate::log!("selftest: udp (tftp) ok: read {got} bytes");
+    Ok(())
+}
+
+fn pattern(i: usize) -> u8 {
+    (i.wrapping_mul(131) ^ (i >> 9)) as u8
+}
+
+async fn tcp_check(net: Net) -> Result<(), &'static str> {
+    let (ip, port) = SELFTEST_PEER;
+    let peer = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port));
+    let mut s = net
+        .tcp_connect(
+            peer,
+            ConnectConfig {
+                timeout: Duration::from_secs(10),
+            },
+        )
+        .await
+        .map_err(|_| "tcp: connect to the echo peer failed")?;
+    s.set_nodelay(true);
+    let mut out = [0u8; 1024];
+    let mut back = [0u8; 1024];
+    let mut sent = 0;
+    while sent < TCP_TOTAL {
+        for (k, b) in out.iter_mut().enumerate() {
+            *b = pattern(sent + k);
+        }
+        s.write_all(&out).await.map_err(|_| "tcp: write failed")?;
+        let mut got = 0;
+        while got < back.len() {
+            let n = with_timeout(&net, Duration::from_secs(10), s.read(&mut back[got..]))
+                .await
+                .map_err(|_| "tcp: echo did not come back within 10 s")?
+                .map_err(|_| "tcp: read failed")?;
+            if n == 0 {
+                return Err("tcp: peer closed early");
+            }
+            got += n;
+        }
+        if back != out {
+            return Err("tcp: echoed bytes differ");
+        }
+        sent += out.len();
+    }
+    let _ = s.close().await;
+    Ok(())
+}
+
+/// A TFTP read (RFC 1350) of one short file. Returns its length.
+async fn tftp_check(net: Net) -> Result<usize, &'static str> {
+    let server = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(SELFTEST_TFTP), 69));
+    let mut sock = net
+        .udp_bind("0.0.0.0:0".parse().map_err(|_| "udp: bad bind address")?)
+        .await
+        .map_err(|_| "udp: bind failed")?;
+    let mut rrq = [0u8; 64];
+    let mut n = 0;
+    for part in [&[0u8, 1][..], TFTP_FILE.as_bytes(), &[0], b"octet", &[0]] {
+        rrq.get_mut(n..n + part.len())
+            .ok_or("tftp: request too long")?
+            .copy_from_slice(part);
+        n += part.len();
+    }
+    let mut buf = [0u8; 600];
+    for _attempt in 0..3 {
+        sock.send_to(&rrq[..n], server)
+            .await
+            .map_err(|_| "udp: send failed")?;
+        let Ok(r) = with_timeout(&net, Duration::from_secs(3), sock.recv_from(&mut buf)).await
+        else {
+            continue;
+        };
+        let (len, meta) = r.map_err(|_| "udp: receive failed")?;
+        let pkt = buf.get(..len).ok_or("udp: bad length")?;
+        // DATA, block 1: opcode 3, block number 1, then the bytes.
+        let data = match pkt {
+            [0, 3, 0, 1, data @ ..] => data,
+            [0, 5, ..] => return Err("tftp: server answered ERROR (is selftest.txt served?)"),
+            _ => return Err("tftp: unexpected reply"),
+        };
+        let ack = [0u8, 4, 0, 1];
+        let _ = sock.send_to(&ack, meta.remote).await;
+        if data != TFTP_EXPECT {
+            return Err("tftp: file content differs");
+        }
+        return Ok(data.len());
+    }
+    Err("tftp: no answer after 3 requests")
+}
