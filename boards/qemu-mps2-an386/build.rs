@@ -10,6 +10,9 @@
 //! - `PETREL_SELFTEST_TFTP`: the TFTP server the self-test reads from
 //!   (default `10.0.2.2`, QEMU's built-in one).
 
+// A bad build-time setting must stop the build, with the variable named.
+#![allow(clippy::panic, clippy::expect_used)]
+
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
@@ -65,19 +68,30 @@ fn main() {
 
     let mut s = String::new();
     let _ = writeln!(s, "/// Static address (`PETREL_IP`).");
-    let _ = writeln!(s, "pub const STATIC_ADDR: [u8; 4] = {};", octets(addr));
+    let _ = writeln!(
+        s,
+        "pub(crate) const STATIC_ADDR: [u8; 4] = {};",
+        octets(addr)
+    );
     let _ = writeln!(s, "/// Static prefix length (`PETREL_IP`).");
-    let _ = writeln!(s, "pub const STATIC_PREFIX: u8 = {prefix};");
+    let _ = writeln!(s, "pub(crate) const STATIC_PREFIX: u8 = {prefix};");
     let _ = writeln!(s, "/// Static gateway (`PETREL_GATEWAY`).");
-    let _ = writeln!(s, "pub const STATIC_GATEWAY: Option<[u8; 4]> = {gw};");
+    let _ = writeln!(
+        s,
+        "pub(crate) const STATIC_GATEWAY: Option<[u8; 4]> = {gw};"
+    );
     let _ = writeln!(s, "/// Self-test TCP echo peer (`PETREL_SELFTEST_PEER`).");
     let _ = writeln!(
         s,
-        "pub const SELFTEST_PEER: ([u8; 4], u16) = ({}, {});",
+        "pub(crate) const SELFTEST_PEER: ([u8; 4], u16) = ({}, {});",
         octets(*peer.ip()),
         peer.port()
     );
     let _ = writeln!(s, "/// Self-test TFTP server (`PETREL_SELFTEST_TFTP`).");
-    let _ = writeln!(s, "pub const SELFTEST_TFTP: [u8; 4] = {};", octets(tftp));
+    let _ = writeln!(
+        s,
+        "pub(crate) const SELFTEST_TFTP: [u8; 4] = {};",
+        octets(tftp)
+    );
     fs::write(out.join("netcfg.rs"), s).expect("write netcfg.rs");
 }

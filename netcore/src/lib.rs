@@ -16,7 +16,7 @@
 //!   host's own sockets, feature `os`).
 //!
 //! The core is `#![no_std]` and allocates nothing; the caller provides all
-//! memory (see `smol::StackResources`).
+//! memory (see `smol::Memory` and `smol::Capacity`).
 //!
 //! ```
 //! use petrel_netcore::time::{Duration, Instant};

@@ -212,3 +212,21 @@ fn half_close_keeps_the_other_direction_open() {
         assert_eq!(c.local_addr().map(|x| x.ip()), Some(IpAddr::V4(ADDR_A)));
     });
 }
+
+#[test]
+fn several_tasks_can_wait_for_configuration() {
+    // A static stack is configured from the start: every waiter returns.
+    sim::block_on(async {
+        let (a, _b, _) = sim::pair(SimConfig::default());
+        let waiters: Vec<_> = (0..6)
+            .map(|_| tokio::task::spawn_local(async move { a.wait_configured().await }))
+            .collect();
+        for w in waiters {
+            with_timeout(&a, Duration::from_secs(1), w)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        assert!(a.is_configured());
+    });
+}

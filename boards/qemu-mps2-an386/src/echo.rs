@@ -24,7 +24,7 @@ use petrel_netcore::{Clock, Duration, TcpError, TcpListener, TcpStream, UdpError
 use crate::Net;
 
 /// Connections served at once.
-pub const TCP_WORKERS: usize = 3;
+pub(crate) const TCP_WORKERS: usize = 3;
 /// Per-connection copy buffer.
 const TCP_BUF: usize = 1024;
 /// The largest datagram echoed whole (one Ethernet frame's worth).
@@ -39,7 +39,11 @@ static SLOT_FREED: Signal<CriticalSectionRawMutex, ()> = Signal::new();
 
 /// Accepts TCP echo clients while a connection task is free.
 #[embassy_executor::task]
-pub async fn tcp_acceptor(spawner: Spawner, net: Net, mut listener: SmolTcpListener<'static>) {
+pub(crate) async fn tcp_acceptor(
+    spawner: Spawner,
+    net: Net,
+    mut listener: SmolTcpListener<'static>,
+) {
     loop {
         while ACTIVE.load(Ordering::Acquire) >= TCP_WORKERS {
             SLOT_FREED.wait().await;
@@ -91,7 +95,7 @@ async fn echo_connection<S: TcpStream>(mut stream: S) {
 
 /// UDP echo: every datagram goes back to its sender.
 #[embassy_executor::task]
-pub async fn udp_echo(mut socket: SmolUdpSocket<'static>) {
+pub(crate) async fn udp_echo(mut socket: SmolUdpSocket<'static>) {
     let mut buf = [0u8; UDP_BUF];
     loop {
         let (n, meta) = match socket.recv_from(&mut buf).await {
@@ -110,6 +114,6 @@ pub async fn udp_echo(mut socket: SmolUdpSocket<'static>) {
 }
 
 /// Logs "echo tcp listening on ADDR:7"-style start lines.
-pub fn log_listening(proto: &str, addr: SocketAddr) {
+pub(crate) fn log_listening(proto: &str, addr: SocketAddr) {
     crate::log!("echo {proto} listening on {addr}");
 }

@@ -16,9 +16,9 @@ use embassy_executor::{Spawner, raw};
 /// Set when a task was woken and the executor must poll again.
 static PENDING: AtomicBool = AtomicBool::new(false);
 /// Executor polls since boot (a busy firmware shows up here).
-pub static POLLS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+pub(crate) static POLLS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 /// Times the loop went to sleep.
-pub static SLEEPS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+pub(crate) static SLEEPS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
 /// Called by embassy-executor (from tasks or interrupts) when a task becomes
 /// ready.
@@ -32,20 +32,20 @@ fn pender(_context: *mut ()) {
 }
 
 /// A thread-mode executor that sleeps with `wfi`.
-pub struct WfiExecutor {
+pub(crate) struct WfiExecutor {
     inner: raw::Executor,
 }
 
 impl WfiExecutor {
     /// A new executor (place it in a `static` to run it).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         WfiExecutor {
             inner: raw::Executor::new(core::ptr::null_mut()),
         }
     }
 
     /// Calls `init` with a spawner, then runs the tasks forever.
-    pub fn run(&'static mut self, init: impl FnOnce(Spawner)) -> ! {
+    pub(crate) fn run(&'static mut self, init: impl FnOnce(Spawner)) -> ! {
         init(self.inner.spawner());
         loop {
             #[allow(unsafe_code)]

@@ -66,7 +66,7 @@ macro_rules! log {
 }
 
 /// The network handle every task gets.
-pub type Net = Stack<'static, BoardClock>;
+pub(crate) type Net = Stack<'static, BoardClock>;
 
 /// Socket counts and buffers: echo needs `TCP_WORKERS` connections plus the
 /// listener's backlog; the self-test one client and one UDP socket.
@@ -155,7 +155,10 @@ fn spawn<S>(spawner: Spawner, what: &str, token: Result<SpawnToken<S>, SpawnErro
 
 #[entry]
 fn main() -> ! {
-    log!("petrel: qemu-mps2-an386 firmware {}", env!("CARGO_PKG_VERSION"));
+    log!(
+        "petrel: qemu-mps2-an386 firmware {}",
+        env!("CARGO_PKG_VERSION")
+    );
     memreport::print_sections();
     print_netcore_memory();
     let Some(p) = cortex_m::Peripherals::take() else {
@@ -180,7 +183,11 @@ fn main() -> ! {
         m[3],
         m[4],
         m[5],
-        if STATS.link_up.load(core::sync::atomic::Ordering::Relaxed) { "up" } else { "down" }
+        if STATS.link_up.load(core::sync::atomic::Ordering::Relaxed) {
+            "up"
+        } else {
+            "down"
+        }
     );
 
     let executor = EXECUTOR.init(executor::WfiExecutor::new());
@@ -263,7 +270,9 @@ async fn stats_task(net: Net) {
             net.count_rx_error();
         }
         last_err = err;
-        let disc = STATS.rx_discards.load(core::sync::atomic::Ordering::Relaxed);
+        let disc = STATS
+            .rx_discards
+            .load(core::sync::atomic::Ordering::Relaxed);
         for _ in 0..disc.wrapping_sub(last_disc) {
             net.count_rx_discard();
         }
@@ -276,7 +285,7 @@ async fn stats_task(net: Net) {
             }
             last_link = Some(up);
         }
-        if tick % 10 == 0 {
+        if tick.is_multiple_of(10) {
             let used = memreport::stack_high_water();
             if used != last_stack {
                 last_stack = used;
@@ -311,7 +320,7 @@ fn log_driver_stats() {
 /// Raised once the interface has an address. netcore keeps one waker for
 /// `Stack::wait_configured`, so exactly one task (`services`) waits there
 /// and tells the others through this signal.
-pub static CONFIGURED: Signal<CriticalSectionRawMutex, ()> = Signal::new();
+pub(crate) static CONFIGURED: Signal<CriticalSectionRawMutex, ()> = Signal::new();
 
 /// Waits for an address, then starts TCP and UDP echo on port 7.
 #[embassy_executor::task]
@@ -325,10 +334,17 @@ async fn services(spawner: Spawner, net: Net) {
     }
     let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 7);
     let shown = SocketAddr::new(addr.into(), 7);
-    match net.tcp_listen(any, ListenConfig::with_backlog(ECHO_BACKLOG)).await {
+    match net
+        .tcp_listen(any, ListenConfig::with_backlog(ECHO_BACKLOG))
+        .await
+    {
         Ok(listener) => {
             echo::log_listening("tcp", shown);
-            spawn(spawner, "echo tcp", echo::tcp_acceptor(spawner, net, listener));
+            spawn(
+                spawner,
+                "echo tcp",
+                echo::tcp_acceptor(spawner, net, listener),
+            );
         }
         Err(e) => log!("echo tcp: cannot listen on {any}: {e}"),
     }
@@ -342,6 +358,8 @@ async fn services(spawner: Spawner, net: Net) {
 }
 
 /// Device interrupts: the LAN9118's; anything else is logged.
+// SAFETY: cortex-m-rt requires this handler to be declared `unsafe fn`; it
+// is only entered by the hardware, and its body calls safe code only.
 #[allow(unsafe_code)]
 #[exception]
 unsafe fn DefaultHandler(irqn: i16) {
@@ -353,6 +371,8 @@ unsafe fn DefaultHandler(irqn: i16) {
 }
 
 /// A hard fault ends the run with a failure exit code and the frame.
+// SAFETY: as for `DefaultHandler`: the `unsafe fn` signature is cortex-m-rt's
+// requirement; the body is safe code.
 #[allow(unsafe_code)]
 #[exception]
 unsafe fn HardFault(ef: &ExceptionFrame) -> ! {

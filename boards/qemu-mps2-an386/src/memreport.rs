@@ -32,24 +32,24 @@ fn addr(p: *const u8) -> usize {
 
 /// Section sizes from the linker symbols, in bytes.
 #[derive(Copy, Clone, Debug)]
-pub struct Sections {
+pub(crate) struct Sections {
     /// Vector table (flash, before `.text`).
-    pub vectors: usize,
+    pub(crate) vectors: usize,
     /// `.text`: code.
-    pub text: usize,
+    pub(crate) text: usize,
     /// `.rodata`: constants.
-    pub rodata: usize,
+    pub(crate) rodata: usize,
     /// `.data`: initialised statics (in RAM, with its image in flash).
-    pub data: usize,
+    pub(crate) data: usize,
     /// `.bss` + `.uninit`: zeroed and uninitialised statics.
-    pub bss: usize,
+    pub(crate) bss: usize,
     /// The region left for the stack (no heap).
-    pub stack: usize,
+    pub(crate) stack: usize,
 }
 
 impl Sections {
     /// Reads the linker symbols.
-    pub fn read() -> Sections {
+    pub(crate) fn read() -> Sections {
         let stext = addr(&raw const __stext);
         Sections {
             // The vector table starts the flash region at 0x0.
@@ -64,12 +64,12 @@ impl Sections {
     }
 
     /// Flash: vectors, code, constants and the `.data` image.
-    pub fn flash(&self) -> usize {
+    pub(crate) fn flash(&self) -> usize {
         self.vectors + self.text + self.rodata + self.data
     }
 
     /// Static RAM: `.data` + `.bss`.
-    pub fn static_ram(&self) -> usize {
+    pub(crate) fn static_ram(&self) -> usize {
         self.data + self.bss
     }
 }
@@ -80,7 +80,7 @@ static HIGH_WATER: AtomicUsize = AtomicUsize::new(0);
 /// Scans the painted stack region for the deepest word ever written and
 /// returns the stack used so far in bytes (the high-water mark).
 #[allow(unsafe_code)]
-pub fn stack_high_water() -> usize {
+pub(crate) fn stack_high_water() -> usize {
     const PAINT: u32 = cortex_m_rt::STACK_PAINT_VALUE;
     let end = addr(&raw const _stack_end);
     let start = addr(&raw const _stack_start);
@@ -101,12 +101,11 @@ pub fn stack_high_water() -> usize {
         p += 4;
     }
     let used = start - p;
-    HIGH_WATER.fetch_max(used, Ordering::Relaxed)
-        .max(used)
+    HIGH_WATER.fetch_max(used, Ordering::Relaxed).max(used)
 }
 
 /// Prints the section sizes.
-pub fn print_sections() {
+pub(crate) fn print_sections() {
     let s = Sections::read();
     crate::log!(
         "mem: flash {} B (vectors {} + text {} + rodata {} + data image {}); \
@@ -124,7 +123,7 @@ pub fn print_sections() {
 }
 
 /// Prints the stack high-water mark.
-pub fn print_stack() {
+pub(crate) fn print_stack() {
     let s = Sections::read();
     let used = stack_high_water();
     crate::log!(

@@ -31,11 +31,11 @@ const TCP_TOTAL: usize = 16 * 1024;
 /// The file the test script serves over TFTP and its expected content.
 const TFTP_FILE: &str = "selftest.txt";
 /// What `selftest.txt` must contain.
-pub const TFTP_EXPECT: &[u8] = b"petrel selftest\n";
+pub(crate) const TFTP_EXPECT: &[u8] = b"petrel selftest\n";
 
 /// Runs the checks and exits QEMU with the verdict.
 #[embassy_executor::task]
-pub async fn selftest(net: Net, chip: ChipInfo) {
+pub(crate) async fn selftest(net: Net, chip: ChipInfo) {
     let verdict = with_timeout(&net, Duration::from_secs(60), run(net, chip)).await;
     crate::memreport::print_stack();
     match verdict {

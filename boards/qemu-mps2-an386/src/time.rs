@@ -72,7 +72,8 @@ impl Driver {
         let mut s = self.state.borrow_ref_mut(cs);
         let next = s.queue.next_expiration(now);
         let sleep_us = next.saturating_sub(now).clamp(1, MAX_SLEEP_US);
-        let cycles = (sleep_us * u64::from(s.core_hz) / 1_000_000).clamp(1, u64::from(SYST_MAX_RELOAD));
+        let cycles =
+            (sleep_us * u64::from(s.core_hz) / 1_000_000).clamp(1, u64::from(SYST_MAX_RELOAD));
         if let Some(syst) = s.syst.as_mut() {
             syst.disable_counter();
             syst.set_reload(cycles as u32);
@@ -112,7 +113,7 @@ embassy_time_driver::time_driver_impl!(static DRIVER: Driver = Driver {
 /// the driver and starts its interrupt. Returns the measured rate in Hz.
 ///
 /// Call after `Lan9118::init`: the chip's soft reset restarts FREE_RUN.
-pub fn init(mut syst: SYST) -> u32 {
+pub(crate) fn init(mut syst: SYST) -> u32 {
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(SYST_MAX_RELOAD);
     syst.clear_current();
@@ -159,7 +160,7 @@ fn SysTick() {
 
 /// netcore's clock over embassy-time (1 tick = 1 µs).
 #[derive(Copy, Clone, Debug, Default)]
-pub struct BoardClock;
+pub(crate) struct BoardClock;
 
 impl Clock for BoardClock {
     fn now(&self) -> Instant {

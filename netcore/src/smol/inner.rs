@@ -120,7 +120,8 @@ pub struct Inner<'d> {
     runner_signal: bool,
     /// The time of the last poll step.
     now: Instant,
-    config_waker: Option<Waker>,
+    /// Tasks waiting in `wait_configured` (several may wait at once).
+    config_wakers: heapless::Vec<Waker, 4>,
     next_port: u16,
     accept_order: u32,
     link_up: bool,
@@ -168,7 +169,7 @@ impl<'d> Inner<'d> {
             runner_waker: None,
             runner_signal: false,
             now,
-            config_waker: None,
+            config_wakers: heapless::Vec::new(),
             next_port: EPHEMERAL_FIRST
                 + (config.random_seed % 8192) as u16
                 + (now.as_micros() % 7) as u16,
@@ -208,7 +209,17 @@ impl<'d> Inner<'d> {
     }
 
     pub(crate) fn register_config_waker(&mut self, waker: &Waker) {
-        self.config_waker = Some(waker.clone());
+        if self.config_wakers.iter().any(|w| w.will_wake(waker)) {
+            return;
+        }
+        if let Err(w) = self.config_wakers.push(waker.clone()) {
+            // More waiters than slots: wake them all so none is lost; each
+            // re-registers on its next poll.
+            for old in self.config_wakers.drain(..) {
+                old.wake();
+            }
+            w.wake();
+        }
     }
 
     // ---- the poll step --------------------------------------------------
@@ -279,7 +290,7 @@ impl<'d> Inner<'d> {
                     let _ = self.iface.routes_mut().add_default_ipv4_route(r);
                 }
                 self.set_dns_servers(&dns);
-                if let Some(w) = self.config_waker.take() {
+                for w in self.config_wakers.drain(..) {
                     w.wake();
                 }
             }

@@ -39,7 +39,7 @@ use regs::*;
 
 /// Largest frame we exchange: 1514 bytes of Ethernet (1500 MTU) plus a VLAN
 /// tag and the CRC, rounded up to whole words.
-pub const FRAME_BUF: usize = 1528;
+pub(crate) const FRAME_BUF: usize = 1528;
 /// The MTU smoltcp sees (Ethernet header included, CRC excluded).
 const MAX_FRAME: usize = 1514;
 /// How long bounded register polls spin before giving up.
@@ -50,7 +50,7 @@ const LINK_CHECK_US: i64 = 1_000_000;
 /// Why the chip could not be brought up.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Lan9118Error {
+pub(crate) enum Lan9118Error {
     /// BYTE_TEST did not read 0x8765_4321 (no chip, or a bus wiring or
     /// endianness problem); the value read.
     ByteTest(u32),
@@ -79,32 +79,32 @@ impl core::fmt::Display for Lan9118Error {
 /// Counters the driver keeps (the chip's own RX_DROP counter is folded in).
 /// Statics, because the device is owned by the stack's runner while the
 /// board reads the counters from another task and the IRQ handler.
-pub struct Stats {
+pub(crate) struct Stats {
     /// Frames handed to the stack.
-    pub rx_frames: AtomicU32,
+    pub(crate) rx_frames: AtomicU32,
     /// Bytes handed to the stack (without CRC).
-    pub rx_bytes: AtomicU32,
+    pub(crate) rx_bytes: AtomicU32,
     /// Frames discarded for an error bit in their status (ifInErrors).
-    pub rx_errors: AtomicU32,
+    pub(crate) rx_errors: AtomicU32,
     /// Frames lost for lack of buffer: RX overrun, RX_DROP, and frames too
     /// long for the receive buffer (ifInDiscards).
-    pub rx_discards: AtomicU32,
+    pub(crate) rx_discards: AtomicU32,
     /// Frames written to the TX FIFO.
-    pub tx_frames: AtomicU32,
+    pub(crate) tx_frames: AtomicU32,
     /// Bytes written to the TX FIFO.
-    pub tx_bytes: AtomicU32,
+    pub(crate) tx_bytes: AtomicU32,
     /// TX status words with the error summary bit.
-    pub tx_errors: AtomicU32,
+    pub(crate) tx_errors: AtomicU32,
     /// Times the stack wanted to send and the TX FIFO was full.
-    pub tx_busy: AtomicU32,
+    pub(crate) tx_busy: AtomicU32,
     /// Interrupts taken.
-    pub irqs: AtomicU32,
+    pub(crate) irqs: AtomicU32,
     /// PHY link state at the last check.
-    pub link_up: AtomicBool,
+    pub(crate) link_up: AtomicBool,
 }
 
 /// The driver's counters.
-pub static STATS: Stats = Stats {
+pub(crate) static STATS: Stats = Stats {
     rx_frames: AtomicU32::new(0),
     rx_bytes: AtomicU32::new(0),
     rx_errors: AtomicU32::new(0),
@@ -126,14 +126,14 @@ static RX_WAKER: AtomicWaker = AtomicWaker::new();
 
 /// The driver's frame buffers (one receive, one transmit), provided by the
 /// board so they can live in a static instead of on the stack.
-pub struct Buffers {
+pub(crate) struct Buffers {
     rx: [u8; FRAME_BUF],
     tx: [u8; FRAME_BUF],
 }
 
 impl Buffers {
     /// Zeroed buffers.
-    pub const EMPTY: Buffers = Buffers {
+    pub(crate) const EMPTY: Buffers = Buffers {
         rx: [0; FRAME_BUF],
         tx: [0; FRAME_BUF],
     };
@@ -141,17 +141,17 @@ impl Buffers {
 
 /// What [`Lan9118::init`] found on the bus.
 #[derive(Copy, Clone, Debug)]
-pub struct ChipInfo {
+pub(crate) struct ChipInfo {
     /// ID_REV: chip id (high half) and revision (low half).
-    pub id_rev: u32,
+    pub(crate) id_rev: u32,
     /// BYTE_TEST as read.
-    pub byte_test: u32,
+    pub(crate) byte_test: u32,
     /// The MAC address from ADDRL/ADDRH.
-    pub mac: [u8; 6],
+    pub(crate) mac: [u8; 6],
 }
 
 /// The LAN9118 driver: a `smoltcp::phy::Device`.
-pub struct Lan9118 {
+pub(crate) struct Lan9118 {
     regs: Regs,
     bufs: &'static mut Buffers,
     info: ChipInfo,
@@ -162,17 +162,17 @@ pub struct Lan9118 {
 
 /// The current value of the chip's 25 MHz free-running counter (FREE_RUN):
 /// the board's time base. Reading it has no side effect.
-pub fn free_run() -> u32 {
+pub(crate) fn free_run() -> u32 {
     Regs::MPS2.read(FREE_RUN)
 }
 
 /// FREE_RUN's rate.
-pub const FREE_RUN_HZ: u32 = 25_000_000;
+pub(crate) const FREE_RUN_HZ: u32 = 25_000_000;
 
 /// The interrupt handler body: acknowledges the chip's interrupt causes,
 /// counts errors, and wakes the runner. Call from the vector of
 /// NVIC input 13.
-pub fn on_irq() {
+pub(crate) fn on_irq() {
     let r = Regs::MPS2;
     let sts = r.read(INT_STS) & r.read(INT_EN);
     // Write-one-to-clear: the line drops until the next cause.
@@ -191,13 +191,13 @@ pub fn on_irq() {
 }
 
 /// Whether the NVIC input number is this chip's.
-pub fn is_irq(irqn: i16) -> bool {
+pub(crate) fn is_irq(irqn: i16) -> bool {
     irqn == IRQ as i16
 }
 
 impl Lan9118 {
     /// Resets and configures the chip at the mps2 base address.
-    pub fn init(bufs: &'static mut Buffers) -> Result<Lan9118, Lan9118Error> {
+    pub(crate) fn init(bufs: &'static mut Buffers) -> Result<Lan9118, Lan9118Error> {
         let regs = Regs::MPS2;
         let byte_test = regs.read(BYTE_TEST);
         if byte_test != BYTE_TEST_VALUE {
@@ -210,12 +210,10 @@ impl Lan9118 {
             0x0115..=0x0118 | 0x9218 | 0x9220 | 0x9221 => {}
             _ => return Err(Lan9118Error::UnknownChip(id_rev)),
         }
-        spin_until(|| regs.read(PMT_CTRL) & PMT_CTRL_READY != 0)
-            .ok_or(Lan9118Error::NotReady)?;
+        spin_until(|| regs.read(PMT_CTRL) & PMT_CTRL_READY != 0).ok_or(Lan9118Error::NotReady)?;
         regs.write(HW_CFG, HW_CFG_SRST);
         spin_until(|| regs.read(HW_CFG) & HW_CFG_SRST == 0).ok_or(Lan9118Error::NotReady)?;
-        spin_until(|| regs.read(PMT_CTRL) & PMT_CTRL_READY != 0)
-            .ok_or(Lan9118Error::NotReady)?;
+        spin_until(|| regs.read(PMT_CTRL) & PMT_CTRL_READY != 0).ok_or(Lan9118Error::NotReady)?;
 
         // Interrupts off and acknowledged until the board asks for them.
         regs.write(INT_EN, 0);
@@ -254,14 +252,14 @@ impl Lan9118 {
     }
 
     /// What the chip reported at init.
-    pub fn info(&self) -> ChipInfo {
+    pub(crate) fn info(&self) -> ChipInfo {
         self.info
     }
 
     /// Turns on the receive interrupt (RX status FIFO level, plus overrun
     /// and error causes) and unmasks it in the NVIC. After this the device
     /// can be run with `Runner::run` instead of `run_polled`.
-    pub fn enable_irq(&mut self) {
+    pub(crate) fn enable_irq(&mut self) {
         self.regs.write(INT_STS, u32::MAX);
         self.regs
             .write(IRQ_CFG, IRQ_CFG_IRQ_EN | IRQ_CFG_IRQ_POL | IRQ_CFG_IRQ_TYPE);
@@ -272,7 +270,7 @@ impl Lan9118 {
     }
 
     /// Reads the PHY's link bit (basic status register).
-    pub fn link_up(&mut self) -> Result<bool, Lan9118Error> {
+    pub(crate) fn link_up(&mut self) -> Result<bool, Lan9118Error> {
         // The link bit latches low: read twice for the current state.
         let _ = self.mii_read(PHY_BSR)?;
         Ok(self.mii_read(PHY_BSR)? & PHY_BSR_LINK != 0)
@@ -280,8 +278,7 @@ impl Lan9118 {
 
     fn mac_wait(&self) -> Result<(), Lan9118Error> {
         let regs = self.regs;
-        spin_until(|| regs.read(MAC_CSR_CMD) & MAC_CSR_BUSY == 0)
-            .ok_or(Lan9118Error::MacCsrTimeout)
+        spin_until(|| regs.read(MAC_CSR_CMD) & MAC_CSR_BUSY == 0).ok_or(Lan9118Error::MacCsrTimeout)
     }
 
     fn mac_read(&mut self, index: u32) -> Result<u32, Lan9118Error> {
@@ -404,12 +401,12 @@ fn spin_until(mut f: impl FnMut() -> bool) -> Option<()> {
 }
 
 /// A received frame, already copied out of the chip.
-pub struct RxToken<'a> {
+pub(crate) struct RxToken<'a> {
     frame: &'a [u8],
 }
 
 /// Room for one frame in the TX FIFO.
-pub struct TxToken<'a> {
+pub(crate) struct TxToken<'a> {
     regs: Regs,
     buf: &'a mut [u8; FRAME_BUF],
     tag: &'a mut u16,

@@ -111,7 +111,7 @@ impl Regs {
     /// Reads the 32-bit register at byte offset `off`.
     #[inline(always)]
     pub(crate) fn read(self, off: usize) -> u32 {
-        debug_assert!(off < 0x100 && off % 4 == 0);
+        debug_assert!(off < 0x100 && off.is_multiple_of(4));
         // SAFETY: `base` is the LAN9118's 256-byte register window on this
         // board (a device mapping, never RAM); every offset the driver
         // passes is one of the constants above, word-aligned and inside the
@@ -124,7 +124,7 @@ impl Regs {
     /// Writes the 32-bit register at byte offset `off`.
     #[inline(always)]
     pub(crate) fn write(self, off: usize, value: u32) {
-        debug_assert!(off < 0x100 && off % 4 == 0);
+        debug_assert!(off < 0x100 && off.is_multiple_of(4));
         // SAFETY: as in `read`: an aligned word inside the chip's register
         // window; no Rust object lives at this address.
         unsafe { core::ptr::write_volatile((self.base + off) as *mut u32, value) }
