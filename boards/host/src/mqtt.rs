@@ -19,6 +19,61 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 
+/// The system's CA bundle on Debian, used for `mqtts://` without `ca_file`.
+const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// `mqtts://`: TLS (certificate and host-name verification, SNI) through
+/// altcp's rustls layer over the TCP stream the driver opened.
+pub(crate) struct MqttTls<C: petrel_netcore::Clock>(petrel_altcp::tls::TlsConnector<C>);
+
+impl<N: Network> driver::Connector<N::TcpStream> for MqttTls<N> {
+    type Stream = petrel_altcp::tls::ClientTlsStream<petrel_altcp::Tcp<N::TcpStream>>;
+    async fn connect(
+        &self,
+        tcp: petrel_altcp::Tcp<N::TcpStream>,
+        server_name: &str,
+    ) -> Result<Self::Stream, petrel_altcp::Error> {
+        self.0.connect(tcp, server_name).await
+    }
+}
+
+/// The TLS client configuration for `mqtts://` (`None` for `mqtt://`),
+/// loaded at start-up so a bad CA file stops `petrel` with exit code 2.
+pub(crate) fn tls_config(
+    cfg: &Config,
+) -> Result<Option<petrel_altcp::tls::ClientConfig>, crate::services::ServiceError> {
+    use petrel_altcp::tls;
+    let m = &cfg.mqtt;
+    let Ok(url) = parse_broker(&m.broker) else {
+        return Ok(None); // validated at load time; plain TCP never gets here
+    };
+    if !url.tls {
+        return Ok(None);
+    }
+    let path = if m.ca_file.is_empty() {
+        std::path::PathBuf::from(SYSTEM_ROOTS)
+    } else {
+        let p = std::path::PathBuf::from(&m.ca_file);
+        if p.is_relative() {
+            cfg.state_dir().join(p)
+        } else {
+            p
+        }
+    };
+    let bad = |message: String| crate::services::ServiceError::Config {
+        field: "mqtt.ca_file",
+        message: format!("{}: {message}", path.display()),
+    };
+    let pem = std::fs::read(&path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let certs = tls::pem::certs(&pem).map_err(|e| bad(format!("no usable certificate: {e}")))?;
+    let roots = tls::root_store(&certs).map_err(|e| bad(format!("{e}")))?;
+    let config = tls::ClientConfig::builder(tls::ring_provider())
+        .roots(roots)
+        .build()
+        .map_err(|e| bad(format!("{e}")))?;
+    Ok(Some(config))
+}
+
 /// `[mqtt]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -33,7 +88,8 @@ pub(crate) struct MqttConfig {
     pub(crate) username: String,
     /// Password; empty: none.
     pub(crate) password: String,
-    /// CA certificate file (PEM) for `mqtts://`; empty: the system roots.
+    /// CA certificate file (PEM) for `mqtts://`, relative to the state
+    /// directory; empty: the system bundle (`/etc/ssl/certs/ca-certificates.crt`).
     pub(crate) ca_file: String,
     /// Protocol version: "3.1.1" or "5".
     pub(crate) version: String,
@@ -124,13 +180,7 @@ pub(crate) fn parse_broker(url: &str) -> Result<BrokerUrl, &'static str> {
 impl MqttConfig {
     /// Checks the fields; returns the offending one and why.
     pub(crate) fn validate(&self) -> Result<(), (&'static str, &'static str)> {
-        let url = parse_broker(&self.broker).map_err(|m| ("mqtt.broker", m))?;
-        if url.tls {
-            return Err((
-                "mqtt.broker",
-                "mqtts:// is not available in this build yet (the altcp TLS layer is pending)",
-            ));
-        }
+        parse_broker(&self.broker).map_err(|m| ("mqtt.broker", m))?;
         if !matches!(self.version.as_str(), "3.1.1" | "5") {
             return Err(("mqtt.version", "must be \"3.1.1\" or \"5\""));
         }
@@ -328,7 +378,11 @@ impl<N: Network, const I: usize, const S: usize, const A: usize> Handler<I, S, A
 
 /// Runs the MQTT client until it fails for good (a configuration the client
 /// cannot encode); connection problems are retried forever.
-pub(crate) async fn run<N: Network + Clone>(net: N, cfg: &Config) -> Result<(), String> {
+pub(crate) async fn run<N: Network + Clone>(
+    net: N,
+    cfg: &Config,
+    tls: Option<petrel_altcp::tls::ClientConfig>,
+) -> Result<(), String> {
     let driver_net = net.clone();
     let m = &cfg.mqtt;
     let url = parse_broker(&m.broker).map_err(|e| format!("mqtt.broker: {e}"))?;
@@ -388,6 +442,8 @@ pub(crate) async fn run<N: Network + Clone>(net: N, cfg: &Config) -> Result<(), 
         cfg.netbios.enabled
     );
     let now = net.now();
+    // The TLS layer times its handshake on the same clock as the rest.
+    let tls_clock = net.clone();
     let mut handler = Petrel {
         started: now,
         interval: Duration::from_secs(m.interval),
@@ -421,9 +477,14 @@ pub(crate) async fn run<N: Network + Clone>(net: N, cfg: &Config) -> Result<(), 
         read: &mut read,
         write: &mut write,
     };
-    driver::run(&driver_net, &PlainTcp, &shared, &dcfg, io, &mut handler)
-        .await
-        .map_err(|e| format!("mqtt: {e}"))
+    match tls {
+        Some(tls) => {
+            let connector = MqttTls(petrel_altcp::tls::TlsConnector::new(tls, tls_clock));
+            driver::run(&driver_net, &connector, &shared, &dcfg, io, &mut handler).await
+        }
+        None => driver::run(&driver_net, &PlainTcp, &shared, &dcfg, io, &mut handler).await,
+    }
+    .map_err(|e| format!("mqtt: {e}"))
 }
 
 /// A per-device jitter seed: the client id and the process id, so two

@@ -32,6 +32,14 @@ pub(crate) enum ServiceError {
     },
     /// The HTTPS service's certificate, key or CA is unusable.
     Tls(crate::https::TlsSetupError),
+    /// A configuration value that only turns out bad when used (a CA file
+    /// that cannot be read); exit code 2 like any configuration error.
+    Config {
+        /// The field at fault ("mqtt.ca_file").
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A running service failed for good.
     Failed {
         /// The service.
@@ -73,6 +81,7 @@ impl fmt::Display for ServiceError {
                 write!(f, "{service}: cannot listen on {addr}: {error}{hint}")
             }
             ServiceError::Tls(e) => write!(f, "{e}"),
+            ServiceError::Config { field, message } => write!(f, "{field}: {message}"),
             ServiceError::Failed { service, reason } => write!(f, "{service}: stopped: {reason}"),
         }
     }
@@ -84,6 +93,7 @@ impl ServiceError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ServiceError::Tls(e) if e.usage => crate::EXIT_USAGE,
+            ServiceError::Config { .. } => crate::EXIT_USAGE,
             _ => crate::EXIT_FAILURE,
         }
     }
@@ -193,9 +203,10 @@ where
         tasks.spawn_local(crate::snmp::start(net.clone(), cfg).await?);
     }
     if cfg.mqtt.enabled {
+        let tls = crate::mqtt::tls_config(cfg)?;
         let (mqtt_net, mqtt_cfg) = (net.clone(), cfg.clone());
         tasks.spawn_local(async move {
-            crate::mqtt::run(mqtt_net, &mqtt_cfg)
+            crate::mqtt::run(mqtt_net, &mqtt_cfg, tls)
                 .await
                 .map_err(|e| ("mqtt", e))
         });

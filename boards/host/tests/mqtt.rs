@@ -184,3 +184,120 @@ fn unreachable_broker_is_retried_with_log_lines() {
     assert!(line.contains("connection refused"), "{line}");
     p.wait_for_output("retry in", WAIT).unwrap();
 }
+
+/// Runs a shell snippet in `dir` (certificate generation with openssl).
+fn sh(dir: &TempDir, script: &str) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// mosquitto with a plain listener (for `mosquitto_sub`) and a TLS listener
+/// whose certificate for `localhost` is signed by `ca.pem`; `other.pem` is an
+/// unrelated CA.
+fn tls_mosquitto(dir: &TempDir) -> (Proc, u16, u16) {
+    assert!(
+        have("mosquitto"),
+        "apt-get install -y mosquitto mosquitto-clients"
+    );
+    sh(
+        dir,
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+         -out ca.pem -days 2 -subj /CN=petrel-test-ca 2>/dev/null && \
+         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
+         -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null && \
+         openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+         -out srv.csr -subj /CN=localhost 2>/dev/null && \
+         printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext && \
+         openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
+         -days 2 -extfile ext 2>/dev/null && chmod 644 srv.key",
+    );
+    let (plain, tls) = (free_port(), free_port());
+    let conf = dir.0.join("mosquitto.conf");
+    let d = dir.0.display();
+    let user = if petrel_interop::can_make_namespaces() {
+        "user root\n"
+    } else {
+        ""
+    };
+    std::fs::write(
+        &conf,
+        format!(
+            "per_listener_settings false\nallow_anonymous true\npersistence false\n\
+             log_dest stderr\nlog_type all\n{user}\
+             listener {plain} 127.0.0.1\n\
+             listener {tls} 127.0.0.1\ncertfile {d}/srv.pem\nkeyfile {d}/srv.key\n"
+        ),
+    )
+    .unwrap();
+    let p = Proc::spawn(Command::new("mosquitto").arg("-c").arg(&conf)).unwrap();
+    for port in [plain, tls] {
+        assert!(
+            wait_until(WAIT, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok())
+            .is_some(),
+            "mosquitto did not start: {}",
+            p.output()
+        );
+    }
+    (p, plain, tls)
+}
+
+fn petrel_tls_config(dir: &TempDir, tls_port: u16, ca: &str) -> PathBuf {
+    let path = dir.0.join("petrel.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[device]\nname = \"devx\"\n[mqtt]\nenabled = true\n\
+             broker = \"mqtts://localhost:{tls_port}\"\nca_file = \"{ca}\"\ninterval = 1\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn mqtts_with_the_right_ca_publishes_telemetry() {
+    let dir = TempDir::new("mqtts-ok");
+    let (mut broker, plain, tls) = tls_mosquitto(&dir);
+    let mut telemetry = subscriber(&mut broker, plain, "watch-tls", "petrel/devx/telemetry");
+    // ca_file is relative: resolved next to the config file.
+    let mut p = petrel(&petrel_tls_config(&dir, tls, "ca.pem"));
+    p.wait_for_output(&format!("mqtt connecting to mqtts://localhost:{tls}"), WAIT)
+        .unwrap();
+    p.wait_for_output("mqtt connected", WAIT)
+        .unwrap_or_else(|e| panic!("{e}\nbroker: {}", broker.output()));
+    let status = telemetry.wait_timeout(WAIT).unwrap();
+    assert!(status.success(), "{}", telemetry.output());
+    assert!(telemetry.output().contains("\"device\":\"devx\""));
+}
+
+#[test]
+fn mqtts_with_a_wrong_ca_fails_with_the_tls_error_and_retries() {
+    let dir = TempDir::new("mqtts-bad");
+    let (_broker, _plain, tls) = tls_mosquitto(&dir);
+    let mut p = petrel(&petrel_tls_config(&dir, tls, "other.pem"));
+    let line = p.wait_for_output("mqtt connect failed", WAIT).unwrap();
+    assert!(
+        line.contains("unknown") || line.contains("UnknownCa") || line.contains("CA"),
+        "{line}"
+    );
+    assert!(line.contains("retry in"), "{line}");
+}
+
+#[test]
+fn mqtts_with_an_unreadable_ca_file_is_exit_2() {
+    let dir = TempDir::new("mqtts-noca");
+    let mut p = petrel(&petrel_tls_config(&dir, 8883, "missing.pem"));
+    let status = p.wait_timeout(WAIT).unwrap();
+    assert_eq!(status.code(), Some(2), "{}", p.output());
+    assert!(p.output().contains("mqtt.ca_file"), "{}", p.output());
+}
