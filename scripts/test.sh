@@ -33,7 +33,7 @@ echo "built ${#NO_STD_CRATES[@]} no_std crates for thumbv7em-none-eabihf"
 step "tests"
 # Unit, integration and doc tests of every crate (benchmarks are run by
 # scripts/bench.sh, not here).
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 if [ -x boards/qemu-mps2-an386/test.sh ]; then
   step "firmware under QEMU"

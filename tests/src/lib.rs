@@ -185,6 +185,7 @@ pub struct Proc {
     child: Child,
     output: Arc<Mutex<String>>,
     lines: mpsc::Receiver<String>,
+    readers: Vec<thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Proc {
@@ -210,10 +211,11 @@ impl Proc {
             Box::new(child.stdout.take().expect("piped")),
             Box::new(child.stderr.take().expect("piped")),
         ];
+        let mut readers = Vec::new();
         for pipe in pipes {
             let output = output.clone();
             let tx = tx.clone();
-            thread::spawn(move || {
+            readers.push(thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                     if let Ok(mut o) = output.lock() {
                         o.push_str(&line);
@@ -221,12 +223,13 @@ impl Proc {
                     }
                     let _ = tx.send(line);
                 }
-            });
+            }));
         }
         Ok(Proc {
             child,
             output,
             lines,
+            readers,
         })
     }
 
@@ -264,8 +267,14 @@ impl Proc {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().map_err(|e| Error(e.to_string()))? {
-                // Let the reader threads drain the pipes.
-                thread::sleep(Duration::from_millis(20));
+                // Let the reader threads drain the pipes: they end at EOF,
+                // which comes once the child (and anything it left holding
+                // the pipes) is gone. Bounded, so a stray grandchild cannot
+                // hang the test.
+                let drained = Instant::now() + Duration::from_secs(5);
+                while !self.readers.iter().all(|r| r.is_finished()) && Instant::now() < drained {
+                    thread::sleep(Duration::from_millis(5));
+                }
                 return Ok(status);
             }
             if Instant::now() >= deadline {
