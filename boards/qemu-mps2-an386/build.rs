@@ -9,6 +9,11 @@
 //!   (default `10.0.2.100:7`, QEMU's `guestfwd` to `cat`).
 //! - `PETREL_SELFTEST_TFTP`: the TFTP server the self-test reads from
 //!   (default `10.0.2.2`, QEMU's built-in one).
+//! - `PETREL_NAME`: the device name, used in MQTT topics
+//!   (`petrel/<name>/…`) and as the MQTT client id (default `an386`):
+//!   1..=23 characters of `[A-Za-z0-9_-]`.
+//! - `PETREL_MQTT_BROKER`: the MQTT broker as `IP:PORT`
+//!   (default `198.51.100.1:1883`), or `none` to leave the client off.
 
 // A bad build-time setting must stop the build, with the variable named.
 #![allow(clippy::panic, clippy::expect_used)]
@@ -66,7 +71,65 @@ fn main() {
         .parse()
         .unwrap_or_else(|e| panic!("PETREL_SELFTEST_TFTP={tftp}: {e}"));
 
+    let name = var("PETREL_NAME", "an386");
+    if name.is_empty()
+        || name.len() > 23
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        panic!("PETREL_NAME={name}: expected 1..=23 characters of [A-Za-z0-9_-]");
+    }
+    let broker = var("PETREL_MQTT_BROKER", "198.51.100.1:1883");
+    let broker = if broker == "none" {
+        "None".to_string()
+    } else {
+        let b: SocketAddrV4 = broker.parse().unwrap_or_else(|e| {
+            panic!("PETREL_MQTT_BROKER={broker}: expected IP:PORT or none: {e}")
+        });
+        if b.port() == 0 {
+            panic!("PETREL_MQTT_BROKER={broker}: port must be 1..=65535");
+        }
+        format!("Some((\"{}\", {}))", b.ip(), b.port())
+    };
+
     let mut s = String::new();
+    let _ = writeln!(s, "/// Device name (`PETREL_NAME`).");
+    let _ = writeln!(s, "pub(crate) const DEVICE_NAME: &str = {name:?};");
+    let _ = writeln!(
+        s,
+        "/// MQTT broker address and port (`PETREL_MQTT_BROKER`); `None`: client off."
+    );
+    let _ = writeln!(
+        s,
+        "pub(crate) const MQTT_BROKER: Option<(&str, u16)> = {broker};"
+    );
+    // The topics, fixed at build time (the name has no wildcard or `/`).
+    for (konst, doc, topic) in [
+        (
+            "MQTT_TELEMETRY_TOPIC",
+            "Telemetry topic.",
+            format!("petrel/{name}/telemetry"),
+        ),
+        (
+            "MQTT_REPLY_TOPIC",
+            "Command reply topic.",
+            format!("petrel/{name}/reply"),
+        ),
+        (
+            "MQTT_CMD_ROOT",
+            "Command topics start here.",
+            format!("petrel/{name}/cmd"),
+        ),
+        (
+            "MQTT_CMD_FILTER",
+            "Command subscription.",
+            format!("petrel/{name}/cmd/#"),
+        ),
+    ] {
+        let _ = writeln!(s, "/// {doc}");
+        let _ = writeln!(s, "pub(crate) const {konst}: &str = {topic:?};");
+    }
     let _ = writeln!(s, "/// Static address (`PETREL_IP`).");
     let _ = writeln!(
         s,

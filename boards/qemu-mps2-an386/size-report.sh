@@ -3,7 +3,11 @@
 # and the biggest symbols. Uses arm-none-eabi-size / arm-none-eabi-nm
 # (Debian package binutils-arm-none-eabi) and python3.
 #
-#   ./size-report.sh [--features F] [--elf PATH] [--top N]
+#   ./size-report.sh [--no-default-features] [--features F] [--elf PATH] [--top N]
+#
+# The services are default features (tftp, iperf, mqtt): measure one alone
+# with `--no-default-features --features tftp`, none with
+# `--no-default-features` (echo only).
 #
 # Without --elf it builds the release firmware first (CARGO_TARGET_DIR, or
 # ./target here).
@@ -14,12 +18,14 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$HERE/target}"
 ELF=""
 TOP=25
 FEATURES=()
+NO_DEFAULT=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --elf) ELF="$2"; shift 2 ;;
         --top) TOP="$2"; shift 2 ;;
         --features) FEATURES=(--features "$2"); shift 2 ;;
-        *) echo "usage: $0 [--features F] [--elf PATH] [--top N]" >&2; exit 2 ;;
+        --no-default-features) NO_DEFAULT=(--no-default-features); shift ;;
+        *) echo "usage: $0 [--no-default-features] [--features F] [--elf PATH] [--top N]" >&2; exit 2 ;;
     esac
 done
 for tool in arm-none-eabi-size arm-none-eabi-nm python3; do
@@ -27,7 +33,7 @@ for tool in arm-none-eabi-size arm-none-eabi-nm python3; do
         echo "$tool missing: apt-get install binutils-arm-none-eabi python3" >&2; exit 1; }
 done
 if [ -z "$ELF" ]; then
-    (cd "$HERE" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release "${FEATURES[@]}" >&2)
+    (cd "$HERE" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release "${NO_DEFAULT[@]}" "${FEATURES[@]}" >&2)
     ELF="$TARGET_DIR/thumbv7em-none-eabihf/release/petrel-qemu-mps2-an386"
 fi
 

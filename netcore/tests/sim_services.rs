@@ -230,3 +230,35 @@ fn several_tasks_can_wait_for_configuration() {
         assert!(a.is_configured());
     });
 }
+
+#[test]
+fn datagrams_queued_before_a_drop_are_still_sent() {
+    sim::block_on(async {
+        let (a, b, _) = sim::pair(SimConfig::default());
+        let mut rx = b.udp_bind(addr(ADDR_B, 6969)).await.unwrap();
+        // Warm ARP so the sends below queue nothing but the datagrams.
+        let mut warm = a.udp_bind(addr(Ipv4Addr::UNSPECIFIED, 0)).await.unwrap();
+        warm.send_to(b"warm", addr(ADDR_B, 6969)).await.unwrap();
+        let mut buf = [0u8; 64];
+        rx.recv_from(&mut buf).await.unwrap();
+        drop(warm);
+        // Send and drop at once, as a TFTP transfer does with its final
+        // ERROR packet: the datagram must still leave.
+        let mut tx = a
+            .udp_bind(addr(Ipv4Addr::UNSPECIFIED, 40000))
+            .await
+            .unwrap();
+        tx.send_to(b"last words", addr(ADDR_B, 6969)).await.unwrap();
+        drop(tx);
+        let (n, meta) = with_timeout(&b, Duration::from_secs(1), rx.recv_from(&mut buf))
+            .await
+            .expect("the datagram was discarded with its socket")
+            .unwrap();
+        assert_eq!(&buf[..n], b"last words");
+        assert_eq!(meta.remote.port(), 40000);
+        // The port is free again once the queue has drained.
+        a.sleep(Duration::from_millis(50)).await;
+        let again = a.udp_bind(addr(Ipv4Addr::UNSPECIFIED, 40000)).await;
+        assert!(again.is_ok(), "{again:?}");
+    });
+}

@@ -25,6 +25,9 @@ pub(crate) const MAX_LISTENERS: usize = 16;
 /// peer) before it is aborted to get its memory back.
 const ORPHAN_LINGER: Duration = Duration::from_secs(60);
 const EPHEMERAL_FIRST: u16 = 49152;
+/// How long a dropped UDP socket may wait for its queued datagrams to go
+/// out (an unresolvable neighbour would otherwise hold it forever).
+pub(crate) const UDP_LINGER: Duration = Duration::from_secs(3);
 
 /// What a pool socket is doing.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -78,6 +81,9 @@ pub struct UdpSlot {
     pub(crate) in_use: bool,
     pub(crate) broadcast: bool,
     pub(crate) groups: heapless::Vec<Ipv4Address, 4>,
+    /// Dropped by the app with datagrams still queued: kept bound until
+    /// they are sent (or [`UDP_LINGER`] passes), then closed and freed.
+    pub(crate) closing_since: Option<Instant>,
 }
 
 impl UdpSlot {
@@ -87,6 +93,7 @@ impl UdpSlot {
         in_use: false,
         broadcast: false,
         groups: heapless::Vec::new(),
+        closing_since: None,
     };
     pub(crate) fn new(handle: SocketHandle) -> Self {
         UdpSlot {
@@ -208,6 +215,11 @@ impl<'d> Inner<'d> {
         false
     }
 
+    /// The time of the last poll step.
+    pub(crate) fn now(&self) -> Instant {
+        self.now
+    }
+
     pub(crate) fn register_config_waker(&mut self, waker: &Waker) {
         if self.config_wakers.iter().any(|w| w.will_wake(waker)) {
             return;
@@ -240,6 +252,7 @@ impl<'d> Inner<'d> {
         }
         self.poll_dhcp();
         self.scan_tcp(now);
+        self.reclaim_udp(now);
         self.maintain_listeners();
         // The maintenance may have armed sockets or queued RSTs: run egress
         // again so they go out now rather than at the next wake-up.
@@ -257,6 +270,11 @@ impl<'d> Inner<'d> {
         for slot in self.tcp.iter() {
             if let Use::Orphan { since, .. } = slot.usage {
                 next = next.min(since + ORPHAN_LINGER);
+            }
+        }
+        for slot in self.udp.iter() {
+            if let Some(since) = slot.closing_since {
+                next = next.min(since + UDP_LINGER);
             }
         }
         next.max(now)
@@ -418,6 +436,20 @@ impl<'d> Inner<'d> {
         for (entry, wake) in self.listeners.iter_mut().zip(wake_listeners) {
             if wake && let Some(w) = entry.as_mut().and_then(|e| e.waker.take()) {
                 w.wake();
+            }
+        }
+    }
+
+    /// Frees dropped UDP sockets whose queued datagrams have gone out.
+    fn reclaim_udp(&mut self, now: Instant) {
+        for slot in self.udp.iter_mut() {
+            let (Some(since), Some(h)) = (slot.closing_since, slot.handle) else {
+                continue;
+            };
+            let sock = self.sockets.get_mut::<sudp::Socket>(h);
+            if sock.send_queue() == 0 || now >= since + UDP_LINGER {
+                sock.close();
+                *slot = UdpSlot::new(h);
             }
         }
     }

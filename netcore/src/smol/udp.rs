@@ -231,13 +231,23 @@ impl Drop for SmolUdpSocket<'_> {
         for g in groups {
             i.leave_group(g);
         }
+        let now = i.now();
         let Inner { udp, sockets, .. } = &mut *i;
         if let Some(slot) = udp.get_mut(self.idx)
             && let Some(h) = slot.handle
         {
-            sockets.get_mut::<sudp::Socket>(h).close();
-            *slot = UdpSlot::new(h);
+            let sock = sockets.get_mut::<sudp::Socket>(h);
+            if sock.send_queue() == 0 {
+                sock.close();
+                *slot = UdpSlot::new(h);
+            } else {
+                // Datagrams queued just before the drop (an error reply,
+                // a final ACK) still go out; the runner frees the slot after.
+                slot.groups.clear();
+                slot.closing_since = Some(now);
+            }
         }
+        i.wake_runner();
     }
 }
 

@@ -1,0 +1,136 @@
+//! iPerf 2 server on tcp+udp/5001 (feature `iperf`): `petrel-iperf`'s
+//! driver with one TCP session at a time ([`SESSIONS`]); a second client
+//! while one runs is accepted from the backlog and closed at once ("all
+//! sessions busy"). UDP tests (`iperf -u`) are served on the same port.
+//!
+//! Reverse tests (`-r`/`-d`) are off: they would need one more TCP socket
+//! from the pool for the connection back to the client; the client's
+//! request is ignored and only the forward test runs. Only summaries are
+//! logged (no interval reports: each semihosting line stalls the CPU).
+
+use core::net::{Ipv4Addr, SocketAddr};
+
+use petrel_iperf::driver::Direction;
+use petrel_iperf::driver::server::{self, ServerConfig, ServerEvent};
+use petrel_iperf::report::{Bytes, Rate};
+use petrel_netcore::{ListenConfig, Network};
+use static_cell::ConstStaticCell;
+
+use crate::Net;
+
+/// TCP sessions at once.
+pub(crate) const SESSIONS: usize = 1;
+/// The listener's backlog: a socket in LISTEN while the session runs.
+pub(crate) const BACKLOG: u8 = 1;
+/// TCP sockets the service takes at most: the session and the backlog.
+pub(crate) const TCP_SOCKETS: usize = SESSIONS + BACKLOG as usize;
+/// Each session's receive and send buffers (reads of up to this size).
+const TCP_CHUNK: usize = 2048;
+/// The UDP receive buffer: a whole datagram (iperf sends 1470 bytes).
+const UDP_BUF: usize = 1536;
+/// The port, TCP and UDP.
+const PORT: u16 = 5001;
+
+static TCP_BUF: ConstStaticCell<[u8; 2 * TCP_CHUNK * SESSIONS]> =
+    ConstStaticCell::new([0; 2 * TCP_CHUNK * SESSIONS]);
+static UDP_BUF_MEM: ConstStaticCell<[u8; UDP_BUF]> = ConstStaticCell::new([0; UDP_BUF]);
+
+/// Listens on tcp/5001 and binds udp/5001, or logs why not.
+pub(crate) async fn open(
+    net: Net,
+) -> Option<(<Net as Network>::TcpListener, <Net as Network>::UdpSocket)> {
+    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
+    let listener = match net
+        .tcp_listen(any, ListenConfig::with_backlog(BACKLOG))
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            crate::log!("iperf: cannot listen on tcp {any}: {e}");
+            return None;
+        }
+    };
+    match net.udp_bind(any).await {
+        Ok(u) => Some((listener, u)),
+        Err(e) => {
+            crate::log!("iperf: cannot bind udp {any}: {e}");
+            None
+        }
+    }
+}
+
+/// The iPerf server; ends only if accepting or receiving fails for good.
+#[embassy_executor::task]
+pub(crate) async fn serve(
+    net: Net,
+    mut listener: <Net as Network>::TcpListener,
+    mut udp: <Net as Network>::UdpSocket,
+    shown: Ipv4Addr,
+) {
+    crate::log!(
+        "iperf listening on {shown}:{PORT} (tcp+udp; {SESSIONS} tcp session at a time, no reverse tests)"
+    );
+    let config = ServerConfig::default()
+        .with_interval(None)
+        .with_reverse(false);
+    let error = server::serve::<Net, _, SESSIONS>(
+        &net,
+        &mut listener,
+        &mut udp,
+        config,
+        TCP_BUF.take(),
+        UDP_BUF_MEM.take(),
+        &log_event,
+    )
+    .await;
+    crate::log!("iperf: stopped: {error}");
+}
+
+fn dir_word(dir: Direction) -> &'static str {
+    match dir {
+        Direction::Receive => "received",
+        Direction::Send => "sent",
+    }
+}
+
+/// One log line per connection and summary.
+fn log_event(e: ServerEvent) {
+    match e {
+        ServerEvent::Accepted { id, peer } => match peer {
+            Some(p) => crate::log!("iperf [{id:>3}] tcp connection from {p}"),
+            None => crate::log!("iperf [{id:>3}] tcp connection"),
+        },
+        ServerEvent::Busy { peer } => {
+            crate::log!("iperf: session busy, turned away {peer:?}")
+        }
+        ServerEvent::Refused { id, error } => {
+            crate::log!("iperf [{id:>3}] bad client header: {error}: connection closed")
+        }
+        ServerEvent::Finished { dir, report } => crate::log!(
+            "iperf {report} (summary, {} {} bytes)",
+            dir_word(dir),
+            report.bytes
+        ),
+        ServerEvent::TcpFailed { id, error } => crate::log!("iperf [{id:>3}] tcp: {error}"),
+        ServerEvent::UdpStarted { peer } => crate::log!("iperf udp test from {peer}"),
+        ServerEvent::UdpFinished { peer, report } => {
+            let rate = report
+                .total_len
+                .saturating_mul(8_000_000)
+                .checked_div(report.stop_micros)
+                .unwrap_or(0);
+            crate::log!(
+                "iperf udp {peer}: {} ms  {}  {}  jitter {} us  {}/{} lost, {} out of order",
+                report.stop_micros / 1000,
+                Bytes(report.total_len),
+                Rate(rate),
+                report.jitter_micros,
+                report.errors,
+                report.datagrams,
+                report.out_of_order
+            );
+        }
+        // Headers, intervals (off) and reverse tests (off).
+        _ => {}
+    }
+}
