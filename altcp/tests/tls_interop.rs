@@ -9,12 +9,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use common::{Ca, Leaf, server_config};
 use embedded_io_async::{Read as _, Write as _};
@@ -180,73 +180,11 @@ fn pki(tag: &str) -> Pki {
     }
 }
 
-/// Runs `openssl s_client` with `extra` args, sends `input`, waits until
-/// the echo came back (or the client exits), and returns (stdout, stderr,
-/// exit status).
+/// `openssl s_client` with `input`; see `petrel_interop::s_client`.
 fn s_client(port: u16, ca: &str, extra: &[&str], input: &[u8]) -> (String, String, Option<i32>) {
-    let connect = format!("127.0.0.1:{port}");
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &connect,
-            "-CAfile",
-            ca,
-            "-verify_return_error",
-            "-brief",
-        ])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut peer = Peer(child);
-    let (otx, orx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stdout.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if otx.send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    let _ = stdin.write_all(input);
-    let _ = stdin.flush();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while out.len() < input.len() {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            break;
-        };
-        match orx.recv_timeout(left) {
-            Ok(chunk) => out.extend_from_slice(&chunk),
-            Err(_) => break,
-        }
-    }
-    // EOF on stdin: s_client sends close_notify and exits.
-    drop(stdin);
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(s) = peer.0.try_wait().unwrap() {
-            break s.code();
-        }
-        if Instant::now() > deadline {
-            break None;
-        }
-        std::thread::sleep(StdDuration::from_millis(20));
-    };
-    let mut err = String::new();
-    let _ = stderr.read_to_string(&mut err);
-    (String::from_utf8_lossy(&out).into_owned(), err, status)
+    let (out, err, code) =
+        petrel_interop::s_client(port, std::path::Path::new(ca), extra, input, WAIT);
+    (String::from_utf8_lossy(&out).into_owned(), err, code)
 }
 
 #[test]

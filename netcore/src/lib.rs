@@ -40,7 +40,7 @@ pub mod smol;
 pub mod sim;
 #[cfg(all(feature = "tap", target_os = "linux"))]
 pub mod tap;
-#[cfg(any(feature = "sim", feature = "tap"))]
+#[cfg(any(feature = "sim", feature = "tap", feature = "os"))]
 pub mod tokio_clock;
 
 pub use error::{DnsError, TcpError, UdpError};

@@ -346,6 +346,113 @@ pub fn have(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Runs `openssl s_client` against `127.0.0.1:port`, trusting `ca` and with
+/// certificate verification enforced, plus `extra` arguments. Sends `input`,
+/// waits (at most `limit`) until as many bytes came back — the servers under
+/// test echo —, closes stdin so s_client sends close_notify, and returns
+/// (what came back, its stderr, its exit code; `None` if it had to be killed).
+pub fn s_client(
+    port: u16,
+    ca: &std::path::Path,
+    extra: &[&str],
+    input: &[u8],
+    limit: Duration,
+) -> (Vec<u8>, String, Option<i32>) {
+    use std::io::Write;
+    let connect = format!("127.0.0.1:{port}");
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &connect,
+            "-verify_return_error",
+            "-brief",
+            "-CAfile",
+        ])
+        .arg(ca)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl s_client");
+    let (Some(mut stdin), Some(mut stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        unreachable!("all three pipes were requested");
+    };
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let _ = stdin.write_all(input);
+    let _ = stdin.flush();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + limit;
+    while out.len() < input.len() {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            break;
+        };
+        match rx.recv_timeout(left) {
+            Ok(chunk) => out.extend_from_slice(&chunk),
+            Err(_) => break,
+        }
+    }
+    drop(stdin);
+    let deadline = Instant::now() + limit;
+    let code = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break s.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    let _ = stderr.read_to_string(&mut err);
+    (out, err, code)
+}
+
+/// Writes a small PKI made with `openssl` into `dir`: a CA (`ca.pem`,
+/// `ca.key`), a server certificate for `localhost` and 127.0.0.1 signed by
+/// it (`srv.pem`, `srv.key`, readable by a peer that drops privileges), and
+/// an unrelated CA (`other.pem`, `other.key`) for wrong-CA tests. EC P-256,
+/// valid two days.
+pub fn openssl_test_pki(dir: &std::path::Path) -> Result<(), Error> {
+    const SCRIPT: &str = "\
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+          -out ca.pem -days 2 -subj /CN=petrel-test-ca && \
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
+          -out other.pem -days 2 -subj /CN=other-ca && \
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+          -out srv.csr -subj /CN=localhost && \
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext && \
+        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
+          -days 2 -extfile ext && \
+        chmod 644 srv.key";
+    let out = Command::new("sh")
+        .args(["-c", SCRIPT])
+        .current_dir(dir)
+        .output()
+        .map_err(|e| Error(format!("sh: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error(format!(
+            "openssl test PKI: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +475,26 @@ mod tests {
         assert!(p.output().contains("oops"));
         let mut slow = Proc::spawn(Command::new("sleep").arg("30")).unwrap();
         assert!(slow.wait_timeout(Duration::from_millis(100)).is_err());
+    }
+
+    #[test]
+    fn test_pki_verifies() {
+        let dir = std::env::temp_dir().join(format!("petrel-pki-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        openssl_test_pki(&dir).unwrap();
+        let ok = Command::new("openssl")
+            .args(["verify", "-CAfile", "ca.pem", "srv.pem"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let wrong = Command::new("openssl")
+            .args(["verify", "-CAfile", "other.pem", "srv.pem"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(ok.status.success());
+        assert!(!wrong.status.success());
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -29,46 +28,6 @@ impl Connector<OsTcpStream> for Tls {
     }
 }
 
-fn sh(dir: &TempDir, script: &str) {
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-}
-
-/// A CA and a server certificate for localhost / 127.0.0.1 signed by it, and
-/// an unrelated second CA.
-fn certs(dir: &TempDir) {
-    sh(
-        dir,
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=petrel-test-ca 2>/dev/null",
-    );
-    sh(
-        dir,
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null",
-    );
-    sh(
-        dir,
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null",
-    );
-    std::fs::write(
-        dir.path("ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    sh(
-        dir,
-        "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null",
-    );
-}
-
 fn connector(ca_pem: &[u8], net: OsNetwork) -> Tls {
     let roots = root_store(&pem::certs(ca_pem).unwrap()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -82,7 +41,7 @@ fn connector(ca_pem: &[u8], net: OsNetwork) -> Tls {
 #[test]
 fn tls_with_right_ca_works_and_wrong_ca_is_a_tls_error() {
     let dir = TempDir::new("tls");
-    certs(&dir);
+    petrel_interop::openssl_test_pki(&dir.0).unwrap();
     let tls_port = petrel_interop::free_port();
     let _broker = Mosquitto::start(&format!(
         "listener {tls_port} 127.0.0.1\ncertfile {0}/srv.pem\nkeyfile {0}/srv.key\n",

@@ -140,63 +140,7 @@ fn write_config(dir: &TempDir, port: u16, extra: &str) -> PathBuf {
 /// `openssl s_client`: sends `input`, waits for as many bytes back, closes
 /// stdin (close_notify) and returns (echo, stderr, exit code).
 fn s_client(port: u16, ca: &Path, extra: &[&str], input: &[u8]) -> (Vec<u8>, String, Option<i32>) {
-    let connect = format!("127.0.0.1:{port}");
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &connect,
-            "-verify_return_error",
-            "-brief",
-            "-CAfile",
-        ])
-        .arg(ca)
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut guard = Guard(child);
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let _ = stdin.write_all(input);
-    let _ = stdin.flush();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while out.len() < input.len() {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            break;
-        };
-        match rx.recv_timeout(left) {
-            Ok(c) => out.extend_from_slice(&c),
-            Err(_) => break,
-        }
-    }
-    drop(stdin);
-    let deadline = Instant::now() + WAIT;
-    let code = loop {
-        if let Some(s) = guard.0.try_wait().unwrap() {
-            break s.code();
-        }
-        if Instant::now() > deadline {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut err = String::new();
-    let _ = stderr.read_to_string(&mut err);
-    (out, err, code)
+    petrel_interop::s_client(port, ca, extra, input, WAIT)
 }
 
 #[test]

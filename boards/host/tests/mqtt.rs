@@ -185,21 +185,6 @@ fn unreachable_broker_is_retried_with_log_lines() {
     p.wait_for_output("retry in", WAIT).unwrap();
 }
 
-/// Runs a shell snippet in `dir` (certificate generation with openssl).
-fn sh(dir: &TempDir, script: &str) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// mosquitto with a plain listener (for `mosquitto_sub`) and a TLS listener
 /// whose certificate for `localhost` is signed by `ca.pem`; `other.pem` is an
 /// unrelated CA.
@@ -208,18 +193,7 @@ fn tls_mosquitto(dir: &TempDir) -> (Proc, u16, u16) {
         have("mosquitto"),
         "apt-get install -y mosquitto mosquitto-clients"
     );
-    sh(
-        dir,
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-         -out ca.pem -days 2 -subj /CN=petrel-test-ca 2>/dev/null && \
-         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
-         -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null && \
-         openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
-         -out srv.csr -subj /CN=localhost 2>/dev/null && \
-         printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext && \
-         openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
-         -days 2 -extfile ext 2>/dev/null && chmod 644 srv.key",
-    );
+    petrel_interop::openssl_test_pki(&dir.0).unwrap();
     let (plain, tls) = (free_port(), free_port());
     let conf = dir.0.join("mosquitto.conf");
     let d = dir.0.display();

@@ -36,6 +36,7 @@ use crate::socket::{ConnectConfig, ListenConfig, Network};
 use crate::stats::{IfInfo, IpStats, TcpConnInfo, TcpStats, UdpEndpointInfo, UdpStats};
 use crate::time::{Duration, Instant};
 use crate::timer::Clock;
+use crate::tokio_clock::TokioClock;
 
 pub mod errors;
 pub mod procfs;
@@ -50,11 +51,11 @@ pub use udp::OsUdpSocket;
 
 /// The host's network stack: a cheap handle over the OS's sockets.
 ///
-/// Its clock counts microseconds since the handle was created with
-/// [`OsNetwork::new`]; copies share that epoch.
+/// Its clock is a [`TokioClock`] counting microseconds since the handle was
+/// created with [`OsNetwork::new`]; copies share that epoch.
 #[derive(Copy, Clone, Debug)]
 pub struct OsNetwork {
-    epoch: std::time::Instant,
+    clock: TokioClock,
 }
 
 impl Default for OsNetwork {
@@ -67,15 +68,8 @@ impl OsNetwork {
     /// A handle whose clock starts at zero now.
     pub fn new() -> Self {
         OsNetwork {
-            epoch: std::time::Instant::now(),
+            clock: TokioClock::new(),
         }
-    }
-
-    /// The std instant corresponding to `at`, or `None` if it is too far in
-    /// the future to represent.
-    fn to_std(self, at: Instant) -> Option<std::time::Instant> {
-        self.epoch
-            .checked_add(std::time::Duration::from_micros(at.as_micros()))
     }
 }
 
@@ -86,16 +80,11 @@ pub(crate) fn std_duration(d: Duration) -> std::time::Duration {
 
 impl Clock for OsNetwork {
     fn now(&self) -> Instant {
-        let micros = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Instant::from_micros(micros)
+        self.clock.now()
     }
 
     async fn sleep_until(&self, deadline: Instant) {
-        match self.to_std(deadline) {
-            Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
-            // Beyond what std can represent: "never".
-            None => core::future::pending::<()>().await,
-        }
+        self.clock.sleep_until(deadline).await
     }
 }
 
