@@ -22,6 +22,9 @@ mod iperf;
 mod mqtt;
 mod services;
 mod snmp;
+// Read by the HTTP API and dashboard, which are being built (issue 5).
+#[allow(dead_code)]
+mod status;
 mod tap;
 mod tftp;
 
@@ -122,21 +125,27 @@ where
             );
         }
     };
+    let status = status::Status::new(&config.device.name);
+    let services = services::run_services(net, config, &status);
+    tokio::pin!(services);
     tokio::select! {
-        result = services::run_services(net, config) => match result {
+        result = &mut services => return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e.exit_code(), &e.to_string()),
         },
-        _ = term.recv() => {
-            info!("shutting down");
-            ExitCode::SUCCESS
-        }
-        _ = int.recv() => {
-            info!("shutting down");
-            ExitCode::SUCCESS
-        }
+        _ = term.recv() => {}
+        _ = int.recv() => {}
     }
+    // Services that say goodbye (mDNS, NetBIOS, MQTT) watch this signal;
+    // give them a moment to send it, then stop regardless.
+    info!("shutting down");
+    status.begin_shutdown();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, &mut services).await;
+    ExitCode::SUCCESS
 }
+
+/// How long services get to say goodbye after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Prints a one-line error and returns the exit code.
 pub(crate) fn fail(code: u8, message: &str) -> ExitCode {
@@ -155,5 +164,10 @@ fn init_logging(level: Option<LevelFilter>) {
         builder.parse_filters(&spec);
     }
     builder.target(env_logger::Target::Stderr);
-    let _ = builder.try_init();
+    let logger = builder.build();
+    let max = logger.filter();
+    // The ring keeps recent lines for the dashboard, then env_logger prints.
+    if log::set_boxed_logger(Box::new(status::RingLogger::new(logger))).is_ok() {
+        log::set_max_level(max);
+    }
 }

@@ -18,6 +18,7 @@ use petrel_netcore::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::status::ServiceState;
 
 /// The system's CA bundle on Debian, used for `mqtts://` without `ca_file`.
 const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -223,6 +224,8 @@ struct Petrel<N> {
     device: String,
     connected: bool,
     pongs: u32,
+    status: std::sync::Arc<crate::status::Status>,
+    broker: String,
 }
 
 impl<N: Network> Petrel<N> {
@@ -312,15 +315,27 @@ impl<N: Network, const I: usize, const S: usize, const A: usize> Handler<I, S, A
             DriverEvent::Mqtt(Event::Connected { session_present }) => {
                 info!("mqtt connected (session present: {session_present})");
                 self.connected = true;
+                self.status
+                    .set_service("mqtt", ServiceState::Connected, self.broker.clone());
             }
             DriverEvent::Mqtt(Event::ConnectionLost(r)) => {
                 warn!("mqtt connection lost: {r}");
                 self.connected = false;
+                self.status.set_service(
+                    "mqtt",
+                    ServiceState::Disconnected,
+                    format!("{}: connection lost: {r}", self.broker),
+                );
             }
             DriverEvent::ConnectFailed { cause, retry_in } => {
                 warn!(
                     "mqtt connect failed: {cause}; retry in {} ms",
                     retry_in.as_millis()
+                );
+                self.status.set_service(
+                    "mqtt",
+                    ServiceState::Disconnected,
+                    format!("{}: {cause}", self.broker),
                 );
             }
             DriverEvent::Mqtt(Event::Publish(m)) => self.command(m.topic, m.payload),
@@ -382,6 +397,7 @@ pub(crate) async fn run<N: Network + Clone>(
     net: N,
     cfg: &Config,
     tls: Option<petrel_altcp::tls::ClientConfig>,
+    status: std::sync::Arc<crate::status::Status>,
 ) -> Result<(), String> {
     let driver_net = net.clone();
     let m = &cfg.mqtt;
@@ -455,6 +471,8 @@ pub(crate) async fn run<N: Network + Clone>(
         device: cfg.device.name.clone(),
         connected: false,
         pongs: 0,
+        status,
+        broker: m.broker.clone(),
         net,
     };
     let dcfg = DriverConfig {

@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use log::info;
 use petrel_netcore::{ListenConfig, Network, TcpError, TcpListener, UdpError, UdpSocket};
 
 use crate::config::Config;
 use crate::echo;
+use crate::status::{ServiceState, Status};
 
 /// Why the services could not start or stopped.
 #[derive(Debug)]
@@ -106,7 +108,11 @@ impl std::error::Error for ServiceError {}
 ///
 /// Binding errors are returned before anything is served. Must run inside a
 /// tokio `LocalSet` (TCP clients are served by local tasks).
-pub(crate) async fn run_services<N>(net: N, cfg: &Config) -> Result<(), ServiceError>
+pub(crate) async fn run_services<N>(
+    net: N,
+    cfg: &Config,
+    status: &Arc<Status>,
+) -> Result<(), ServiceError>
 where
     N: Network + Clone + 'static,
     N::TcpStream: 'static,
@@ -137,6 +143,11 @@ where
                 error,
             })?;
         info!("echo udp listening on {}", socket.local_addr());
+        status.set_service(
+            "echo",
+            ServiceState::Running,
+            format!("tcp {}, udp {}", listener.local_addr(), socket.local_addr()),
+        );
 
         let max = usize::from(cfg.echo.max_connections);
         let tcp_net = net.clone();
@@ -167,6 +178,11 @@ where
             "https listening on {} (TLS echo until the HTTP server lands)",
             listener.local_addr()
         );
+        status.set_service(
+            "https",
+            ServiceState::Running,
+            listener.local_addr().to_string(),
+        );
         let clock = net.clone();
         let upgrade = move |s| {
             let (tls, clock) = (tls.clone(), clock.clone());
@@ -195,18 +211,22 @@ where
             tftp.root = cfg.state_dir().join(&tftp.root);
         }
         tasks.spawn_local(crate::tftp::start(net.clone(), &tftp).await?);
+        status.set_service("tftp", ServiceState::Running, cfg.tftp.listen.to_string());
     }
     if cfg.iperf.enabled {
         tasks.spawn_local(crate::iperf::start(net.clone(), &cfg.iperf).await?);
+        status.set_service("iperf", ServiceState::Running, cfg.iperf.listen.to_string());
     }
     if cfg.snmp.enabled {
         tasks.spawn_local(crate::snmp::start(net.clone(), cfg).await?);
+        status.set_service("snmp", ServiceState::Running, cfg.snmp.listen.to_string());
     }
     if cfg.mqtt.enabled {
         let tls = crate::mqtt::tls_config(cfg)?;
-        let (mqtt_net, mqtt_cfg) = (net.clone(), cfg.clone());
+        let (mqtt_net, mqtt_cfg, mqtt_status) = (net.clone(), cfg.clone(), status.clone());
+        status.set_service("mqtt", ServiceState::Starting, cfg.mqtt.broker.clone());
         tasks.spawn_local(async move {
-            crate::mqtt::run(mqtt_net, &mqtt_cfg, tls)
+            crate::mqtt::run(mqtt_net, &mqtt_cfg, tls, mqtt_status)
                 .await
                 .map_err(|e| ("mqtt", e))
         });
