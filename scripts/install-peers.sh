@@ -12,10 +12,11 @@ PACKAGES=(
   snmp snmpd snmptrapd
   tftp-hpa tftpd-hpa atftp
   iperf
-  avahi-daemon avahi-utils dbus
-  samba-common-bin nbtscan
+  avahi-daemon avahi-utils dbus bind9-dnsutils
+  samba-common-bin samba nbtscan
   chrony
   wrk apache2-utils
+  chromium fonts-dejavu-core
   qemu-system-arm binutils-arm-none-eabi
 )
 
@@ -31,6 +32,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "install-peers: all ${#PACKAGES[@]} packages present"
+fi
+
+# Python mDNS peer (pip package, no daemon).
+if ! python3 -c "import zeroconf" 2>/dev/null; then
+  echo "install-peers: pip install zeroconf"
+  pip install -q --disable-pip-version-check --break-system-packages zeroconf >/dev/null 2>&1 \
+    || pip install -q --disable-pip-version-check zeroconf >/dev/null
 fi
 
 # The MCU target for the no_std builds and the firmware.

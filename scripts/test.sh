@@ -23,11 +23,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "no_std builds for thumbv7em-none-eabihf"
 # Every no_std crate, default features off (netcore also with its smoltcp backend).
-NO_STD_CRATES=(petrel-netcore petrel-altcp petrel-mqtt petrel-snmp petrel-tftp petrel-iperf)
+NO_STD_CRATES=(petrel-netcore petrel-altcp petrel-mqtt petrel-snmp petrel-tftp petrel-iperf petrel-mdns petrel-webroot petrel-sntp petrel-netbios petrel-mibs petrel-httpd)
 for c in "${NO_STD_CRATES[@]}"; do
   cargo build --locked -q -p "$c" --no-default-features --target thumbv7em-none-eabihf
 done
 cargo build --locked -q -p petrel-netcore --no-default-features --features smoltcp --target thumbv7em-none-eabihf
+cargo build --locked -q -p petrel-httpd --no-default-features --features driver --target thumbv7em-none-eabihf
 echo "built ${#NO_STD_CRATES[@]} no_std crates for thumbv7em-none-eabihf"
 
 step "tests"

@@ -5,7 +5,7 @@
 #
 #   ./size-report.sh [--no-default-features] [--features F] [--elf PATH] [--top N]
 #
-# The services are default features (tftp, iperf, mqtt): measure one alone
+# The services are default features (tftp, iperf, mqtt, snmp): measure one alone
 # with `--no-default-features --features tftp`, none with
 # `--no-default-features` (echo only).
 #
@@ -99,8 +99,29 @@ def table(title, d):
     for c, s in sorted(d.items(), key=lambda kv: -kv[1]):
         if s >= 64:
             print(f"  {s:8d} B  {c}")
+def service(name):
+    """The board module (= service) a static belongs to."""
+    m = re.match(r'petrel_qemu_mps2_an386::([A-Za-z_0-9]+)(::|$)', name)
+    if not m:
+        return crate(name)
+    top, more = m.group(1), m.group(2)
+    if more:
+        return {'lan9118': 'lan9118 driver', 'services': 'board (executor, tasks, time)',
+                'net_task': 'board (executor, tasks, time)',
+                'stats_task': 'board (executor, tasks, time)'}.get(top, top)
+    if top in ('BYTES', 'SOCKETS', 'TCP_SLOTS', 'UDP_SLOTS', 'UDP_META', 'STATE', 'DNS_QUERIES'):
+        return 'netcore stack (socket buffers + tables)'
+    if top == 'DRIVER_BUFS':
+        return 'lan9118 driver'
+    return 'board (executor, tasks, time)'
+
+svc_ram = defaultdict(int)
+for size, where, name in syms:
+    if where == 'ram':
+        svc_ram[service(name)] += size
 table('flash by crate (symbols; inlined code counts where it landed)', flash_by)
 table('static RAM by crate (symbols)', ram_by)
+table('static RAM by board module (service; socket buffers are in the netcore stack line)', svc_ram)
 print(f"== {sys.argv[3]} biggest symbols")
 for size, where, name in sorted(syms, reverse=True)[:int(sys.argv[3])]:
     print(f"  {size:8d} B  {where:5s}  {name[:110]}")

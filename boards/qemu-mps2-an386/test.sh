@@ -3,11 +3,12 @@
 # QEMU user networking, then talks to it from real Linux peers over a TAP
 # device in a network namespace this script creates (198.51.100.0/24), and
 # through QEMU's hostfwd on 127.0.0.1. Over TAP: ping, TCP/UDP echo, TFTP
-# (tftp-hpa, atftp), iperf 2, and MQTT through a mosquitto broker started in
-# the namespace on 198.51.100.1:1883 (the firmware's default broker).
+# (tftp-hpa, atftp), iperf 2, SNMP (net-snmp's snmpget/snmpwalk), and MQTT
+# through a mosquitto broker started in the namespace on 198.51.100.1:1883
+# (the firmware's default broker).
 #
 # Needs (Debian): qemu-system-arm iputils-ping binutils-arm-none-eabi tftp-hpa
-# atftp iperf mosquitto mosquitto-clients (and python3, iproute2, root for the
+# atftp iperf mosquitto mosquitto-clients snmp (and python3, iproute2, root for the
 # namespace). Installs nothing; a missing peer fails its own tests only.
 # Every wait is bounded; QEMU and mosquitto are killed by pid and the
 # namespace deleted on any exit. Last line: "N passed, N failed".
@@ -98,7 +99,7 @@ have() {
     local t missing=""
     for t in "$@"; do command -v "$t" >/dev/null || missing="$missing $t"; done
     [ -z "$missing" ] && return 0
-    bad "missing tool:$missing (apt: tftp-hpa atftp iperf mosquitto mosquitto-clients)"
+    bad "missing tool:$missing (apt: tftp-hpa atftp iperf mosquitto mosquitto-clients snmp)"
     return 1
 }
 
@@ -201,7 +202,8 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
         else
             bad "tap: tcp echo 8 MiB" "$WORK/t8.log"
         fi
-        # Five clients at once: three are served, two wait in the backlog.
+        # Five clients at once: one is served, one waits in the backlog, the
+        # others' SYNs are dropped until a socket is free (they retransmit).
         pids=()
         for i in 1 2 3 4 5; do
             timeout 90 ip netns exec "$NS" python3 "$PEER" tcp "$FW_IP" 7 262144 >"$WORK/c$i.log" 2>&1 &
@@ -219,11 +221,11 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
         # ---- services: all running at once next to echo -------------------
         svc_up=1
         for line in "tftp listening on $FW_IP:69" "iperf listening on $FW_IP:5001 (tcp+udp" \
-                "mqtt connecting to mqtt://$HOST_IP:1883"; do
+                "mqtt connecting to mqtt://$HOST_IP:1883" "snmp agent listening on $FW_IP:161"; do
             wait_log "$WORK/tap.log" "$line" 10 || { svc_up=0; echo "    missing: $line"; }
         done
         if [ "$svc_up" -eq 1 ]; then
-            ok "tap: start lines: tftp on $FW_IP:69, iperf on $FW_IP:5001 (tcp+udp), mqtt to $HOST_IP:1883"
+            ok "tap: start lines: tftp on $FW_IP:69, iperf on $FW_IP:5001 (tcp+udp), mqtt to $HOST_IP:1883, snmp on $FW_IP:161"
         else
             bad "tap: service start lines" "$WORK/tap.log"
         fi
@@ -238,17 +240,17 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             else
                 bad "tftp-hpa get test.bin" "$WORK/tftp1.log"
             fi
-            head -c 6000 /dev/urandom >"$WORK/up.bin"
+            head -c 3000 /dev/urandom >"$WORK/up.bin"
             rm -f "$WORK/back.bin"
             (cd "$WORK" && timeout 30 ip netns exec "$NS" tftp "$FW_IP" -m binary -c put up.bin up.bin \
                 && timeout 30 ip netns exec "$NS" tftp "$FW_IP" -m binary -c get up.bin back.bin) \
                 >"$WORK/tftp2.log" 2>&1
             if cmp -s "$WORK/up.bin" "$WORK/back.bin"; then
-                ok "tap: tftp-hpa put 6000 B then get back: identical"
+                ok "tap: tftp-hpa put 3000 B then get back: identical"
             else
                 bad "tftp-hpa put then get" "$WORK/tftp2.log"
             fi
-            # Larger than an upload slot (8 KiB): the firmware fails the
+            # Larger than an upload slot (4 KiB): the firmware fails the
             # transfer with "disk full", tells the client (ERROR 3: the error
             # datagram goes out even though the transfer socket is dropped
             # right after it), and stores nothing.
@@ -258,7 +260,7 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             if wait_log "$WORK/tap.log" "failed: file system: disk full" 5 \
                 && grep -q "Error code 3" "$WORK/tftp3.log" \
                 && grep -q "Error code 1: file not found" "$WORK/tftp3.log"; then
-                ok "tap: tftp-hpa put 12000 B (over the 8 KiB upload slot): ERROR 3 disk full, nothing stored (get: error 1)"
+                ok "tap: tftp-hpa put 12000 B (over the 4 KiB upload slot): ERROR 3 disk full, nothing stored (get: error 1)"
             else
                 bad "tftp put over the upload limit" "$WORK/tftp3.log"
             fi
@@ -294,6 +296,36 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
                 ok "tap: tftp get during the iperf test: intact"
             else
                 bad "tftp get during iperf" "$WORK/tftp4.log"
+            fi
+        fi
+
+        # SNMP v2c (net-snmp's tools; MIBS= keeps them from loading MIB files).
+        if have snmpget snmpwalk; then
+            if MIBS= timeout 20 ip netns exec "$NS" snmpget -v2c -c public -On -t 2 -r 2 "$FW_IP" \
+                    1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.5.0 >"$WORK/snmpget.log" 2>&1 \
+                && grep -q '^.1.3.6.1.2.1.1.1.0 = STRING: "\?Petrel .*mps2-an386' "$WORK/snmpget.log" \
+                && grep -q "^.1.3.6.1.2.1.1.5.0 = STRING: \"\?$DEVICE" "$WORK/snmpget.log"; then
+                ok "tap: snmpget -v2c -c public sysDescr.0 sysName.0: $(head -1 "$WORK/snmpget.log" | cut -c1-90)"
+            else
+                bad "snmpget sysDescr.0" "$WORK/snmpget.log"
+            fi
+            MIBS= timeout 30 ip netns exec "$NS" snmpwalk -v2c -c public -On -t 2 -r 2 "$FW_IP" \
+                1.3.6.1.2.1.2 >"$WORK/snmpwalk.log" 2>&1
+            # ifDescr.1 = eth0, ifPhysAddress.1 = the NIC's MAC, ifInOctets.1 > 0.
+            if grep -q '^.1.3.6.1.2.1.2.2.1.2.1 = STRING: "\?eth0' "$WORK/snmpwalk.log" \
+                && grep -qi '^.1.3.6.1.2.1.2.2.1.6.1 = Hex-STRING: 02 00 00 00 00 02' "$WORK/snmpwalk.log" \
+                && grep -qE '^.1.3.6.1.2.1.2.2.1.10.1 = Counter32: [1-9]' "$WORK/snmpwalk.log"; then
+                ok "tap: snmpwalk -v2c 1.3.6.1.2.1.2 (interfaces): $(wc -l <"$WORK/snmpwalk.log") objects, ifDescr eth0, MAC, ifInOctets > 0"
+            else
+                bad "snmpwalk interfaces" "$WORK/snmpwalk.log"
+            fi
+            if MIBS= timeout 20 ip netns exec "$NS" snmpget -v2c -c private -On -t 1 -r 0 "$FW_IP" \
+                    1.3.6.1.2.1.1.1.0 >"$WORK/snmpbad.log" 2>&1; then
+                bad "snmpget with a wrong community was answered" "$WORK/snmpbad.log"
+            elif grep -q "Timeout" "$WORK/snmpbad.log"; then
+                ok "tap: snmpget with community 'private': no answer (timeout)"
+            else
+                bad "snmpget with a wrong community" "$WORK/snmpbad.log"
             fi
         fi
 
@@ -358,8 +390,9 @@ fi
 # ---- 4. user networking with hostfwd on 127.0.0.1 ------------------------
 # TCP only: with restrict=on, slirp (libslirp 4.7) drops the guest's UDP
 # replies even on a hostfwd'd port (the echo leaves the firmware, as a
-# filter-dump shows, and never reaches 127.0.0.1); UDP echo is covered over
-# TAP above.
+# filter-dump shows, and never reaches 127.0.0.1); UDP echo and SNMP
+# (`hostfwd=udp:…-:161`: the agent answers, slirp drops the reply) are
+# covered over TAP above.
 PORT="$(free_port)"
 "${QEMU[@]}" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7" \

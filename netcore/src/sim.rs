@@ -95,6 +95,7 @@ impl Default for SimConfig {
                 udp_tx: 8192,
                 udp_packets: 16,
                 dns_queries: 2,
+                tcp_reserved: &[],
             },
             mtu: 1500,
             dns_server: None,

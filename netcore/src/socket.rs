@@ -231,6 +231,11 @@ pub trait Network: Clock {
 
     /// The stack's IPv4 address, once configured (static or by DHCP).
     fn ipv4_addr(&self) -> Option<Ipv4Addr>;
+    /// NTP servers learned from the network (DHCP option 42), for an SNTP
+    /// client to merge with its configured ones. None by default.
+    fn ntp_servers(&self) -> heapless::Vec<Ipv4Addr, 4> {
+        heapless::Vec::new()
+    }
     /// Calls `f` for each network interface, with its counters.
     fn for_each_interface(&self, f: &mut dyn FnMut(&IfInfo));
     /// IP-layer counters.

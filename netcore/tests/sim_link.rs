@@ -398,6 +398,85 @@ fn pool_exhaustion_is_no_buffer_and_recovers() {
 }
 
 #[test]
+fn reserved_sockets_serve_their_port_only_and_are_preferred() {
+    use petrel_netcore::smol::TcpReserve;
+    const RESERVE: &[TcpReserve] = &[TcpReserve {
+        port: 5001,
+        sockets: 1,
+        rx: 8192,
+        tx: 512,
+    }];
+    let cap = Capacity {
+        tcp_sockets: 2,
+        tcp_rx: 2048,
+        tcp_tx: 2048,
+        tcp_reserved: RESERVE,
+        ..SimConfig::default().capacity
+    };
+    assert_eq!(cap.tcp_slots(), 3);
+    assert_eq!(
+        cap.buffer_bytes(),
+        2 * 4096 + 8192 + 512 + cap.udp_sockets * (cap.udp_rx + cap.udp_tx)
+    );
+    assert_eq!(cap.socket_slots(), 3 + cap.udp_sockets + 2);
+    sim::block_on(async {
+        let (a, b, _) = sim::pair(SimConfig::default().capacity(cap));
+        let mut l = b
+            .tcp_listen(addr(ADDR_B, 5001), ListenConfig::with_backlog(1))
+            .await
+            .unwrap();
+        // The first connection lands on the reserved socket, the second on
+        // the pool; the listener re-arms with the pool's last socket.
+        let mut c1 = a
+            .tcp_connect(addr(ADDR_B, 5001), ConnectConfig::default())
+            .await
+            .unwrap();
+        let s1 = l.accept().await.unwrap();
+        let mut c2 = a
+            .tcp_connect(addr(ADDR_B, 5001), ConnectConfig::default())
+            .await
+            .unwrap();
+        let mut s2 = l.accept().await.unwrap();
+        b.sleep(Duration::from_millis(100)).await;
+        // Nothing left for an outgoing connection: the reserved socket is
+        // never lent to tcp_connect.
+        let r = b
+            .tcp_connect(addr(ADDR_A, 9), ConnectConfig::default())
+            .await;
+        assert_eq!(r.err(), Some(TcpError::NoBuffer));
+        // The reserved socket comes free: the listener moves back onto it
+        // and gives its pool socket back (traffic on the second connection
+        // keeps the stack polling while the aborted one is reclaimed).
+        s1.abort();
+        let mut buf = [0u8; 8];
+        assert!(matches!(c1.read(&mut buf).await, Ok(0) | Err(_)));
+        drop(c1);
+        for word in [b"two", b"owt"] {
+            c2.write_all(word).await.unwrap();
+            s2.read_exact(&mut buf[..3]).await.unwrap();
+            assert_eq!(&buf[..3], word);
+        }
+        let r = b
+            .tcp_connect(addr(ADDR_A, 9), ConnectConfig::default())
+            .await;
+        assert_eq!(
+            r.err(),
+            Some(TcpError::Refused),
+            "a pool socket is free again"
+        );
+        // A third connection gets the reserved socket.
+        let mut c3 = a
+            .tcp_connect(addr(ADDR_B, 5001), ConnectConfig::default())
+            .await
+            .unwrap();
+        let mut s3 = l.accept().await.unwrap();
+        c3.write_all(b"three").await.unwrap();
+        s3.read_exact(&mut buf[..5]).await.unwrap();
+        assert_eq!(&buf[..5], b"three");
+    });
+}
+
+#[test]
 fn listen_twice_on_a_port_is_addr_in_use() {
     sim::block_on(async {
         let (_a, b, _) = sim::pair(SimConfig::default());

@@ -29,14 +29,30 @@ impl Report {
     }
 }
 
-/// Writes `v` in iperf's 4-character style: 2 decimals under 10, 1 under 100.
-fn scaled(f: &mut fmt::Formatter<'_>, v: f64, unit: &str) -> fmt::Result {
-    if v < 9.995 {
-        write!(f, "{v:4.2} {unit}")
-    } else if v < 99.95 {
-        write!(f, "{v:4.1} {unit}")
+/// Writes `n / div` in iperf's 4-character style: 2 decimals under 10, 1
+/// under 100, none above; rounded half up. Integer arithmetic only, so a
+/// microcontroller build does not pull in `core`'s float formatting (about
+/// 10 KB of code on thumbv7em).
+fn scaled(f: &mut fmt::Formatter<'_>, n: u64, div: u64, unit: &str) -> fmt::Result {
+    let d = div.max(1);
+    // n = q * d + r. `div` is at most 1024^4 (TBytes), so `r * 1000` and
+    // `9995 * d` stay far below u64::MAX.
+    let (q, r) = (n / d, n % d);
+    // v < 9.995 <=> r * 1000 < (9995 - 1000 q) * d, for q <= 9;
+    // v < 99.95 <=> r * 100 < (9995 - 100 q) * d, for q <= 99.
+    let places: u32 = if q <= 9 && r * 1000 < (9995 - 1000 * q) * d {
+        2
+    } else if q <= 99 && r * 100 < (9995 - 100 * q) * d {
+        1
     } else {
-        write!(f, "{v:4.0} {unit}")
+        0
+    };
+    let scale = 10u64.pow(places);
+    // Rounded half up; a carry out of the fraction lands in the integer.
+    let v = q.saturating_mul(scale) + (r * scale * 2 + d) / (2 * d);
+    match places {
+        0 => write!(f, "{v:4} {unit}"),
+        p => write!(f, "{}.{:0w$} {unit}", v / scale, v % scale, w = p as usize),
     }
 }
 
@@ -52,16 +68,16 @@ pub struct Bytes(pub u64);
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const UNITS: [&str; 5] = ["Bytes", "KBytes", "MBytes", "GBytes", "TBytes"];
-        let mut v = self.0 as f64;
+        let mut div = 1u64;
         let mut unit = UNITS[0];
         for u in UNITS.iter().skip(1) {
-            if v < 1024.0 {
+            if self.0 / div < 1024 {
                 break;
             }
-            v /= 1024.0;
+            div *= 1024;
             unit = u;
         }
-        scaled(f, v, unit)
+        scaled(f, self.0, div, unit)
     }
 }
 
@@ -78,16 +94,16 @@ impl fmt::Display for Rate {
             "Gbits/sec",
             "Tbits/sec",
         ];
-        let mut v = self.0 as f64;
+        let mut div = 1u64;
         let mut unit = UNITS[0];
         for u in UNITS.iter().skip(1) {
-            if v < 1000.0 {
+            if self.0 / div < 1000 {
                 break;
             }
-            v /= 1000.0;
+            div *= 1000;
             unit = u;
         }
-        scaled(f, v, unit)
+        scaled(f, self.0, div, unit)
     }
 }
 
@@ -109,6 +125,83 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The float formatting this module used before (and iperf uses).
+    fn float_scaled(n: u64, base: u64, units: &[&str]) -> String {
+        let mut v = n as f64;
+        let mut unit = units[0];
+        for u in units.iter().skip(1) {
+            if v < base as f64 {
+                break;
+            }
+            v /= base as f64;
+            unit = u;
+        }
+        if v < 9.995 {
+            format!("{v:4.2} {unit}")
+        } else if v < 99.95 {
+            format!("{v:4.1} {unit}")
+        } else {
+            format!("{v:4.0} {unit}")
+        }
+    }
+
+    /// True when `n / base^k` sits within a hair of a rounding tie, where
+    /// binary floats and exact integers may legitimately round apart.
+    fn near_tie(n: u64, base: u64) -> bool {
+        let mut v = n as f64;
+        while v >= base as f64 {
+            v /= base as f64;
+        }
+        [100.0, 10.0, 1.0].iter().any(|s| {
+            let x = v * s;
+            ((x - x.floor()) - 0.5).abs() < 1e-6
+        })
+    }
+
+    #[test]
+    fn integer_scaling_matches_float_formatting() {
+        const B: [&str; 5] = ["Bytes", "KBytes", "MBytes", "GBytes", "TBytes"];
+        const R: [&str; 5] = [
+            "bits/sec",
+            "Kbits/sec",
+            "Mbits/sec",
+            "Gbits/sec",
+            "Tbits/sec",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values: Vec<u64> = (0..2000).collect();
+        values.extend([
+            9_994,
+            9_995,
+            9_996,
+            99_949,
+            99_950,
+            99_951,
+            1023,
+            1024,
+            1025,
+            10_234,
+            10_235,
+            102_348,
+            102_349,
+            u64::MAX,
+        ]);
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> (x % 60));
+        }
+        for n in values {
+            if !near_tie(n, 1024) {
+                assert_eq!(Bytes(n).to_string(), float_scaled(n, 1024, &B), "bytes {n}");
+            }
+            if !near_tie(n, 1000) {
+                assert_eq!(Rate(n).to_string(), float_scaled(n, 1000, &R), "rate {n}");
+            }
+        }
+    }
 
     #[test]
     fn iperf_like_lines() {

@@ -13,6 +13,9 @@
 //!   SNMPv3 engine and USM counters) over any netcore `Network`;
 //! - `driver` (feature `driver`) — the async agent loop over a netcore UDP
 //!   socket, with coldStart/authenticationFailure traps and informs;
+//! - [`compiled`] — run-time support for MIB modules compiled by
+//!   `petrel-mibc` (typed handler traits over a static node table), and
+//!   [`agent::Mount`] to serve one beside MIB-2;
 //! - [`usm`] — engine ID/boots/time, users and the USM cryptography;
 //! - [`trap`] — v1/v2c/v3 notification encoders and the
 //!   [`InformSender`](trap::InformSender) retry machine.
@@ -58,6 +61,7 @@
 
 pub mod agent;
 pub mod ber;
+pub mod compiled;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod message;

@@ -75,9 +75,11 @@ fn start(manager: SocketAddr, dead: SocketAddr) -> (u16, mpsc::Receiver<DriverEv
                 agent,
                 DriverConfig {
                     targets: &targets,
+                    // Longer than the walk's 2 s read timeout: an agent that
+                    // waited for the dead inform's answer would fail the walk.
                     inform: InformConfig {
-                        timeout: Duration::from_millis(200),
-                        retries: 3,
+                        timeout: Duration::from_millis(2500),
+                        retries: 1,
                     },
                     ..DriverConfig::default()
                 },
@@ -202,12 +204,11 @@ fn walk_decodes_identically_and_informs_work() {
         .unwrap();
     let mut at = vec![1u32, 3];
     let mut seen = 0;
-    let mut slowest = StdDuration::ZERO;
     'walk: for id in 1..2000u16 {
-        let t0 = StdInstant::now();
         client.send_to(&get_bulk(id, &at), agent).unwrap();
-        let (n, _) = client.recv_from(&mut buf).unwrap();
-        slowest = slowest.max(t0.elapsed());
+        let (n, _) = client
+            .recv_from(&mut buf)
+            .expect("an answer while the dead inform is pending");
         let bytes = &buf[..n];
         let (_, theirs_msg) = snmp_parser::parse_snmp_v2c(bytes).expect("snmp-parser decodes");
         let Ok(Message::Community(m)) = Message::decode(bytes, 1000) else {
@@ -230,13 +231,9 @@ fn walk_decodes_identically_and_informs_work() {
         }
     }
     assert!(seen > 150, "only {seen} objects");
-    assert!(
-        slowest < StdDuration::from_millis(500),
-        "slowest answer {slowest:?}"
-    );
 
     // Events: boots persisted, inform acknowledged, the dead one timed out.
-    let deadline = StdInstant::now() + StdDuration::from_secs(10);
+    let deadline = StdInstant::now() + StdDuration::from_secs(15);
     let (mut boots, mut acked, mut timed_out) = (false, false, false);
     while StdInstant::now() < deadline && !(boots && acked && timed_out) {
         match events.recv_timeout(StdDuration::from_millis(100)) {

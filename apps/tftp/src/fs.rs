@@ -144,6 +144,15 @@ pub struct RamFs<const N: usize, const MAX: usize> {
     pub overwrite: bool,
 }
 
+impl<const MAX: usize> Slot<MAX> {
+    const EMPTY: Self = Slot {
+        state: SlotState::Free,
+        name: heapless::Vec::new(),
+        data: [0; MAX],
+        len: 0,
+    };
+}
+
 impl<const N: usize, const MAX: usize> Default for RamFs<N, MAX> {
     fn default() -> Self {
         Self::new()
@@ -152,14 +161,12 @@ impl<const N: usize, const MAX: usize> Default for RamFs<N, MAX> {
 
 impl<const N: usize, const MAX: usize> RamFs<N, MAX> {
     /// An empty, writable file system that allows overwriting.
-    pub fn new() -> Self {
+    ///
+    /// `const`, so a board can put one in a `static` (in `.bss`, no copy
+    /// through the stack at boot).
+    pub const fn new() -> Self {
         RamFs {
-            slots: core::array::from_fn(|_| Slot {
-                state: SlotState::Free,
-                name: heapless::Vec::new(),
-                data: [0; MAX],
-                len: 0,
-            }),
+            slots: [const { Slot::<MAX>::EMPTY }; N],
             read_only: false,
             overwrite: true,
         }

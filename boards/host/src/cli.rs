@@ -47,7 +47,7 @@ pub(crate) struct Cli {
     pub(crate) dhcp: bool,
 
     /// Run only these services (comma-separated: http, https, snmp, tftp,
-    /// iperf, echo, mqtt, mdns, netbios); the others stay off whatever the
+    /// iperf, echo, mqtt, mdns, netbios, sntp); the others stay off whatever the
     /// config says.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub(crate) only: Option<Vec<String>>,

@@ -32,9 +32,11 @@ pub(crate) struct Config {
     /// The MQTT client.
     pub(crate) mqtt: MqttConfig,
     /// The mDNS/DNS-SD responder.
-    pub(crate) mdns: Toggle,
+    pub(crate) mdns: MdnsConfig,
     /// The NetBIOS name service.
-    pub(crate) netbios: Toggle,
+    pub(crate) netbios: NetbiosConfig,
+    /// The SNTP client.
+    pub(crate) sntp: SntpConfig,
     /// Where files the device creates (the generated HTTPS certificate)
     /// live: the config file's directory, or `./petrel-state` without one.
     #[serde(skip)]
@@ -57,35 +59,7 @@ impl Default for DeviceConfig {
     }
 }
 
-/// Declares a service section with `enabled` and `listen` and its defaults.
-macro_rules! listen_section {
-    ($(#[$doc:meta])* $name:ident, $addr:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields, default)]
-        pub(crate) struct $name {
-            /// Whether the service runs.
-            pub(crate) enabled: bool,
-            /// The address and port it listens on.
-            pub(crate) listen: SocketAddr,
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                $name {
-                    enabled: true,
-                    listen: SocketAddr::from(([127, 0, 0, 1], $addr)),
-                }
-            }
-        }
-    };
-}
-
-listen_section!(
-    /// `[http]`.
-    HttpConfig, 8080
-);
-/// `[https]`: the HTTPS server (a TLS echo until the HTTP server lands).
+/// `[https]`: the HTTP server over TLS (limits from `[http]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct HttpsConfig {
@@ -133,9 +107,13 @@ pub(crate) enum ClientAuthMode {
     /// A client may present one; an untrusted one is still refused.
     Optional,
 }
+pub(crate) use crate::http::HttpConfig;
 pub(crate) use crate::iperf::IperfConfig;
+pub(crate) use crate::mdns::MdnsConfig;
 pub(crate) use crate::mqtt::MqttConfig;
+pub(crate) use crate::netbios::NetbiosConfig;
 pub(crate) use crate::snmp::SnmpConfig;
+pub(crate) use crate::sntp::SntpConfig;
 pub(crate) use crate::tftp::TftpConfig;
 
 /// `[echo]`: TCP and UDP echo.
@@ -161,14 +139,6 @@ impl Default for EchoConfig {
             max_connections: 16,
         }
     }
-}
-
-/// A section with only `enabled` (off by default).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct Toggle {
-    /// Whether the service runs.
-    pub(crate) enabled: bool,
 }
 
 /// Why a configuration file was rejected.
@@ -219,8 +189,8 @@ impl Config {
     /// Turns off every service not named in `names` (`--only`). Returns the
     /// first unknown name as an error.
     pub(crate) fn restrict_to(&mut self, names: &[String]) -> Result<(), String> {
-        const KNOWN: [&str; 9] = [
-            "http", "https", "snmp", "tftp", "iperf", "echo", "mqtt", "mdns", "netbios",
+        const KNOWN: [&str; 10] = [
+            "http", "https", "snmp", "tftp", "iperf", "echo", "mqtt", "mdns", "netbios", "sntp",
         ];
         if let Some(bad) = names.iter().find(|n| !KNOWN.contains(&n.as_str())) {
             return Err(format!(
@@ -238,6 +208,7 @@ impl Config {
         self.mqtt.enabled &= on("mqtt");
         self.mdns.enabled &= on("mdns");
         self.netbios.enabled &= on("netbios");
+        self.sntp.enabled &= on("sntp");
         Ok(())
     }
 
@@ -288,10 +259,14 @@ impl Config {
         if self.device.name.is_empty() {
             return Err(("device.name", "must not be empty"));
         }
+        self.http.validate()?;
         self.tftp.validate()?;
         self.iperf.validate()?;
+        self.mdns.validate()?;
         self.mqtt.validate()?;
         self.snmp.validate()?;
+        self.netbios.validate()?;
+        self.sntp.validate()?;
         if self.echo.max_connections == 0 {
             return Err(("echo.max_connections", "must be at least 1"));
         }

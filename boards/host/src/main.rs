@@ -17,13 +17,15 @@ mod cli;
 mod config;
 mod config_path;
 mod echo;
+mod http;
 mod https;
 mod iperf;
+mod mdns;
 mod mqtt;
+mod netbios;
 mod services;
 mod snmp;
-// Read by the HTTP API and dashboard, which are being built (issue 5).
-#[allow(dead_code)]
+mod sntp;
 mod status;
 mod tap;
 mod tftp;
@@ -70,6 +72,9 @@ fn main() -> ExitCode {
         },
         None => Config::default(),
     };
+
+    // Settings saved by the dashboard apply over the file.
+    http::apply_saved_settings(&mut config);
 
     if let Some(only) = &cli.only
         && let Err(e) = config.restrict_to(only)

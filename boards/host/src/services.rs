@@ -51,9 +51,6 @@ pub(crate) enum ServiceError {
     },
 }
 
-/// How many HTTPS (TLS echo) clients are served at once.
-const HTTPS_MAX_CONNECTIONS: usize = 8;
-
 /// A hint for the one error the OS reports for a privileged port.
 fn hint(addr: SocketAddr, invalid: bool) -> &'static str {
     if invalid && addr.port() < 1024 {
@@ -165,43 +162,10 @@ where
     if cfg.https.enabled {
         let tls = crate::https::server_config(&cfg.https, &cfg.state_dir(), &cfg.device.name)
             .map_err(ServiceError::Tls)?;
-        let addr = cfg.https.listen;
-        let listener = net
-            .tcp_listen(addr, ListenConfig::with_backlog(8))
-            .await
-            .map_err(|error| ServiceError::Listen {
-                service: "https",
-                addr,
-                error,
-            })?;
-        info!(
-            "https listening on {} (TLS echo until the HTTP server lands)",
-            listener.local_addr()
-        );
-        status.set_service(
-            "https",
-            ServiceState::Running,
-            listener.local_addr().to_string(),
-        );
-        let clock = net.clone();
-        let upgrade = move |s| {
-            let (tls, clock) = (tls.clone(), clock.clone());
-            async move {
-                let peer = petrel_altcp::Stream::peer_addr(&s);
-                let r = petrel_altcp::tls::accept(s, &tls, &clock).await;
-                if let Err(e) = &r {
-                    petrel_altcp::tls::log_failure(peer, e);
-                }
-                r
-            }
-        };
-        let https_net = net.clone();
-        tasks.spawn_local(async move {
-            let listener = petrel_altcp::TcpAcceptor::new(listener);
-            echo::serve_stream(https_net, "https", listener, upgrade, HTTPS_MAX_CONNECTIONS)
-                .await
-                .map_err(|e| ("https", e.to_string()))
-        });
+        tasks.spawn_local(crate::http::start_tls(net.clone(), cfg, status, tls).await?);
+    }
+    if cfg.http.enabled {
+        tasks.spawn_local(crate::http::start(net.clone(), cfg, status).await?);
     }
     if cfg.tftp.enabled {
         // A relative root is relative to the state directory, like the
@@ -218,8 +182,11 @@ where
         status.set_service("iperf", ServiceState::Running, cfg.iperf.listen.to_string());
     }
     if cfg.snmp.enabled {
-        tasks.spawn_local(crate::snmp::start(net.clone(), cfg).await?);
+        tasks.spawn_local(crate::snmp::start(net.clone(), cfg, status.clone()).await?);
         status.set_service("snmp", ServiceState::Running, cfg.snmp.listen.to_string());
+    }
+    if cfg.mdns.enabled {
+        tasks.spawn_local(crate::mdns::start(net.clone(), cfg, status.clone()).await?);
     }
     if cfg.mqtt.enabled {
         let tls = crate::mqtt::tls_config(cfg)?;
@@ -230,6 +197,15 @@ where
                 .await
                 .map_err(|e| ("mqtt", e))
         });
+    }
+    if cfg.sntp.enabled {
+        tasks.spawn_local(crate::sntp::start(net.clone(), &cfg.sntp, status.clone()).await?);
+    }
+    if cfg.netbios.enabled {
+        let device = cfg.device.name.clone();
+        tasks.spawn_local(
+            crate::netbios::start(net.clone(), &cfg.netbios, &device, status.clone()).await?,
+        );
     }
     if tasks.is_empty() {
         info!("no services enabled");

@@ -24,15 +24,21 @@
 //!
 //! snmpEngineBoots is kept in `snmp-engine-boots` in the state directory
 //! (next to the config file, or `./petrel-state/`).
+//!
+//! Beside MIB-2 the agent serves PETREL-MIB (`mibs/PETREL-MIB.mib`, under
+//! `enterprises.32473`) from the handlers in `snmp_board.rs`, compiled by
+//! the MIB compiler into `petrel_mibs::petrel_mib`.
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use log::{debug, info, warn};
+use petrel_mibs::petrel_mib;
 use petrel_netcore::{Network, UdpSocket};
 use petrel_snmp::Oid;
-use petrel_snmp::agent::{Access, Agent, AgentConfig, Community, View, ViewEntry};
+use petrel_snmp::agent::{Access, Agent, AgentConfig, Community, Mount, View, ViewEntry};
 use petrel_snmp::driver::{Driver, DriverConfig, DriverEvent, TrapKind, TrapTarget};
 use petrel_snmp::mib2::{Mib2, Mib2Config, PETREL_SYS_OBJECT_ID};
 use petrel_snmp::usm::crypto::{AuthProtocol, PrivProtocol};
@@ -40,6 +46,10 @@ use petrel_snmp::usm::{Engine, Secret, SecurityLevel, UserConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::services::ServiceError;
+use crate::status::Status;
+
+#[path = "snmp_board.rs"]
+mod board;
 
 /// USM users compiled into the agent; `snmp.users` may not list more.
 pub(crate) const MAX_USERS: usize = 32;
@@ -453,6 +463,7 @@ fn view_entries(v: &ViewToml) -> Vec<ViewEntry> {
 pub(crate) async fn start<N>(
     net: N,
     cfg: &crate::config::Config,
+    status: Arc<Status>,
 ) -> Result<impl Future<Output = Result<(), (&'static str, String)>> + use<N>, ServiceError>
 where
     N: Network + Clone + 'static,
@@ -473,7 +484,7 @@ where
     info!("snmp listening on {} (v1, v2c, v3)", socket.local_addr());
     Ok(async move {
         let mut socket = socket;
-        serve(net, &mut socket, &snmp, &device, &boots_path).await
+        serve(net, &mut socket, &snmp, &device, &boots_path, status).await
     })
 }
 
@@ -483,6 +494,7 @@ async fn serve<N>(
     snmp: &SnmpConfig,
     device: &str,
     boots_path: &Path,
+    status: Arc<Status>,
 ) -> Result<(), (&'static str, String)>
 where
     N: Network + Clone,
@@ -601,7 +613,7 @@ where
         std::env::consts::OS,
         std::env::consts::ARCH
     );
-    let mut mib = Mib2::new(
+    let mib2 = Mib2::new(
         net.clone(),
         Mib2Config {
             descr: descr.as_bytes(),
@@ -612,6 +624,8 @@ where
             ..Mib2Config::default()
         },
     );
+    let petrel = petrel_mib::mib(board::HostBoard::new(status));
+    let mut mib = Mount::new(mib2, Oid::new(petrel_mib::MODULE_OID), petrel);
     let mut driver: Driver<'_, MAX_USERS> = Driver::new(
         agent,
         DriverConfig {

@@ -23,6 +23,7 @@ const TAP_CAPACITY: Capacity = Capacity {
     udp_tx: 64 * 1024,
     udp_packets: 64,
     dns_queries: 4,
+    tcp_reserved: &[],
 };
 
 /// A stable, locally administered MAC address derived from the interface

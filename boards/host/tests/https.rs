@@ -1,5 +1,5 @@
-//! The `[https]` service of the `petrel` binary (a TLS echo until the HTTP
-//! server lands), against `openssl s_client` and `curl` on 127.0.0.1.
+//! The `[https]` service of the `petrel` binary (the HTTP server over
+//! TLS), against `openssl s_client` and `curl` on 127.0.0.1.
 //!
 //! Every wait is bounded; children are killed by guards; ports are found by
 //! binding port 0.
@@ -137,6 +137,9 @@ fn write_config(dir: &TempDir, port: u16, extra: &str) -> PathBuf {
     p
 }
 
+/// A request s_client sends: its answer is at least as long (404 page).
+const HTTP_REQUEST: &[u8] = b"GET /no-such-page HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
 /// `openssl s_client`: sends `input`, waits for as many bytes back, closes
 /// stdin (close_notify) and returns (echo, stderr, exit code).
 fn s_client(port: u16, ca: &Path, extra: &[&str], input: &[u8]) -> (Vec<u8>, String, Option<i32>) {
@@ -144,14 +147,12 @@ fn s_client(port: u16, ca: &Path, extra: &[&str], input: &[u8]) -> (Vec<u8>, Str
 }
 
 #[test]
-fn self_signed_certificate_is_generated_once_and_serves_tls_echo() {
+fn self_signed_certificate_is_generated_once_and_serves_https() {
     let dir = TempDir::new("selfsigned");
     let port = free_port();
     let cfg = write_config(&dir, port, "");
     let mut p = Petrel::start(&cfg);
-    p.expect_line(&format!(
-        "https listening on 127.0.0.1:{port} (TLS echo until the HTTP server lands)"
-    ));
+    p.expect_line(&format!("https listening on 127.0.0.1:{port}"));
     let fp_line = p.expect_line("SHA-256");
     let cert = dir.path("petrel-https-cert.pem");
     assert!(fp_line.contains(cert.to_str().unwrap()), "{fp_line}");
@@ -181,8 +182,8 @@ fn self_signed_certificate_is_generated_once_and_serves_tls_echo() {
         ),
         (vec!["-verify_ip", "127.0.0.1"], "TLSv1.3"),
     ] {
-        let (out, err, code) = s_client(port, &cert, &args, b"hello over tls\n");
-        assert_eq!(out, b"hello over tls\n", "{args:?}: {err}");
+        let (out, err, code) = s_client(port, &cert, &args, HTTP_REQUEST);
+        assert!(out.starts_with(b"HTTP/1.1 404 "), "{args:?}: {err}");
         assert!(
             err.contains(want) && err.contains("Verification: OK"),
             "{err}"
@@ -198,18 +199,22 @@ fn self_signed_certificate_is_generated_once_and_serves_tls_echo() {
     let _ = raw.read_to_end(&mut sink);
     p.expect_line("peer does not speak TLS");
 
-    // curl verifies the certificate; the echo is not HTTP, so curl reads
-    // its own request back as an HTTP/0.9 body until --max-time.
+    // curl verifies the certificate and gets the dashboard.
     let url = format!("https://localhost:{port}/");
     let out = Command::new("curl")
-        .args(["-sS", "-v", "--http0.9", "--max-time", "2", "--cacert"])
+        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
         .arg(&cert)
         .arg(&url)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SSL certificate verify ok"), "{stderr}");
-    assert!(out.stdout.starts_with(b"GET / HTTP/1.1\r\n"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.contains("petrel-test") && page.contains("</html>"),
+        "{page}"
+    );
     drop(p);
 
     // The second start reuses the certificate.
@@ -260,8 +265,8 @@ fn configured_certificate_and_key_are_used() {
     let mut p = Petrel::start(&cfg);
     p.expect_line(&format!("https listening on 127.0.0.1:{port}"));
     p.expect_line("c.pem (SHA-256");
-    let (out, err, code) = s_client(port, &cert, &["-servername", "localhost"], b"abc\n");
-    assert_eq!(out, b"abc\n", "{err}");
+    let (out, err, code) = s_client(port, &cert, &["-servername", "localhost"], HTTP_REQUEST);
+    assert!(out.starts_with(b"HTTP/1.1 404 "), "{err}");
     assert_eq!(code, Some(0));
     assert!(
         !dir.path("petrel-https-cert.pem").exists(),

@@ -66,6 +66,7 @@ impl Agent {
             Command::new(env!("CARGO_BIN_EXE_petrel"))
                 .arg("--config")
                 .arg(&path)
+                .args(["--only", "snmp"])
                 .env_remove("RUST_LOG")
                 .env("RUST_LOG", "info"),
         )
@@ -142,12 +143,14 @@ fn oids(out: &str) -> Vec<Vec<u32>> {
 
 /// Tables whose rows are the host's live sockets (other tests change them).
 fn is_live_table(o: &[u32]) -> bool {
-    let live: [&[u32]; 5] = [
+    let live: [&[u32]; 6] = [
         &[1, 3, 6, 1, 2, 1, 6, 13],
         &[1, 3, 6, 1, 2, 1, 6, 19],
         &[1, 3, 6, 1, 2, 1, 6, 20],
         &[1, 3, 6, 1, 2, 1, 7, 5],
         &[1, 3, 6, 1, 2, 1, 7, 7],
+        // PETREL-MIB's log table grows with the log.
+        PETREL_LOG_TABLE,
     ];
     live.iter().any(|p| o.starts_with(p))
 }
@@ -237,6 +240,168 @@ fn walks_are_ordered_complete_and_agree() {
     let (_, out) = tool(
         "snmpget",
         &["-v1", "-c", "public", &t, "1.3.6.1.2.1.1.99.0"],
+    );
+    assert!(out.contains("noSuchName"), "{out}");
+}
+
+/// PETREL-MIB (mibs/PETREL-MIB.mib) under enterprises.32473.
+const PETREL: &str = "1.3.6.1.4.1.32473";
+const PETREL_LOG_TABLE: &[u32] = &[1, 3, 6, 1, 4, 1, 32473, 1, 2, 1];
+
+#[test]
+fn petrel_mib_walk_set_and_errors() {
+    if !net_snmp() {
+        return;
+    }
+    let agent = Agent::start(
+        "petrel-mib",
+        "[[snmp.communities]]\nname = \"public\"\n[[snmp.communities]]\nname = \"private\"\naccess = \"rw\"\n",
+    );
+    let scalar = |arc: u32| format!("{PETREL}.1.1.{arc}.0");
+    // The walk: the six scalars, then the log table column by column, in
+    // strictly increasing order, and nothing outside the subtree.
+    let (ok, walk) = v2c("snmpwalk", &agent, "public", &[PETREL]);
+    assert!(ok, "{walk}");
+    let list = oids(&walk);
+    for w in list.windows(2) {
+        assert!(
+            w[0] < w[1],
+            "not increasing: {} then {}",
+            dotted(&w[0]),
+            dotted(&w[1])
+        );
+    }
+    let names: Vec<String> = list.iter().map(|o| dotted(o)).collect();
+    let want: Vec<String> = (1..=6).map(scalar).collect();
+    assert_eq!(names.get(..6), Some(&want[..]), "{walk}");
+    assert!(names.iter().all(|n| n.starts_with(PETREL)), "{walk}");
+    for line in walk.lines().take(6) {
+        assert!(!line.contains("No Such"), "{walk}");
+    }
+    // The host's thermal zone in tenths of °C, or the simulated 25.0 °C.
+    let temp: i32 = walk
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!(".{} = INTEGER: ", scalar(1))))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no temperature: {walk}"));
+    assert!((-400..=1250).contains(&temp), "{walk}");
+    assert!(
+        walk.contains(&format!(".{} = INTEGER: 1", scalar(2))),
+        "LED starts off: {walk}"
+    );
+    assert!(
+        walk.contains(&format!(".{} = INTEGER: 2", scalar(3))),
+        "relay starts false: {walk}"
+    );
+    assert!(
+        walk.contains(&format!(".{} = STRING: \"petrel\"", scalar(5))),
+        "{walk}"
+    );
+    assert!(
+        walk.contains(&format!(".{} = INTEGER: 800", scalar(6))),
+        "{walk}"
+    );
+    // The log table has rows: level, time and message of each.
+    let (ok, log) = v2c("snmpwalk", &agent, "public", &[&dotted(PETREL_LOG_TABLE)]);
+    assert!(ok, "{log}");
+    let rows = |col: u32| {
+        oids(&log)
+            .iter()
+            .filter(|o| {
+                o.starts_with(PETREL_LOG_TABLE) && o.get(PETREL_LOG_TABLE.len() + 1) == Some(&col)
+            })
+            .count()
+    };
+    assert!(rows(2) > 0, "no log rows: {log}");
+    assert_eq!(rows(2), rows(3), "{log}");
+    assert_eq!(rows(2), rows(4), "{log}");
+    assert!(log.contains("snmp listening on"), "{log}");
+
+    // petrelLed = blink(3) takes effect (and is logged).
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&scalar(2), "i", "3"]);
+    assert!(ok, "{out}");
+    let (_, out) = v2c("snmpget", &agent, "public", &[&scalar(2)]);
+    assert!(out.contains("INTEGER: 3"), "{out}");
+    // Not one of off(1)/on(2)/blink(3): wrongValue, nothing changes.
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&scalar(2), "i", "7"]);
+    assert!(!ok && out.contains("wrongValue"), "{out}");
+    // Wrong type.
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&scalar(2), "s", "on"]);
+    assert!(!ok && out.contains("wrongType"), "{out}");
+    // Read-only.
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&scalar(1), "i", "100"]);
+    assert!(!ok && out.contains("notWritable"), "{out}");
+    // Out of the threshold's range (-400..1250).
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&scalar(6), "i", "1251"]);
+    assert!(!ok && out.contains("wrongValue"), "{out}");
+    // SIZE(1..63).
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&scalar(5), "s", ""]);
+    assert!(!ok && out.contains("wrongLength"), "{out}");
+    // A multi-varbind Set whose last varbind fails leaves the others alone.
+    let (ok, out) = v2c(
+        "snmpset",
+        &agent,
+        "private",
+        &[&scalar(3), "i", "1", &scalar(6), "i", "-401"],
+    );
+    assert!(!ok && out.contains("wrongValue"), "{out}");
+    let (_, out) = v2c(
+        "snmpget",
+        &agent,
+        "public",
+        &[&scalar(2), &scalar(3), &scalar(6)],
+    );
+    assert!(out.contains("INTEGER: 3"), "{out}");
+    assert!(
+        out.contains(&format!(".{} = INTEGER: 2", scalar(3))),
+        "{out}"
+    );
+    assert!(out.contains("INTEGER: 800"), "{out}");
+    // Relay, threshold and the device name in one Set; the name is the
+    // status's (and so the log says so).
+    let (ok, out) = v2c(
+        "snmpset",
+        &agent,
+        "private",
+        &[
+            &scalar(3),
+            "i",
+            "1",
+            &scalar(6),
+            "i",
+            "-55",
+            &scalar(5),
+            "s",
+            "boiler-7",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (_, out) = v2c(
+        "snmpget",
+        &agent,
+        "public",
+        &[&scalar(3), &scalar(5), &scalar(6)],
+    );
+    assert!(
+        out.contains(&format!(".{} = INTEGER: 1", scalar(3))),
+        "{out}"
+    );
+    assert!(out.contains("STRING: \"boiler-7\""), "{out}");
+    assert!(out.contains("INTEGER: -55"), "{out}");
+    let (_, log) = v2c("snmpwalk", &agent, "public", &[&dotted(PETREL_LOG_TABLE)]);
+    assert!(log.contains("device name set to boiler-7"), "{log}");
+    assert!(log.contains("LED set to blink"), "{log}");
+    // The read-only community cannot set it.
+    let (ok, out) = v2c("snmpset", &agent, "public", &[&scalar(2), "i", "1"]);
+    assert!(!ok, "{out}");
+    // v1 sees the same objects; a Get of a missing instance is noSuchName.
+    let t = agent.target();
+    let (ok, v1) = tool("snmpwalk", &["-v1", "-c", "public", &t, PETREL]);
+    assert!(ok, "{v1}");
+    assert!(oids(&v1).len() >= 6, "{v1}");
+    let (_, out) = tool(
+        "snmpget",
+        &["-v1", "-c", "public", &t, &format!("{PETREL}.1.1.2.1")],
     );
     assert!(out.contains("noSuchName"), "{out}");
 }

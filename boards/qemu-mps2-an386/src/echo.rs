@@ -24,9 +24,9 @@ use petrel_netcore::{Clock, Duration, TcpError, TcpListener, TcpStream, UdpError
 use crate::Net;
 
 /// Connections served at once.
-pub(crate) const TCP_WORKERS: usize = 3;
-/// Per-connection copy buffer.
-const TCP_BUF: usize = 1024;
+pub(crate) const TCP_WORKERS: usize = 1;
+/// Per-connection copy buffer (the socket's send buffer is 1 KiB).
+const TCP_BUF: usize = 512;
 /// The largest datagram echoed whole (one Ethernet frame's worth).
 const UDP_BUF: usize = 1472;
 /// Back-off when the TCP pool is exhausted.
@@ -115,5 +115,5 @@ pub(crate) async fn udp_echo(mut socket: SmolUdpSocket<'static>) {
 
 /// Logs "echo tcp listening on ADDR:7"-style start lines.
 pub(crate) fn log_listening(proto: &str, addr: SocketAddr) {
-    crate::log!("echo {proto} listening on {addr}");
+    crate::log!("echo {proto} listening on {}", crate::Addr(addr));
 }

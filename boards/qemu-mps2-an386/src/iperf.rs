@@ -16,20 +16,19 @@ use petrel_iperf::report::{Bytes, Rate};
 use petrel_netcore::{ListenConfig, Network};
 use static_cell::ConstStaticCell;
 
-use crate::Net;
+use crate::{Addr, Net};
 
 /// TCP sessions at once.
 pub(crate) const SESSIONS: usize = 1;
 /// The listener's backlog: a socket in LISTEN while the session runs.
 pub(crate) const BACKLOG: u8 = 1;
-/// TCP sockets the service takes at most: the session and the backlog.
-pub(crate) const TCP_SOCKETS: usize = SESSIONS + BACKLOG as usize;
-/// Each session's receive and send buffers (reads of up to this size).
-const TCP_CHUNK: usize = 2048;
+/// Each session's receive and send buffers (reads of up to this size; the
+/// socket's own receive window is larger, see `TCP_RESERVED` in main.rs).
+const TCP_CHUNK: usize = 1024;
 /// The UDP receive buffer: a whole datagram (iperf sends 1470 bytes).
 const UDP_BUF: usize = 1536;
 /// The port, TCP and UDP.
-const PORT: u16 = 5001;
+pub(crate) const PORT: u16 = 5001;
 
 static TCP_BUF: ConstStaticCell<[u8; 2 * TCP_CHUNK * SESSIONS]> =
     ConstStaticCell::new([0; 2 * TCP_CHUNK * SESSIONS]);
@@ -46,14 +45,14 @@ pub(crate) async fn open(
     {
         Ok(l) => l,
         Err(e) => {
-            crate::log!("iperf: cannot listen on tcp {any}: {e}");
+            crate::log!("iperf: cannot listen on tcp {}: {e}", Addr(any));
             return None;
         }
     };
     match net.udp_bind(any).await {
         Ok(u) => Some((listener, u)),
         Err(e) => {
-            crate::log!("iperf: cannot bind udp {any}: {e}");
+            crate::log!("iperf: cannot bind udp {}: {e}", Addr(any));
             None
         }
     }
@@ -97,12 +96,13 @@ fn dir_word(dir: Direction) -> &'static str {
 fn log_event(e: ServerEvent) {
     match e {
         ServerEvent::Accepted { id, peer } => match peer {
-            Some(p) => crate::log!("iperf [{id:>3}] tcp connection from {p}"),
+            Some(p) => crate::log!("iperf [{id:>3}] tcp connection from {}", Addr(p)),
             None => crate::log!("iperf [{id:>3}] tcp connection"),
         },
-        ServerEvent::Busy { peer } => {
-            crate::log!("iperf: session busy, turned away {peer:?}")
-        }
+        ServerEvent::Busy { peer } => match peer {
+            Some(p) => crate::log!("iperf: session busy, turned away {}", Addr(p)),
+            None => crate::log!("iperf: session busy, turned a client away"),
+        },
         ServerEvent::Refused { id, error } => {
             crate::log!("iperf [{id:>3}] bad client header: {error}: connection closed")
         }
@@ -112,7 +112,7 @@ fn log_event(e: ServerEvent) {
             report.bytes
         ),
         ServerEvent::TcpFailed { id, error } => crate::log!("iperf [{id:>3}] tcp: {error}"),
-        ServerEvent::UdpStarted { peer } => crate::log!("iperf udp test from {peer}"),
+        ServerEvent::UdpStarted { peer } => crate::log!("iperf udp test from {}", Addr(peer)),
         ServerEvent::UdpFinished { peer, report } => {
             let rate = report
                 .total_len
@@ -120,7 +120,8 @@ fn log_event(e: ServerEvent) {
                 .checked_div(report.stop_micros)
                 .unwrap_or(0);
             crate::log!(
-                "iperf udp {peer}: {} ms  {}  {}  jitter {} us  {}/{} lost, {} out of order",
+                "iperf udp {}: {} ms  {}  {}  jitter {} us  {}/{} lost, {} out of order",
+                Addr(peer),
                 report.stop_micros / 1000,
                 Bytes(report.total_len),
                 Rate(rate),

@@ -149,7 +149,7 @@ impl Petrel {
             None => return,
         };
         crate::log!(
-            "mqtt command {:?} on {topic}: {} ({} B)",
+            "mqtt command \"{}\" on {topic}: {} ({} B)",
             shown(name),
             shown(payload),
             payload.len()
@@ -292,7 +292,7 @@ pub(crate) async fn run(net: Net, broker: (&'static str, u16), seed: u64) {
         },
     };
     crate::log!(
-        "mqtt connecting to mqtt://{host}:{port} as {DEVICE_NAME:?} (MQTT 3.1.1; telemetry every {} s to {MQTT_TELEMETRY_TOPIC}, commands on {MQTT_CMD_FILTER})",
+        "mqtt connecting to mqtt://{host}:{port} as \"{DEVICE_NAME}\" (MQTT 3.1.1; telemetry every {} s to {MQTT_TELEMETRY_TOPIC}, commands on {MQTT_CMD_FILTER})",
         INTERVAL.as_secs()
     );
     let io = IoBuffers {

@@ -19,10 +19,11 @@ use core::net::{Ipv4Addr, SocketAddr};
 use petrel_netcore::{Network, UdpSocket};
 use petrel_tftp::driver::{self, ServerEvent};
 use petrel_tftp::fs::RamHandle;
+use petrel_tftp::wire::RequestKind;
 use petrel_tftp::{Event, FileSystem, FsError, Mode, RamFs, Server, ServerConfig};
-use static_cell::{ConstStaticCell, StaticCell};
+use static_cell::ConstStaticCell;
 
-use crate::Net;
+use crate::{Addr, Net};
 
 /// Transfers at once (and transfer sockets used from the UDP pool).
 pub(crate) const MAX_TRANSFERS: usize = 2;
@@ -31,7 +32,7 @@ pub(crate) const UDP_SOCKETS: usize = 1 + MAX_TRANSFERS;
 /// Upload slots in RAM.
 pub(crate) const RAM_FILES: usize = 2;
 /// Largest upload, bytes.
-pub(crate) const RAM_FILE_MAX: usize = 8 * 1024;
+pub(crate) const RAM_FILE_MAX: usize = 4 * 1024;
 /// Largest block size granted: an Ethernet frame's worth (1500 - 20 - 8 - 4).
 const MAX_BLKSIZE: u16 = 1468;
 /// Driver buffer: `MAX_TRANSFERS + 1` chunks of a whole DATA packet.
@@ -171,8 +172,14 @@ impl FileSystem for BoardFs {
     }
 }
 
-// `RamFs::new` is not `const`: `init_with` builds it in the static.
-static UPLOADS: StaticCell<Uploads> = StaticCell::new();
+/// The upload store, all zero bytes so that it lands in `.bss` (a `true`
+/// field would move all of it to `.data`, an 8 KiB image in flash):
+/// `overwrite` is switched on when the server starts.
+static UPLOADS: ConstStaticCell<Uploads> = ConstStaticCell::new({
+    let mut fs = Uploads::new();
+    fs.overwrite = false;
+    fs
+});
 static BUF: ConstStaticCell<[u8; BUF_LEN]> = ConstStaticCell::new([0; BUF_LEN]);
 
 /// Binds udp/69 and returns the socket, or logs why not.
@@ -181,7 +188,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
     match net.udp_bind(any).await {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::log!("tftp: cannot bind {any}: {e}");
+            crate::log!("tftp: cannot bind {}: {e}", Addr(any));
             None
         }
     }
@@ -190,9 +197,9 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
 /// The TFTP server; ends only if receiving on port 69 fails for good.
 #[embassy_executor::task]
 pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, shown: Ipv4Addr) {
-    let mut fs = BoardFs {
-        ram: UPLOADS.init_with(Uploads::new),
-    };
+    let ram = UPLOADS.take();
+    ram.overwrite = true;
+    let mut fs = BoardFs { ram };
     let mut cfg = ServerConfig::default();
     cfg.max_transfers = MAX_TRANSFERS;
     cfg.allow_write = true;
@@ -221,6 +228,13 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
     crate::log!("tftp: stopped: {error}");
 }
 
+fn kind_word(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Read => "Read",
+        RequestKind::Write => "Write",
+    }
+}
+
 /// One log line per transfer start and end.
 fn log_event(e: ServerEvent<'_>) {
     match e {
@@ -232,12 +246,16 @@ fn log_event(e: ServerEvent<'_>) {
             params,
             ..
         } => crate::log!(
-            "tftp [{slot}] {peer}: {kind:?} {} (blksize {}, windowsize {})",
+            "tftp [{slot}] {}: {} {} (blksize {}, windowsize {})",
+            Addr(peer),
+            kind_word(kind),
             core::str::from_utf8(filename).unwrap_or("<not utf-8>"),
             params.blksize,
             params.window
         ),
-        ServerEvent::Refused { peer, code } => crate::log!("tftp {peer}: refused: {code}"),
+        ServerEvent::Refused { peer, code } => {
+            crate::log!("tftp {}: refused: {code}", Addr(peer))
+        }
         ServerEvent::Finished {
             slot,
             peer,
@@ -245,13 +263,18 @@ fn log_event(e: ServerEvent<'_>) {
             elapsed,
         } => match outcome {
             Event::Completed { bytes } => crate::log!(
-                "tftp [{slot}] {peer}: done, {bytes} bytes in {} ms",
+                "tftp [{slot}] {}: done, {bytes} bytes in {} ms",
+                Addr(peer),
                 elapsed.as_millis()
             ),
-            Event::Failed { error } => crate::log!("tftp [{slot}] {peer}: failed: {error}"),
-            other => crate::log!("tftp [{slot}] {peer}: {other:?}"),
+            Event::Failed { error } => {
+                crate::log!("tftp [{slot}] {}: failed: {error}", Addr(peer))
+            }
+            _ => crate::log!("tftp [{slot}] {}: ended", Addr(peer)),
         },
-        ServerEvent::SocketError { addr, error } => crate::log!("tftp {addr}: socket: {error}"),
+        ServerEvent::SocketError { addr, error } => {
+            crate::log!("tftp {}: socket: {error}", Addr(addr))
+        }
         // Retries of a request already being served.
         _ => {}
     }

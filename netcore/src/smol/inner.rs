@@ -103,6 +103,13 @@ impl UdpSlot {
     }
 }
 
+/// TCP slots reserved for one port's listeners.
+#[derive(Clone, Debug)]
+pub(crate) struct Reserved {
+    pub(crate) port: u16,
+    pub(crate) slots: core::ops::Range<usize>,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct ListenerEntry {
     pub(crate) local: SocketAddrV4,
@@ -116,11 +123,16 @@ pub struct Inner<'d> {
     pub(crate) iface: Interface,
     pub(crate) sockets: SocketSet<'d>,
     pub(crate) tcp: &'d mut [TcpSlot],
+    /// `tcp[..tcp_pool]` is the shared pool; the rest is `tcp_reserved`.
+    tcp_pool: usize,
+    tcp_reserved: heapless::Vec<Reserved, { super::MAX_TCP_RESERVED }>,
     pub(crate) udp: &'d mut [UdpSlot],
     pub(crate) listeners: [Option<ListenerEntry>; MAX_LISTENERS],
     pub(crate) dhcp: Option<SocketHandle>,
     pub(crate) dns: Option<SocketHandle>,
     pub(crate) dns_servers: heapless::Vec<Ipv4Address, 4>,
+    /// NTP servers from DHCP option 42.
+    pub(crate) ntp_servers: heapless::Vec<Ipv4Address, 4>,
     gateway: Option<Ipv4Address>,
     pub(crate) observer: Observer,
     runner_waker: Option<Waker>,
@@ -147,6 +159,8 @@ impl<'d> Inner<'d> {
         iface: Interface,
         sockets: SocketSet<'d>,
         tcp: &'d mut [TcpSlot],
+        tcp_pool: usize,
+        tcp_reserved: heapless::Vec<Reserved, { super::MAX_TCP_RESERVED }>,
         udp: &'d mut [UdpSlot],
         dhcp: Option<SocketHandle>,
         dns: Option<SocketHandle>,
@@ -167,11 +181,14 @@ impl<'d> Inner<'d> {
             iface,
             sockets,
             tcp,
+            tcp_pool,
+            tcp_reserved,
             udp,
             listeners: [const { None }; MAX_LISTENERS],
             dhcp,
             dns,
             dns_servers,
+            ntp_servers: heapless::Vec::new(),
             observer: Observer::new(mac),
             runner_waker: None,
             runner_signal: false,
@@ -291,11 +308,13 @@ impl<'d> Inner<'d> {
                     .iter()
                     .copied()
                     .collect::<heapless::Vec<_, 4>>(),
+                cfg.packet.map(|p| option_42(&p)).unwrap_or_default(),
             )),
             Some(dhcpv4::Event::Deconfigured) => None,
         };
         match event {
-            Some((addr, router, dns)) => {
+            Some((addr, router, dns, ntp)) => {
+                self.ntp_servers = ntp;
                 #[cfg(feature = "log")]
                 log::info!("dhcp: configured {addr}, router {router:?}, dns {dns:?}");
                 self.iface.update_ip_addrs(|a| {
@@ -318,6 +337,7 @@ impl<'d> Inner<'d> {
                 self.iface.update_ip_addrs(|a| a.clear());
                 self.iface.routes_mut().remove_default_ipv4_route();
                 self.gateway = None;
+                self.ntp_servers.clear();
             }
         }
     }
@@ -484,10 +504,22 @@ impl<'d> Inner<'d> {
                 idle += 1;
             }
             while idle > want {
-                if !self.disarm_one_listen_socket(id) {
+                if !self.disarm_one_listen_socket(id, true)
+                    && !self.disarm_one_listen_socket(id, false)
+                {
                     break;
                 }
                 idle -= 1;
+            }
+            // Back onto the port's reserved sockets as they come free (a
+            // LISTEN socket from the shared pool is swapped for one).
+            for _ in 0..self.tcp.len() {
+                if self.free_reserved_slot(entry.local.port()).is_none()
+                    || !self.disarm_one_listen_socket(id, true)
+                {
+                    break;
+                }
+                self.arm_listen_socket(id, entry.local);
             }
             if entry.policy == BacklogPolicy::Drop {
                 let _ = budgets.push((entry.local.port(), idle as u16));
@@ -497,7 +529,10 @@ impl<'d> Inner<'d> {
     }
 
     fn arm_listen_socket(&mut self, id: usize, local: SocketAddrV4) -> bool {
-        let Some(idx) = self.free_tcp_slot(false) else {
+        let Some(idx) = self
+            .free_reserved_slot(local.port())
+            .or_else(|| self.free_tcp_slot(false))
+        else {
             return false;
         };
         let Some(slot) = self.tcp.get_mut(idx) else {
@@ -529,8 +564,14 @@ impl<'d> Inner<'d> {
         true
     }
 
-    fn disarm_one_listen_socket(&mut self, id: usize) -> bool {
-        for slot in self.tcp.iter_mut() {
+    /// Puts one of listener `id`'s idle LISTEN sockets back; with
+    /// `pool_only`, only one from the shared pool.
+    fn disarm_one_listen_socket(&mut self, id: usize, pool_only: bool) -> bool {
+        let pool = self.tcp_pool;
+        for (i, slot) in self.tcp.iter_mut().enumerate() {
+            if pool_only && i >= pool {
+                continue;
+            }
             if let Use::Listening { id: sid, .. } = slot.usage
                 && usize::from(sid) == id
                 && slot.last == stcp::State::Listen
@@ -546,9 +587,11 @@ impl<'d> Inner<'d> {
 
     /// A free pool slot; with `steal`, a TIME-WAIT orphan is taken (aborted)
     /// when nothing is free, as lwIP recycles its oldest TIME-WAIT pcb.
+    /// Only the shared pool: reserved sockets are for their port's
+    /// listeners ([`Inner::free_reserved_slot`]).
     pub(crate) fn free_tcp_slot(&mut self, steal: bool) -> Option<usize> {
-        if let Some(i) = self
-            .tcp
+        let pool = self.tcp.get(..self.tcp_pool).unwrap_or(&[]);
+        if let Some(i) = pool
             .iter()
             .position(|s| s.usage == Use::Free && s.handle.is_some())
         {
@@ -557,7 +600,7 @@ impl<'d> Inner<'d> {
         if !steal {
             return None;
         }
-        let i = self.tcp.iter().position(|s| {
+        let i = pool.iter().position(|s| {
             matches!(s.usage, Use::Orphan { .. }) && s.last == stcp::State::TimeWait
         })?;
         let slot = self.tcp.get_mut(i)?;
@@ -572,6 +615,16 @@ impl<'d> Inner<'d> {
         // fresh listen/connect on it resets that.
         *slot = TcpSlot::new(h);
         Some(i)
+    }
+
+    /// A free socket reserved for listeners on `port`, if any.
+    fn free_reserved_slot(&self, port: u16) -> Option<usize> {
+        let r = self.tcp_reserved.iter().find(|r| r.port == port)?;
+        r.slots.clone().find(|&i| {
+            self.tcp
+                .get(i)
+                .is_some_and(|s| s.usage == Use::Free && s.handle.is_some())
+        })
     }
 
     /// A local port for an outgoing connection or an unbound UDP socket.
@@ -880,5 +933,53 @@ pub(crate) fn map_state(s: stcp::State) -> TcpState {
         S::Closing => TcpState::Closing,
         S::LastAck => TcpState::LastAck,
         S::TimeWait => TcpState::TimeWait,
+    }
+}
+
+/// The addresses of DHCP option 42 (NTP servers) in `packet`, at most 4.
+pub(crate) fn option_42(
+    packet: &smoltcp::wire::DhcpPacket<&[u8]>,
+) -> heapless::Vec<Ipv4Address, 4> {
+    packet
+        .options()
+        .filter(|o| o.kind == 42)
+        .flat_map(|o| o.data.chunks_exact(4))
+        .filter_map(|c| <[u8; 4]>::try_from(c).ok())
+        .map(Ipv4Address::from)
+        .filter(|a| !a.is_unspecified() && !a.is_broadcast())
+        .take(4)
+        .collect()
+}
+
+#[cfg(test)]
+mod option_42_tests {
+    use super::*;
+
+    #[test]
+    fn ntp_servers_are_read_from_option_42() {
+        // A BOOTP/DHCP header (240 bytes incl. the magic cookie), then
+        // options: 53 (ACK), 42 with two addresses and a stray 3 bytes,
+        // 6 (DNS), end.
+        let mut p = vec![0u8; 240];
+        p[236..240].copy_from_slice(&[99, 130, 83, 99]);
+        p.extend_from_slice(&[53, 1, 5]);
+        p.extend_from_slice(&[42, 11, 198, 51, 100, 1, 203, 0, 113, 7, 1, 2, 3]);
+        p.extend_from_slice(&[6, 4, 198, 51, 100, 53, 255]);
+        let packet = smoltcp::wire::DhcpPacket::new_unchecked(&p[..]);
+        let got = option_42(&packet);
+        assert_eq!(
+            got.as_slice(),
+            &[
+                Ipv4Address::new(198, 51, 100, 1),
+                Ipv4Address::new(203, 0, 113, 7)
+            ]
+        );
+        // No option 42, or a truncated one: nothing.
+        let mut q = p[..243].to_vec();
+        q.extend_from_slice(&[42, 9, 1, 2]);
+        let packet = smoltcp::wire::DhcpPacket::new_unchecked(&q[..]);
+        assert!(option_42(&packet).is_empty());
+        let packet = smoltcp::wire::DhcpPacket::new_unchecked(&p[..243]);
+        assert!(option_42(&packet).is_empty());
     }
 }

@@ -96,7 +96,45 @@ pub struct Capacity {
     pub udp_packets: usize,
     /// DNS lookups in flight at once (0 disables the DNS client).
     pub dns_queries: usize,
+    /// TCP sockets set aside for the listeners of one port each, with their
+    /// own buffer sizes (in addition to the `tcp_sockets` pool): right-sizes
+    /// a service, e.g. a large receive window for an iPerf server while the
+    /// shared pool stays small. Empty for one uniform pool.
+    pub tcp_reserved: &'static [TcpReserve],
 }
+
+/// TCP sockets reserved for listeners on one local port (see
+/// [`Capacity::tcp_reserved`]).
+///
+/// A listener on `port` arms its LISTEN sockets from these first and from
+/// the shared pool when they are all taken; when one comes free again the
+/// listener moves back to it. `tcp_connect` and listeners on other ports
+/// never take them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TcpReserve {
+    /// The local port whose listeners use these sockets.
+    pub port: u16,
+    /// How many sockets.
+    pub sockets: usize,
+    /// Receive buffer per socket (the advertised window), bytes.
+    pub rx: usize,
+    /// Send buffer per socket, bytes.
+    pub tx: usize,
+}
+
+/// Bytes after [`Capacity::buffer_bytes`] in [`Memory::bytes`] that let a
+/// DHCP stack keep a copy of the server's last packet, so that options
+/// smoltcp does not parse (42, NTP servers) reach the board
+/// ([`Stack::ntp_servers`]). 576 is the size every DHCP client must accept
+/// (RFC 2131); larger packets are not copied. Without the room, no copy and
+/// no option 42. [`Memory::leak`] adds it.
+pub const DHCP_PACKET_BYTES: usize = 576;
+
+/// Subnet mask, router, DNS servers, NTP servers.
+const DHCP_REQUESTED_OPTIONS: [u8; 4] = [1, 3, 6, 42];
+
+/// Most entries in [`Capacity::tcp_reserved`].
+pub const MAX_TCP_RESERVED: usize = 8;
 
 impl Default for Capacity {
     /// A small-MCU default: 8 TCP sockets of 2 KiB + 2 KiB, 6 UDP sockets.
@@ -110,6 +148,7 @@ impl Default for Capacity {
             udp_tx: 1536,
             udp_packets: 4,
             dns_queries: 2,
+            tcp_reserved: &[],
         }
     }
 }
@@ -117,12 +156,30 @@ impl Default for Capacity {
 impl Capacity {
     /// Bytes of socket buffers this capacity needs in [`Memory::bytes`].
     pub const fn buffer_bytes(&self) -> usize {
-        self.tcp_sockets * (self.tcp_rx + self.tcp_tx)
-            + self.udp_sockets * (self.udp_rx + self.udp_tx)
+        let mut n = self.tcp_sockets * (self.tcp_rx + self.tcp_tx)
+            + self.udp_sockets * (self.udp_rx + self.udp_tx);
+        let mut i = 0;
+        while i < self.tcp_reserved.len() {
+            let r = &self.tcp_reserved[i];
+            n += r.sockets * (r.rx + r.tx);
+            i += 1;
+        }
+        n
+    }
+    /// TCP sockets in all: the pool plus the reserved ones; entries needed
+    /// in [`Memory::tcp_slots`].
+    pub const fn tcp_slots(&self) -> usize {
+        let mut n = self.tcp_sockets;
+        let mut i = 0;
+        while i < self.tcp_reserved.len() {
+            n += self.tcp_reserved[i].sockets;
+            i += 1;
+        }
+        n
     }
     /// Entries needed in [`Memory::sockets`] (TCP + UDP + DHCP + DNS).
     pub const fn socket_slots(&self) -> usize {
-        self.tcp_sockets + self.udp_sockets + 2
+        self.tcp_slots() + self.udp_sockets + 2
     }
     /// Entries needed in [`Memory::udp_meta`].
     pub const fn udp_meta_slots(&self) -> usize {
@@ -135,7 +192,7 @@ impl Capacity {
 pub struct Memory<'d> {
     /// smoltcp's socket table: at least [`Capacity::socket_slots`].
     pub sockets: &'d mut [SocketStorage<'d>],
-    /// TCP pool bookkeeping: at least `tcp_sockets`.
+    /// TCP pool bookkeeping: at least [`Capacity::tcp_slots`].
     pub tcp_slots: &'d mut [TcpSlot],
     /// UDP bookkeeping: at least `udp_sockets`.
     pub udp_slots: &'d mut [UdpSlot],
@@ -163,11 +220,12 @@ impl Memory<'static> {
                     .map(|_| SocketStorage::EMPTY)
                     .collect(),
             ),
-            tcp_slots: leak_vec(vec![TcpSlot::EMPTY; cap.tcp_sockets]),
+            tcp_slots: leak_vec(vec![TcpSlot::EMPTY; cap.tcp_slots()]),
             udp_slots: leak_vec(vec![UdpSlot::EMPTY; cap.udp_sockets]),
             udp_meta: leak_vec(vec![sudp::PacketMetadata::EMPTY; cap.udp_meta_slots()]),
             dns_queries: leak_vec((0..cap.dns_queries).map(|_| None).collect()),
-            bytes: leak_vec(vec![0u8; cap.buffer_bytes()]),
+            // Room for the DHCP packet buffer too (see [`DHCP_PACKET_BYTES`]).
+            bytes: leak_vec(vec![0u8; cap.buffer_bytes() + DHCP_PACKET_BYTES]),
             state: Box::leak(Box::new(None)),
         }
     }
@@ -201,6 +259,9 @@ pub enum StackError {
     InvalidMac,
     /// The static prefix length is over 32.
     InvalidPrefix,
+    /// [`Capacity::tcp_reserved`] has more than [`MAX_TCP_RESERVED`]
+    /// entries, or a port of 0.
+    InvalidReserve,
 }
 
 impl core::fmt::Display for StackError {
@@ -209,6 +270,10 @@ impl core::fmt::Display for StackError {
             StackError::MemoryTooSmall(what) => write!(f, "memory too small: {what}"),
             StackError::InvalidMac => f.write_str("MAC address is not unicast"),
             StackError::InvalidPrefix => f.write_str("IPv4 prefix length over 32"),
+            StackError::InvalidReserve => write!(
+                f,
+                "tcp_reserved: at most {MAX_TCP_RESERVED} entries, each with a non-zero port"
+            ),
         }
     }
 }
@@ -274,7 +339,10 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
     if sockets.len() < cap.socket_slots() {
         return Err(StackError::MemoryTooSmall("sockets"));
     }
-    if tcp_slots.len() < cap.tcp_sockets {
+    if cap.tcp_reserved.len() > MAX_TCP_RESERVED || cap.tcp_reserved.iter().any(|r| r.port == 0) {
+        return Err(StackError::InvalidReserve);
+    }
+    if tcp_slots.len() < cap.tcp_slots() {
         return Err(StackError::MemoryTooSmall("tcp_slots"));
     }
     if udp_slots.len() < cap.udp_sockets {
@@ -300,12 +368,30 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
     let mut iface = Interface::new(iface_cfg, &mut device, now);
     let mut set = SocketSet::new(sockets);
 
-    // Carve the TCP pool.
+    // Carve the TCP pool, then the reserved sockets after it.
     let mut rest: &'d mut [u8] = bytes;
-    let tcp_slots = &mut tcp_slots[..cap.tcp_sockets];
-    for slot in tcp_slots.iter_mut() {
-        let (rx, r) = rest.split_at_mut(cap.tcp_rx);
-        let (tx, r) = r.split_at_mut(cap.tcp_tx);
+    let tcp_slots = &mut tcp_slots[..cap.tcp_slots()];
+    let mut reserved: heapless::Vec<inner::Reserved, MAX_TCP_RESERVED> = heapless::Vec::new();
+    let mut next = cap.tcp_sockets;
+    for r in cap.tcp_reserved {
+        // Checked above: at most MAX_TCP_RESERVED entries.
+        let _ = reserved.push(inner::Reserved {
+            port: r.port,
+            slots: next..next + r.sockets,
+        });
+        next += r.sockets;
+    }
+    for (i, slot) in tcp_slots.iter_mut().enumerate() {
+        let (rx_len, tx_len) = match reserved
+            .iter()
+            .zip(cap.tcp_reserved)
+            .find(|(r, _)| r.slots.contains(&i))
+        {
+            Some((_, r)) => (r.rx, r.tx),
+            None => (cap.tcp_rx, cap.tcp_tx),
+        };
+        let (rx, r) = rest.split_at_mut(rx_len);
+        let (tx, r) = r.split_at_mut(tx_len);
         rest = r;
         let sock = stcp::Socket::new(stcp::SocketBuffer::new(rx), stcp::SocketBuffer::new(tx));
         *slot = TcpSlot::new(set.add(sock));
@@ -349,7 +435,17 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
             }
             None
         }
-        IpConfig::Dhcp => Some(set.add(dhcpv4::Socket::new())),
+        IpConfig::Dhcp => {
+            let mut s = dhcpv4::Socket::new();
+            // Option 42 (NTP servers) is read from the ACK when the
+            // caller's `bytes` has room for a copy of the packet.
+            if rest.len() >= DHCP_PACKET_BYTES {
+                let (packet, _) = rest.split_at_mut(DHCP_PACKET_BYTES);
+                s.set_receive_packet_buffer(packet);
+                s.set_parameter_request_list(&DHCP_REQUESTED_OPTIONS);
+            }
+            Some(set.add(s))
+        }
     };
     let dns = if cap.dns_queries > 0 {
         let servers: heapless::Vec<smoltcp::wire::IpAddress, 4> =
@@ -366,6 +462,8 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         iface,
         set,
         tcp_slots,
+        cap.tcp_sockets,
+        reserved,
         udp_slots,
         dhcp,
         dns,
@@ -512,6 +610,12 @@ impl<'d, C: Clock> Stack<'d, C> {
         self.inner.borrow().dns_servers()
     }
 
+    /// The NTP servers of the DHCP lease (option 42), when `Memory::bytes`
+    /// had room for the DHCP packet (see [`DHCP_PACKET_BYTES`]).
+    pub fn ntp_servers(&self) -> heapless::Vec<Ipv4Addr, 4> {
+        self.inner.borrow().ntp_servers.clone()
+    }
+
     /// The default gateway, if any.
     pub fn gateway(&self) -> Option<Ipv4Addr> {
         self.inner.borrow().gateway()
@@ -549,6 +653,9 @@ impl<'d, C: Clock> Network for Stack<'d, C> {
 
     fn ipv4_addr(&self) -> Option<Ipv4Addr> {
         self.inner.borrow().ipv4().map(|(a, _)| a)
+    }
+    fn ntp_servers(&self) -> heapless::Vec<Ipv4Addr, 4> {
+        Stack::ntp_servers(self)
     }
 
     fn for_each_interface(&self, f: &mut dyn FnMut(&IfInfo)) {

@@ -9,6 +9,7 @@
 
 mod frame;
 mod mib;
+mod mount;
 mod ops;
 mod v3;
 mod view;
@@ -18,6 +19,7 @@ pub use mib::{
     Access, AgentState, Entry, MIB_SCRATCH_LEN, Mib, STORED_STRING_LEN, SetOutcome, StoredValue,
     TableMib,
 };
+pub use mount::Mount;
 pub use view::{View, ViewEntry};
 
 use core::fmt;

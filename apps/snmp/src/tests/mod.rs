@@ -3,8 +3,11 @@
 //! a Python UDP socket on 127.0.0.1.
 
 mod agent_v2;
+#[cfg(feature = "usm")]
 mod agent_v3;
 mod codec;
+// Its v3 user has authentication and privacy keys: needs `usm`.
+#[cfg(feature = "usm")]
 mod fuzz;
 mod traps;
 

@@ -2,13 +2,25 @@
 //! RFC 7860), HMAC authentication with truncation, DES-CBC (RFC 3414 8),
 //! AES-CFB-128 (RFC 3826) and the AES-192/256 key extensions of
 //! draft-blumenthal-aes-usm-04 (plain and "Reeder"/Cisco variants).
+//!
+//! All of it needs the `usm` feature (on by default). Without it no
+//! digest or cipher is linked (about 50 KB of code on a Cortex-M):
+//! [`password_to_key`], [`encrypt`] and [`decrypt`] fail with
+//! [`CryptoError::Unsupported`], and [`User::new`](super::User::new)
+//! refuses users with authentication or privacy, so no message is ever
+//! authenticated or decrypted (SNMPv3 noAuthNoPriv still works).
 
 use core::fmt;
 
+#[cfg(feature = "usm")]
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+#[cfg(feature = "usm")]
 use hmac::{Hmac, KeyInit, Mac};
+#[cfg(feature = "usm")]
 use md5::Md5;
+#[cfg(feature = "usm")]
 use sha1::Sha1;
+#[cfg(feature = "usm")]
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 /// Longest key or digest any supported protocol uses (SHA-512).
@@ -100,6 +112,8 @@ pub enum CryptoError {
     BadPrivParams,
     /// DES ciphertext that is not a multiple of 8 octets.
     BadCiphertextLength,
+    /// Built without the `usm` feature: no digests or ciphers.
+    Unsupported,
 }
 
 impl fmt::Display for CryptoError {
@@ -109,6 +123,7 @@ impl fmt::Display for CryptoError {
             CryptoError::BadKeyLength => "key has the wrong length",
             CryptoError::BadPrivParams => "privacy parameters are not 8 octets",
             CryptoError::BadCiphertextLength => "ciphertext not a multiple of the block size",
+            CryptoError::Unsupported => "USM cryptography not built in (feature `usm`)",
         })
     }
 }
@@ -161,6 +176,7 @@ impl Key {
     }
 }
 
+#[cfg(feature = "usm")]
 macro_rules! with_digest {
     ($proto:expr, $d:ident => $body:expr) => {
         match $proto {
@@ -193,6 +209,7 @@ macro_rules! with_digest {
 }
 
 /// Hash of the concatenation of `parts`.
+#[cfg(feature = "usm")]
 fn hash(proto: AuthProtocol, parts: &[&[u8]]) -> Key {
     with_digest!(proto, D => {
         let mut h = D::new();
@@ -210,6 +227,12 @@ pub fn password_to_key(proto: AuthProtocol, password: &[u8]) -> Result<Key, Cryp
     if password.len() < 8 {
         return Err(CryptoError::PasswordTooShort);
     }
+    #[cfg(not(feature = "usm"))]
+    return Err({
+        let _ = proto;
+        CryptoError::Unsupported
+    });
+    #[cfg(feature = "usm")]
     Ok(with_digest!(proto, D => {
         let mut h = D::new();
         let mut block = [0u8; 64];
@@ -224,6 +247,16 @@ pub fn password_to_key(proto: AuthProtocol, password: &[u8]) -> Result<Key, Cryp
         }
         Key::from_slice(&h.finalize()).unwrap_or(Key { bytes: [0; MAX_KEY_LEN], len: 0 })
     }))
+}
+
+/// Without `usm`: an empty key (no caller can reach it with a real key:
+/// [`password_to_key`] fails first).
+#[cfg(not(feature = "usm"))]
+fn hash(_proto: AuthProtocol, _parts: &[&[u8]]) -> Key {
+    Key {
+        bytes: [0; MAX_KEY_LEN],
+        len: 0,
+    }
 }
 
 /// RFC 3414 A.2 key localization: `H(Ku || engineID || Ku)`.
@@ -290,7 +323,15 @@ pub fn extend_priv_key(
 }
 
 /// The truncated HMAC of the concatenation of `parts` under `key`, written
+/// to `out` (which must be [`AuthProtocol::mac_len`] long). Without `usm`
+/// `out` is left as it is: no user with an authentication key can exist
+/// then (see the module docs), so no caller reaches this.
+#[cfg(not(feature = "usm"))]
+pub fn hmac(_proto: AuthProtocol, _key: &[u8], _parts: &[&[u8]], _out: &mut [u8]) {}
+
+/// The truncated HMAC of the concatenation of `parts` under `key`, written
 /// to `out` (which must be [`AuthProtocol::mac_len`] long).
+#[cfg(feature = "usm")]
 pub fn hmac(proto: AuthProtocol, key: &[u8], parts: &[&[u8]], out: &mut [u8]) {
     with_digest!(proto, D => {
         // HMAC accepts keys of any length, so this cannot fail.
@@ -314,6 +355,7 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+#[cfg(feature = "usm")]
 fn aes_iv(boots: u32, time: u32, salt: &[u8; 8]) -> [u8; 16] {
     let mut iv = [0u8; 16];
     for (d, s) in iv.iter_mut().zip(
@@ -328,6 +370,7 @@ fn aes_iv(boots: u32, time: u32, salt: &[u8; 8]) -> [u8; 16] {
     iv
 }
 
+#[cfg(feature = "usm")]
 fn des_parts(key: &[u8], salt: &[u8; 8]) -> Result<([u8; 8], [u8; 8]), CryptoError> {
     let k: [u8; 8] = key
         .get(..8)
@@ -347,6 +390,7 @@ fn des_parts(key: &[u8], salt: &[u8; 8]) -> Result<([u8; 8], [u8; 8]), CryptoErr
 /// Encrypts `data` in place. For DES `data.len()` must already be padded
 /// to a multiple of 8. `boots`/`time` are the authoritative engine's values
 /// sent in the same message (AES IV).
+#[cfg(feature = "usm")]
 pub fn encrypt(
     privacy: PrivProtocol,
     key: &[u8],
@@ -384,6 +428,7 @@ pub fn encrypt(
 }
 
 /// Decrypts `data` in place; see [`encrypt`].
+#[cfg(feature = "usm")]
 pub fn decrypt(
     privacy: PrivProtocol,
     key: &[u8],
@@ -420,6 +465,33 @@ pub fn decrypt(
     Ok(())
 }
 
+/// Without `usm`: always [`CryptoError::Unsupported`].
+#[cfg(not(feature = "usm"))]
+pub fn encrypt(
+    _privacy: PrivProtocol,
+    _key: &[u8],
+    _boots: u32,
+    _time: u32,
+    _salt: &[u8; 8],
+    _data: &mut [u8],
+) -> Result<(), CryptoError> {
+    Err(CryptoError::Unsupported)
+}
+
+/// Without `usm`: always [`CryptoError::Unsupported`].
+#[cfg(not(feature = "usm"))]
+pub fn decrypt(
+    _privacy: PrivProtocol,
+    _key: &[u8],
+    _boots: u32,
+    _time: u32,
+    _salt: &[u8; 8],
+    _data: &mut [u8],
+) -> Result<(), CryptoError> {
+    Err(CryptoError::Unsupported)
+}
+
+#[cfg(feature = "usm")]
 fn cfb_enc<C>(key: &[u8], iv: &[u8; 16], data: &mut [u8]) -> Result<(), CryptoError>
 where
     cfb_mode::Encryptor<C>: KeyIvInit,
@@ -431,6 +503,7 @@ where
     Ok(())
 }
 
+#[cfg(feature = "usm")]
 fn cfb_dec<C>(key: &[u8], iv: &[u8; 16], data: &mut [u8]) -> Result<(), CryptoError>
 where
     cfb_mode::Decryptor<C>: KeyIvInit,
@@ -443,6 +516,7 @@ where
 }
 
 #[cfg(test)]
+#[cfg(feature = "usm")]
 mod tests {
     use super::*;
 

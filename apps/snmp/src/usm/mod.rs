@@ -128,6 +128,11 @@ impl<'a> User<'a> {
         if cfg.name.is_empty() {
             return Err(UserError::BadName);
         }
+        // Without the digests and ciphers no message could be checked or
+        // decrypted: refuse such users rather than accept forged MACs.
+        if !cfg!(feature = "usm") && (cfg.auth.is_some() || cfg.privacy.is_some()) {
+            return Err(UserError::Key(CryptoError::Unsupported));
+        }
         let name = heapless::Vec::from_slice(cfg.name).map_err(|_| UserError::BadName)?;
         let auth = match cfg.auth {
             None => None,
@@ -254,6 +259,31 @@ mod tests {
         assert_eq!(e.time(late), 0);
     }
 
+    #[cfg(not(feature = "usm"))]
+    #[test]
+    fn without_usm_users_with_keys_are_refused() {
+        let base = UserConfig {
+            name: b"u",
+            auth: Some((AuthProtocol::HmacSha1, Secret::Localized(&[7; 20]))),
+            privacy: None,
+            min_level: SecurityLevel::NoAuthNoPriv,
+            access: Access::ReadOnly,
+            read_view: View::All,
+            write_view: View::Nothing,
+        };
+        assert_eq!(
+            User::new(&base, b"engine").err(),
+            Some(UserError::Key(CryptoError::Unsupported))
+        );
+        let plain = UserConfig { auth: None, ..base };
+        assert!(User::new(&plain, b"engine").is_ok());
+        assert_eq!(
+            crypto::password_to_key(AuthProtocol::HmacSha1, b"maplesyrup").err(),
+            Some(CryptoError::Unsupported)
+        );
+    }
+
+    #[cfg(feature = "usm")]
     #[test]
     fn user_config_errors() {
         let base = UserConfig {

@@ -1,0 +1,796 @@
+//! One request/response exchange: the request, its body (streamed, with
+//! `Expect: 100-continue`, chunked decoding, limits, back-pressure) and the
+//! response writers (whole, chunked, SSE, WebSocket).
+
+use core::fmt;
+
+use petrel_altcp::Stream;
+use petrel_netcore::timer::{Clock, with_timeout};
+
+use super::Error;
+use crate::Config;
+use crate::chunked::{ChunkError, ChunkedDecoder};
+use crate::form::{self, Pairs};
+use crate::multipart::{self, Event, Multipart, MultipartError, PartHeaders};
+use crate::request::{Framing, Method, Request};
+use crate::response::{self, HeadWriter, StatusCode};
+use crate::router::Params;
+
+/// A malformed request body.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// Broken chunked framing.
+    Chunked(ChunkError),
+    /// Broken multipart body.
+    Multipart(MultipartError),
+    /// The body ended before its `Content-Length`.
+    Truncated,
+    /// A urlencoded form with bad escapes.
+    Form,
+    /// Not the content type the route expects.
+    ContentType,
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::Chunked(e) => write!(f, "{e}"),
+            BodyError::Multipart(e) => write!(f, "{e}"),
+            BodyError::Truncated => f.write_str("body shorter than Content-Length"),
+            BodyError::Form => f.write_str("bad form encoding"),
+            BodyError::ContentType => f.write_str("unexpected content type"),
+        }
+    }
+}
+
+/// Where the request body stands (all offsets into the receive buffer
+/// after the head). Decoded body bytes sit at `dec_start..dec_end`, raw
+/// bytes not yet decoded at `raw_start..raw_end` (`dec_end <= raw_start`).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct BodyState {
+    pub(crate) framing: Framing,
+    /// Content-Length bytes not yet decoded.
+    left: u64,
+    chunked: ChunkedDecoder,
+    /// Decoded bytes delivered so far (for `max_body` on chunked bodies).
+    total: u64,
+    dec_start: u32,
+    dec_end: u32,
+    pub(crate) raw_start: u32,
+    pub(crate) raw_end: u32,
+    /// All body bytes have been decoded.
+    pub(crate) done: bool,
+}
+
+impl BodyState {
+    pub(crate) fn new(framing: Framing, buffered: usize) -> Self {
+        let buffered = u32::try_from(buffered).unwrap_or(u32::MAX);
+        BodyState {
+            framing,
+            left: match framing {
+                Framing::Length(n) => n,
+                _ => 0,
+            },
+            chunked: ChunkedDecoder::new(),
+            total: 0,
+            dec_start: 0,
+            dec_end: 0,
+            raw_start: 0,
+            raw_end: buffered,
+            done: framing == Framing::None,
+        }
+    }
+}
+
+/// Per-exchange flags.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Flags {
+    pub(crate) responded: bool,
+    pub(crate) keep_alive: bool,
+    pub(crate) continue_sent: bool,
+    pub(crate) status: u16,
+}
+
+/// A request being handled, with its connection.
+///
+/// Read the body with [`read`](Exchange::read), [`read_to_end`](Exchange::read_to_end),
+/// [`read_form`](Exchange::read_form) or [`read_multipart`](Exchange::read_multipart);
+/// answer with one of the `respond*` methods, [`chunked`](Exchange::chunked),
+/// [`sse`](Exchange::sse) or [`websocket`](Exchange::websocket).
+pub struct Exchange<'a, S, C> {
+    pub(crate) stream: &'a mut S,
+    pub(crate) clock: &'a C,
+    pub(crate) cfg: &'a Config,
+    pub(crate) req: Request<'a>,
+    pub(crate) params: Params<'a>,
+    pub(crate) rest: &'a mut [u8],
+    pub(crate) tx: &'a mut [u8],
+    pub(crate) body: BodyState,
+    pub(crate) flags: Flags,
+    pub(crate) date: Option<u64>,
+}
+
+impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
+    /// The request.
+    pub fn request(&self) -> &Request<'a> {
+        &self.req
+    }
+    /// A path parameter of the matched route (`{name}`).
+    pub fn param(&self, name: &str) -> Option<&'a str> {
+        self.params.get(name)
+    }
+    /// A decoded query parameter.
+    pub fn query(&self, name: &str) -> Option<&'a str> {
+        self.req.query_param(name)
+    }
+    /// The clock (for handlers that wait: SSE, WebSocket).
+    pub fn clock(&self) -> &'a C {
+        self.clock
+    }
+    /// The client's address.
+    pub fn peer_addr(&self) -> Option<core::net::SocketAddr> {
+        self.stream.peer_addr()
+    }
+    /// Whether a response has been started.
+    pub fn responded(&self) -> bool {
+        self.flags.responded
+    }
+    /// Closes the connection after this response.
+    pub fn close_after(&mut self) {
+        self.flags.keep_alive = false;
+    }
+
+    pub(crate) async fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        match with_timeout(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(data),
+        )
+        .await
+        {
+            Ok(r) => r.map_err(Error::Io),
+            Err(_) => Err(Error::TimedOut),
+        }
+    }
+
+    pub(crate) async fn write_tx(&mut self, n: usize) -> Result<(), Error> {
+        match with_timeout(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(self.tx.get(..n).unwrap_or(&[])),
+        )
+        .await
+        {
+            Ok(r) => r.map_err(Error::Io),
+            Err(_) => Err(Error::TimedOut),
+        }
+    }
+
+    // ---- request body ---------------------------------------------------
+
+    /// Makes decoded body bytes available; `false` at the end of the body.
+    async fn fill(&mut self) -> Result<bool, Error> {
+        if self.body.dec_end > self.body.dec_start {
+            return Ok(true);
+        }
+        self.more().await
+    }
+
+    /// Reads from the socket into the free end of the receive buffer.
+    async fn read_raw(&mut self) -> Result<(), Error> {
+        if self.req.head().expect_continue && !self.flags.continue_sent && !self.flags.responded {
+            self.flags.continue_sent = true;
+            self.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+        }
+        let from = self.body.raw_end as usize;
+        let Some(space) = self.rest.get_mut(from..).filter(|s| !s.is_empty()) else {
+            return Err(Error::Overflow);
+        };
+        let n = match with_timeout(self.clock, self.cfg.idle_timeout, self.stream.read(space)).await
+        {
+            Ok(Ok(0)) => return Err(Error::BadBody(BodyError::Truncated)),
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Err(Error::Io(e)),
+            Err(_) => return Err(Error::TimedOut),
+        };
+        self.body.raw_end += n as u32;
+        Ok(())
+    }
+
+    /// Decodes more body bytes into the window (beyond those already
+    /// there), reading from the socket as needed; `false` if the body
+    /// ended without adding any.
+    async fn more(&mut self) -> Result<bool, Error> {
+        let before = self.body.dec_end - self.body.dec_start;
+        // Bounded by the body: each round reads from the socket.
+        loop {
+            self.compact();
+            self.decode()?;
+            if self.body.dec_end - self.body.dec_start > before {
+                return Ok(true);
+            }
+            if self.body.done {
+                return Ok(false);
+            }
+            self.read_raw().await?;
+        }
+    }
+
+    /// Moves the decoded window to offset 0 and the raw bytes right after.
+    fn compact(&mut self) {
+        let b = &mut self.body;
+        let dec = (b.dec_start as usize)..(b.dec_end as usize);
+        let dlen = dec.len();
+        if dec.start > 0 {
+            self.rest.copy_within(dec, 0);
+        }
+        let raw = (b.raw_start as usize)..(b.raw_end as usize);
+        let rlen = raw.len();
+        if raw.start > dlen {
+            self.rest.copy_within(raw, dlen);
+        }
+        b.dec_start = 0;
+        b.dec_end = dlen as u32;
+        b.raw_start = dlen as u32;
+        b.raw_end = (dlen + rlen) as u32;
+    }
+
+    /// Decodes raw bytes into the decoded window.
+    fn decode(&mut self) -> Result<(), Error> {
+        let b = &mut self.body;
+        match b.framing {
+            Framing::None => b.done = true,
+            Framing::Length(_) => {
+                let avail = u64::from(b.raw_end - b.raw_start);
+                let take = avail.min(b.left) as u32;
+                // Raw bytes start right at dec_end after `compact`.
+                if b.raw_start != b.dec_end {
+                    let r = (b.raw_start as usize)..((b.raw_start + take) as usize);
+                    self.rest.copy_within(r, b.dec_end as usize);
+                }
+                b.dec_end += take;
+                b.raw_start += take;
+                b.left -= u64::from(take);
+                b.total += u64::from(take);
+                b.done = b.left == 0;
+            }
+            Framing::Chunked => {
+                // Bounded by the raw bytes: each step consumes some.
+                while b.raw_start < b.raw_end && !b.chunked.is_done() {
+                    let raw = self
+                        .rest
+                        .get(b.raw_start as usize..b.raw_end as usize)
+                        .unwrap_or(&[]);
+                    let step = b
+                        .chunked
+                        .decode(raw)
+                        .map_err(|e| Error::BadBody(BodyError::Chunked(e)))?;
+                    let data_len = step.data.len();
+                    let consumed = step.consumed;
+                    if data_len > 0 {
+                        // Data is always the tail of what the step consumed.
+                        let from = b.raw_start as usize + consumed - data_len;
+                        self.rest
+                            .copy_within(from..from + data_len, b.dec_end as usize);
+                        b.dec_end += data_len as u32;
+                        b.total += data_len as u64;
+                    }
+                    b.raw_start += consumed as u32;
+                    if consumed == 0 {
+                        break;
+                    }
+                }
+                if b.total > self.cfg.max_body {
+                    return Err(Error::BodyTooLarge);
+                }
+                b.done = b.chunked.is_done();
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads body bytes into `buf`; `Ok(0)` at the end of the body. The
+    /// socket is read only when `buf` wants more: a slow reader slows the
+    /// client (TCP flow control), nothing piles up in RAM.
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() || !self.fill().await? {
+            return Ok(0);
+        }
+        let b = &mut self.body;
+        let n = ((b.dec_end - b.dec_start) as usize).min(buf.len());
+        let src = self
+            .rest
+            .get(b.dec_start as usize..b.dec_start as usize + n)
+            .unwrap_or(&[]);
+        if let Some(dst) = buf.get_mut(..n) {
+            dst.copy_from_slice(src);
+        }
+        b.dec_start += n as u32;
+        Ok(n)
+    }
+
+    /// Reads the whole body into `buf`; [`Error::BodyTooLarge`] if it does
+    /// not fit.
+    pub async fn read_to_end(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut n = 0;
+        loop {
+            let Some(space) = buf.get_mut(n..) else {
+                return Err(Error::BodyTooLarge);
+            };
+            if space.is_empty() {
+                let mut probe = [0u8; 1];
+                return match self.read(&mut probe).await? {
+                    0 => Ok(n),
+                    _ => Err(Error::BodyTooLarge),
+                };
+            }
+            match self.read(space).await? {
+                0 => return Ok(n),
+                k => n += k,
+            }
+        }
+    }
+
+    /// Reads an `application/x-www-form-urlencoded` body into `buf` and
+    /// decodes it.
+    pub async fn read_form<'b>(&mut self, buf: &'b mut [u8]) -> Result<Pairs<'b>, Error> {
+        let ct = self.req.header("content-type").unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            return Err(Error::BadBody(BodyError::ContentType));
+        }
+        let n = self.read_to_end(buf).await?;
+        let data = buf.get_mut(..n).unwrap_or(&mut []);
+        let m = form::decode_form_in_place(data).map_err(|_| Error::BadBody(BodyError::Form))?;
+        Ok(Pairs::new(data.get(..m).unwrap_or(&[])))
+    }
+
+    /// Streams a `multipart/form-data` body to `sink`. The socket is read
+    /// only after the sink has taken the previous piece, so a slow sink
+    /// slows the upload instead of buffering it.
+    pub async fn read_multipart<K: PartSink>(&mut self, sink: &mut K) -> Result<(), Error> {
+        let ct = self.req.header("content-type").unwrap_or("");
+        let boundary = multipart::boundary_from_content_type(ct)
+            .ok_or(Error::BadBody(BodyError::ContentType))?;
+        let mut mp =
+            Multipart::new(boundary).map_err(|e| Error::BadBody(BodyError::Multipart(e)))?;
+        let bad = |e| Error::BadBody(BodyError::Multipart(e));
+        // Bounded by the body: every round consumes bytes or reads more.
+        loop {
+            let (start, end) = (self.body.dec_start as usize, self.body.dec_end as usize);
+            let window = self.rest.get(start..end).unwrap_or(&[]);
+            let (used, ev) = mp.next(window).map_err(bad)?;
+            let need_more = match ev {
+                Event::Part(h) => {
+                    sink.part(&h).await?;
+                    false
+                }
+                Event::Data(d) => {
+                    sink.data(d).await?;
+                    false
+                }
+                Event::PartEnd => {
+                    sink.end_part().await?;
+                    false
+                }
+                Event::End => {
+                    self.body.dec_start = self.body.dec_end;
+                    // Discard the epilogue.
+                    while self.fill().await? {
+                        self.body.dec_start = self.body.dec_end;
+                    }
+                    return Ok(());
+                }
+                Event::NeedMore => true,
+            };
+            self.body.dec_start += used as u32;
+            if need_more {
+                // Keep the undecided bytes; make room and read more.
+                let pending = self.body.dec_end - self.body.dec_start;
+                self.compact();
+                if pending as usize >= self.rest.len() {
+                    return Err(bad(MultipartError::BadPartHeader));
+                }
+                if !self.more().await? {
+                    return Err(bad(mp.finish().err().unwrap_or(MultipartError::Truncated)));
+                }
+            }
+        }
+    }
+
+    /// Reads and discards the rest of the body, up to `max`; `false` if
+    /// more remains (the connection must then close).
+    pub(crate) async fn drain(&mut self, max: u64) -> bool {
+        let mut seen = 0u64;
+        loop {
+            self.body.dec_start = self.body.dec_end;
+            if self.body.done {
+                return true;
+            }
+            if seen > max {
+                return false;
+            }
+            let before = self.body.total;
+            match self.fill().await {
+                Ok(true) => seen += self.body.total - before,
+                Ok(false) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    // ---- responses -------------------------------------------------------
+
+    fn head_only(&self) -> bool {
+        self.req.method() == Method::Head
+    }
+
+    /// Starts a response head in the transmit buffer with `Date`.
+    pub(crate) fn head_writer(&mut self, status: StatusCode) -> HeadWriter<'_> {
+        let minor = self.req.head().minor_version;
+        let mut date = [0u8; 29];
+        let has_date = self
+            .date
+            .map(|t| crate::date::format_imf(t, &mut date))
+            .is_some();
+        let mut w = HeadWriter::new(self.tx, minor, status);
+        if has_date {
+            w.header("Date", core::str::from_utf8(&date).unwrap_or(""));
+        }
+        w
+    }
+
+    /// Adds the `Connection` header this exchange needs.
+    fn connection_header(w: &mut HeadWriter<'_>, keep_alive: bool, minor: u8) {
+        if !keep_alive {
+            w.header("Connection", "close");
+        } else if minor == 0 {
+            w.header("Connection", "keep-alive");
+        }
+    }
+
+    fn begin(&mut self, status: StatusCode) {
+        self.flags.responded = true;
+        self.flags.status = status.0;
+        // A body the client was told to hold back (100-continue) will not
+        // come: the connection cannot be reused safely.
+        if self.req.head().expect_continue && !self.flags.continue_sent && !self.body.done {
+            self.flags.keep_alive = false;
+        }
+    }
+
+    /// Responds with a complete body and extra header lines (each
+    /// `Name: value\r\n`). HEAD gets the same head without the body.
+    pub async fn respond_with(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: &[u8],
+        body: &[u8],
+    ) -> Result<(), Error> {
+        self.begin(status);
+        let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
+        let mut w = self.head_writer(status);
+        if !content_type.is_empty() {
+            w.header("Content-Type", content_type);
+        }
+        if !status.bodyless() {
+            w.header_fmt("Content-Length", format_args!("{}", body.len()));
+        }
+        w.raw(extra);
+        Self::connection_header(&mut w, keep, minor);
+        let n = w.finish()?;
+        let send_body = !self.head_only() && !status.bodyless();
+        self.write_head_and_body(n, if send_body { body } else { &[] })
+            .await
+    }
+
+    /// Sends the head in `tx[..n]` and `body`: the head and as much of the
+    /// body as fits go out in one write (no small head segment for Nagle to
+    /// hold back), the rest straight from `body`.
+    pub(crate) async fn write_head_and_body(&mut self, n: usize, body: &[u8]) -> Result<(), Error> {
+        let room = self.tx.len().saturating_sub(n).min(body.len());
+        let (first, rest) = body.split_at(room);
+        if let Some(dst) = self.tx.get_mut(n..n + room) {
+            dst.copy_from_slice(first);
+        }
+        self.write_tx(n + room).await?;
+        if !rest.is_empty() {
+            self.write_all(rest).await?;
+        }
+        Ok(())
+    }
+
+    /// Responds with a complete body.
+    pub async fn respond(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        self.respond_with(status, content_type, b"", body).await
+    }
+
+    /// Responds with JSON written by `write` into the free part of the
+    /// transmit buffer (e.g. `|b| serde_json_core::to_slice(&v, b).ok()`),
+    /// with `Cache-Control: no-store`. `None` from `write` is a 500.
+    pub async fn respond_json(
+        &mut self,
+        status: StatusCode,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<(), Error> {
+        // The JSON is built at the end of the buffer, the head in front.
+        const HEAD_ROOM: usize = 256;
+        let len = self.tx.len();
+        let Some(space) = self.tx.get_mut(HEAD_ROOM.min(len)..) else {
+            return Err(Error::Overflow);
+        };
+        let Some(n) = write(space) else {
+            return self.respond_error(StatusCode::INTERNAL_SERVER_ERROR).await;
+        };
+        self.begin(status);
+        let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
+        let mut hdr = [0u8; HEAD_ROOM];
+        let mut w = HeadWriter::new(&mut hdr, minor, status);
+        if let Some(t) = self.date {
+            let mut d = [0u8; 29];
+            crate::date::format_imf(t, &mut d);
+            w.header("Date", core::str::from_utf8(&d).unwrap_or(""));
+        }
+        w.header("Content-Type", "application/json");
+        w.header("Cache-Control", "no-store");
+        w.header_fmt("Content-Length", format_args!("{n}"));
+        Self::connection_header(&mut w, keep, minor);
+        let h = w.finish()?;
+        // Put the head right before the JSON and send both at once.
+        let start = HEAD_ROOM.min(len) - h;
+        if let (Some(dst), Some(src)) = (self.tx.get_mut(start..start + h), hdr.get(..h)) {
+            dst.copy_from_slice(src);
+        }
+        let end = if self.head_only() {
+            HEAD_ROOM
+        } else {
+            HEAD_ROOM + n
+        };
+        let data = self.tx.get(start..end).unwrap_or(&[]);
+        match with_timeout(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(data),
+        )
+        .await
+        {
+            Ok(r) => r.map_err(Error::Io),
+            Err(_) => Err(Error::TimedOut),
+        }
+    }
+
+    /// Responds with the standard small error body for `status`.
+    pub async fn respond_error(&mut self, status: StatusCode) -> Result<(), Error> {
+        self.respond_error_with(status, b"").await
+    }
+
+    /// Responds with an error body and extra header lines (`Allow`,
+    /// `WWW-Authenticate`…).
+    pub async fn respond_error_with(
+        &mut self,
+        status: StatusCode,
+        extra: &[u8],
+    ) -> Result<(), Error> {
+        let mut body = [0u8; 48];
+        let mut c = response::Cursor::new(&mut body);
+        let _ = fmt::Write::write_fmt(&mut c, format_args!("{} {}\n", status.0, status.reason()));
+        let n = c.len();
+        self.respond_with(
+            status,
+            "text/plain; charset=utf-8",
+            extra,
+            body.get(..n).unwrap_or(&[]),
+        )
+        .await
+    }
+
+    /// Starts a chunked response (HTTP/1.1) or a close-delimited one
+    /// (HTTP/1.0); write the body through the returned writer and call
+    /// [`ChunkedWriter::finish`].
+    pub async fn chunked(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: &[u8],
+    ) -> Result<ChunkedWriter<'_, 'a, S, C>, Error> {
+        self.begin(status);
+        let minor = self.req.head().minor_version;
+        if minor == 0 {
+            self.flags.keep_alive = false;
+        }
+        let keep = self.flags.keep_alive;
+        let mut w = self.head_writer(status);
+        w.header("Content-Type", content_type);
+        if minor >= 1 {
+            w.header("Transfer-Encoding", "chunked");
+        }
+        w.raw(extra);
+        Self::connection_header(&mut w, keep, minor);
+        let n = w.finish()?;
+        // The head waits in the buffer for the first chunks: one write.
+        let head_only = self.head_only();
+        Ok(ChunkedWriter {
+            ex: self,
+            chunked: minor >= 1,
+            head_only,
+            pos: n,
+        })
+    }
+
+    /// Starts a Server-Sent Events stream (`text/event-stream`).
+    pub async fn sse(&mut self) -> Result<SseStream<'_, 'a, S, C>, Error> {
+        let w = self
+            .chunked(
+                StatusCode::OK,
+                "text/event-stream",
+                b"Cache-Control: no-store\r\n",
+            )
+            .await?;
+        Ok(SseStream { w })
+    }
+}
+
+/// A response body sent in chunks; see [`Exchange::chunked`].
+///
+/// Chunks are gathered in the transmit buffer and sent when it is full, on
+/// [`flush`](ChunkedWriter::flush) and on [`finish`](ChunkedWriter::finish),
+/// so a page of many small pieces leaves in few segments.
+pub struct ChunkedWriter<'e, 'a, S, C> {
+    pub(crate) ex: &'e mut Exchange<'a, S, C>,
+    chunked: bool,
+    head_only: bool,
+    /// Bytes waiting in `ex.tx`.
+    pos: usize,
+}
+
+/// Chunk-size line of a chunk built in place: 8 hex digits and CRLF.
+const SIZE_LINE: usize = 10;
+
+impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
+    /// Sends what is buffered.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        if self.pos > 0 {
+            let n = self.pos;
+            self.pos = 0;
+            self.ex.write_tx(n).await?;
+        }
+        Ok(())
+    }
+
+    /// Appends `data` as one chunk (empty data adds nothing).
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        if data.is_empty() || self.head_only {
+            return Ok(());
+        }
+        let frame = if self.chunked { SIZE_LINE + 2 } else { 0 };
+        if self.pos + data.len() + frame > self.ex.tx.len() {
+            self.flush().await?;
+        }
+        if data.len() + frame > self.ex.tx.len() {
+            // Larger than the buffer: straight from the caller's memory.
+            if self.chunked {
+                let mut h = [0u8; 20];
+                let n = response::chunk_header(data.len(), &mut h)?;
+                self.ex.write_all(h.get(..n).unwrap_or(&[])).await?;
+                self.ex.write_all(data).await?;
+                return self.ex.write_all(b"\r\n").await;
+            }
+            return self.ex.write_all(data).await;
+        }
+        self.append(data);
+        Ok(())
+    }
+
+    /// Copies a chunk that fits into the buffer at `pos`.
+    fn append(&mut self, data: &[u8]) {
+        let mut c = response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
+        if self.chunked {
+            let _ = core::fmt::Write::write_fmt(&mut c, format_args!("{:08x}\r\n", data.len()));
+            c.put(data);
+            c.put(b"\r\n");
+        } else {
+            c.put(data);
+        }
+        self.pos += c.len();
+    }
+
+    /// Builds a chunk in place: `build` writes into the free buffer space
+    /// and returns the length (an [`Overflow`](crate::response::Overflow)
+    /// with an empty buffer is an error).
+    pub async fn write_with(
+        &mut self,
+        mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
+    ) -> Result<(), Error> {
+        if self.head_only {
+            return Ok(());
+        }
+        for attempt in 0..2 {
+            let (pre, post) = if self.chunked { (SIZE_LINE, 2) } else { (0, 0) };
+            let len = self.ex.tx.len();
+            let start = (self.pos + pre).min(len);
+            let end = len.saturating_sub(post).max(start);
+            match build(self.ex.tx.get_mut(start..end).unwrap_or(&mut [])) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    if self.chunked {
+                        let mut c = response::Cursor::new(
+                            self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []),
+                        );
+                        let _ = core::fmt::Write::write_fmt(&mut c, format_args!("{n:08x}\r\n"));
+                        if let Some(t) = self.ex.tx.get_mut(start + n..start + n + 2) {
+                            t.copy_from_slice(b"\r\n");
+                        }
+                    }
+                    self.pos = start + n + post;
+                    return Ok(());
+                }
+                Err(_) if attempt == 0 && self.pos > 0 => self.flush().await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the body (the last chunk) and sends everything buffered.
+    pub async fn finish(mut self) -> Result<(), Error> {
+        if self.chunked && !self.head_only {
+            if self.pos + response::LAST_CHUNK.len() > self.ex.tx.len() {
+                self.flush().await?;
+            }
+            let mut c = response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
+            c.put(response::LAST_CHUNK);
+            self.pos += c.len();
+        }
+        self.flush().await
+    }
+}
+
+/// A Server-Sent Events stream; see [`Exchange::sse`].
+pub struct SseStream<'e, 'a, S, C> {
+    w: ChunkedWriter<'e, 'a, S, C>,
+}
+
+impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
+    /// Sends one event (`event:` line when `event` is given, `data:` lines).
+    /// Fails when the client has gone.
+    pub async fn send(&mut self, event: Option<&str>, data: &str) -> Result<(), Error> {
+        self.w
+            .write_with(|buf| crate::sse::write_event(buf, event, data))
+            .await?;
+        self.w.flush().await
+    }
+
+    /// Sends a comment that keeps the stream alive through idle proxies.
+    pub async fn keepalive(&mut self) -> Result<(), Error> {
+        self.w.write(crate::sse::KEEPALIVE_COMMENT).await?;
+        self.w.flush().await
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        self.w.ex.clock
+    }
+
+    /// Ends the stream.
+    pub async fn finish(self) -> Result<(), Error> {
+        self.w.finish().await
+    }
+}
+
+/// Where multipart parts go; see [`Exchange::read_multipart`]. Each method
+/// is awaited before the next bytes are read from the client.
+pub trait PartSink {
+    /// A part starts.
+    async fn part(&mut self, headers: &PartHeaders<'_>) -> Result<(), Error>;
+    /// Body bytes of the current part.
+    async fn data(&mut self, data: &[u8]) -> Result<(), Error>;
+    /// The current part ended.
+    async fn end_part(&mut self) -> Result<(), Error>;
+}

@@ -1,0 +1,288 @@
+//! Response writing: status line and headers into a caller buffer, the
+//! chunked encoder, and the small bodies of error responses.
+//!
+//! ```
+//! use petrel_httpd::response::{HeadWriter, StatusCode};
+//!
+//! let mut buf = [0u8; 128];
+//! let mut w = HeadWriter::new(&mut buf, 1, StatusCode::NOT_FOUND);
+//! w.header("Content-Length", "0");
+//! let n = w.finish().unwrap();
+//! assert_eq!(&buf[..n], b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+//! ```
+
+use core::fmt::{self, Write};
+
+/// An HTTP status code.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatusCode(pub u16);
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $reason:literal;)*) => {
+        impl StatusCode {
+            $(
+                #[doc = concat!("`", stringify!($code), " ", $reason, "`")]
+                pub const $name: StatusCode = StatusCode($code);
+            )*
+            /// The reason phrase (empty for codes this table does not know).
+            pub fn reason(self) -> &'static str {
+                match self.0 {
+                    $($code => $reason,)*
+                    _ => "",
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    CONTINUE = 100, "Continue";
+    SWITCHING_PROTOCOLS = 101, "Switching Protocols";
+    OK = 200, "OK";
+    CREATED = 201, "Created";
+    NO_CONTENT = 204, "No Content";
+    PARTIAL_CONTENT = 206, "Partial Content";
+    MOVED_PERMANENTLY = 301, "Moved Permanently";
+    FOUND = 302, "Found";
+    SEE_OTHER = 303, "See Other";
+    NOT_MODIFIED = 304, "Not Modified";
+    BAD_REQUEST = 400, "Bad Request";
+    UNAUTHORIZED = 401, "Unauthorized";
+    FORBIDDEN = 403, "Forbidden";
+    NOT_FOUND = 404, "Not Found";
+    METHOD_NOT_ALLOWED = 405, "Method Not Allowed";
+    REQUEST_TIMEOUT = 408, "Request Timeout";
+    CONFLICT = 409, "Conflict";
+    CONTENT_TOO_LARGE = 413, "Content Too Large";
+    URI_TOO_LONG = 414, "URI Too Long";
+    UNSUPPORTED_MEDIA_TYPE = 415, "Unsupported Media Type";
+    RANGE_NOT_SATISFIABLE = 416, "Range Not Satisfiable";
+    UNPROCESSABLE_CONTENT = 422, "Unprocessable Content";
+    HEADERS_TOO_LARGE = 431, "Request Header Fields Too Large";
+    INTERNAL_SERVER_ERROR = 500, "Internal Server Error";
+    NOT_IMPLEMENTED = 501, "Not Implemented";
+    SERVICE_UNAVAILABLE = 503, "Service Unavailable";
+}
+
+impl StatusCode {
+    /// Whether a response with this status never has a body (1xx, 204, 304).
+    pub fn bodyless(self) -> bool {
+        self.0 < 200 || self.0 == 204 || self.0 == 304
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.reason())
+    }
+}
+
+/// The response head did not fit the buffer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Overflow;
+
+impl fmt::Display for Overflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("response head does not fit the buffer")
+    }
+}
+
+/// A cursor writing text into a byte buffer; remembers overflow instead of
+/// panicking.
+#[derive(Debug)]
+pub struct Cursor<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    overflow: bool,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Cursor {
+            buf,
+            len: 0,
+            overflow: false,
+        }
+    }
+    /// Appends bytes (marks overflow when they do not fit).
+    pub fn put(&mut self, b: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + b.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(b);
+                self.len += b.len();
+            }
+            None => self.overflow = true,
+        }
+    }
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The length, or [`Overflow`] if anything did not fit.
+    pub fn finish(self) -> Result<usize, Overflow> {
+        if self.overflow {
+            Err(Overflow)
+        } else {
+            Ok(self.len)
+        }
+    }
+}
+
+impl Write for Cursor<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes());
+        if self.overflow {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Writes a response head: status line, headers, blank line.
+#[derive(Debug)]
+pub struct HeadWriter<'a> {
+    cur: Cursor<'a>,
+}
+
+impl<'a> HeadWriter<'a> {
+    /// Starts a head with the status line. It always says `HTTP/1.1`, the
+    /// highest version this server speaks, also to HTTP/1.0 clients (RFC
+    /// 9112 §2.5); `minor_version` (the client's) only matters for framing
+    /// elsewhere and is ignored here.
+    pub fn new(buf: &'a mut [u8], minor_version: u8, status: StatusCode) -> Self {
+        let _ = minor_version;
+        let mut cur = Cursor::new(buf);
+        let _ = write!(cur, "HTTP/1.1 {} {}\r\n", status.0, status.reason());
+        HeadWriter { cur }
+    }
+    /// Adds `name: value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.cur.put(name.as_bytes());
+        self.cur.put(b": ");
+        self.cur.put(value.as_bytes());
+        self.cur.put(b"\r\n");
+        self
+    }
+    /// Adds `name: <formatted value>`.
+    pub fn header_fmt(&mut self, name: &str, value: fmt::Arguments<'_>) -> &mut Self {
+        self.cur.put(name.as_bytes());
+        self.cur.put(b": ");
+        let _ = self.cur.write_fmt(value);
+        self.cur.put(b"\r\n");
+        self
+    }
+    /// Adds pre-formatted header lines, each ending in CRLF.
+    pub fn raw(&mut self, lines: &[u8]) -> &mut Self {
+        self.cur.put(lines);
+        self
+    }
+    /// Ends the head; returns its length.
+    pub fn finish(mut self) -> Result<usize, Overflow> {
+        self.cur.put(b"\r\n");
+        self.cur.finish()
+    }
+}
+
+/// Writes the chunk-size line for a chunk of `len` bytes (`"1a2\r\n"`) into
+/// `buf`; returns its length (at most 18 bytes).
+pub fn chunk_header(len: usize, buf: &mut [u8]) -> Result<usize, Overflow> {
+    let mut c = Cursor::new(buf);
+    let _ = write!(c, "{len:x}\r\n");
+    c.finish()
+}
+
+/// The last chunk and an empty trailer.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// Writes a small complete error response (`text/plain` body with the
+/// status line text, or `body` when given) into `buf`, with `extra` header
+/// lines (each ending in CRLF) and `Connection: close` unless `keep_alive`.
+pub fn error_response(
+    buf: &mut [u8],
+    minor_version: u8,
+    status: StatusCode,
+    extra: &[u8],
+    keep_alive: bool,
+) -> Result<usize, Overflow> {
+    let mut body = [0u8; 48];
+    let mut bc = Cursor::new(&mut body);
+    let _ = writeln!(bc, "{} {}", status.0, status.reason());
+    let blen = bc.len();
+    let mut w = HeadWriter::new(buf, minor_version, status);
+    w.header("Content-Type", "text/plain; charset=utf-8");
+    w.header_fmt("Content-Length", format_args!("{blen}"));
+    w.raw(extra);
+    if !keep_alive {
+        w.header("Connection", "close");
+    }
+    let n = w.finish()?;
+    let mut c = Cursor::new(buf.get_mut(n..).unwrap_or(&mut []));
+    c.put(body.get(..blen).unwrap_or(&[]));
+    Ok(n + c.finish()?)
+}
+
+/// Escapes text for HTML (`&<>"'`), writing into `out`.
+pub fn write_html_escaped(out: &mut dyn Write, s: &str) -> fmt::Result {
+    for c in s.chars() {
+        match c {
+            '&' => out.write_str("&amp;")?,
+            '<' => out.write_str("&lt;")?,
+            '>' => out.write_str("&gt;")?,
+            '"' => out.write_str("&quot;")?,
+            '\'' => out.write_str("&#39;")?,
+            c => out.write_char(c)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_page() {
+        let mut b = [0u8; 256];
+        let n = error_response(
+            &mut b,
+            1,
+            StatusCode::METHOD_NOT_ALLOWED,
+            b"Allow: GET, HEAD\r\n",
+            false,
+        )
+        .unwrap();
+        let s = core::str::from_utf8(&b[..n]).unwrap();
+        assert!(s.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+        assert!(s.contains("Allow: GET, HEAD\r\n"));
+        assert!(s.contains("Connection: close\r\n"));
+        assert!(s.ends_with("\r\n\r\n405 Method Not Allowed\n"));
+        assert!(s.contains("Content-Length: 23\r\n"));
+    }
+
+    #[test]
+    fn overflow_is_reported() {
+        let mut b = [0u8; 10];
+        assert_eq!(
+            HeadWriter::new(&mut b, 1, StatusCode::OK).finish(),
+            Err(Overflow)
+        );
+        let mut b = [0u8; 4];
+        assert_eq!(chunk_header(0x1a2, &mut b), Err(Overflow));
+        let mut b = [0u8; 8];
+        assert_eq!(chunk_header(0x1a2, &mut b), Ok(5));
+        assert_eq!(&b[..5], b"1a2\r\n");
+    }
+
+    #[test]
+    fn escaping() {
+        let mut s = String::new();
+        write_html_escaped(&mut s, "<a href=\"x\">&'").unwrap();
+        assert_eq!(s, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}

@@ -1,0 +1,113 @@
+//! SNMP agent on udp/161 (feature `snmp`): `petrel-snmp`'s driver serving
+//! MIB-2 (system, interfaces, ip, tcp, udp, snmp) from netcore's smoltcp
+//! counters, SNMPv2c (and v1) with the read-only community `public`.
+//!
+//! - The interface counters come from netcore's observer plus the LAN9118
+//!   driver's receive errors/discards and link state, which `stats_task` in
+//!   main.rs forwards into the stack every second.
+//! - No SNMPv3: `Agent<'_, 0>` has no USM users and `enable_v3` is off, so
+//!   the USM cryptography (HMAC, DES, AES: about 50 KB) is not linked.
+//! - No notifications (no trap targets; no coldStart).
+//! - Requests and responses up to [`MAX_MESSAGE`] bytes (one Ethernet
+//!   frame); a larger GetBulk answer drops whole trailing varbinds.
+
+use core::net::{Ipv4Addr, SocketAddr};
+
+use petrel_netcore::{Clock, Network};
+use petrel_snmp::agent::{Access, Agent, AgentConfig, Community, View};
+use petrel_snmp::driver::{Driver, DriverConfig, DriverEvent};
+use petrel_snmp::mib2::{Mib2, Mib2Config, PETREL_SYS_OBJECT_ID};
+use petrel_snmp::usm::Engine;
+use static_cell::ConstStaticCell;
+
+use crate::netcfg::DEVICE_NAME;
+use crate::{Addr, Net};
+
+/// The agent's port.
+pub(crate) const PORT: u16 = 161;
+/// Largest request and response, bytes: one Ethernet frame's UDP payload.
+pub(crate) const MAX_MESSAGE: usize = 1472;
+/// sysDescr.
+const DESCR: &str = concat!(
+    "Petrel ",
+    env!("CARGO_PKG_VERSION"),
+    " on QEMU mps2-an386 (Cortex-M4F, LAN9118), smoltcp 0.14"
+);
+/// snmpEngineID: RFC 3411 format, Petrel's enterprise, text "an386".
+const ENGINE_ID: &[u8] = b"\x80\x00\x1f\x88\x04an386";
+/// The one community: `public`, read-only, everything visible.
+const COMMUNITIES: &[Community<'static>] = &[Community {
+    name: b"public",
+    access: Access::ReadOnly,
+    read_view: View::All,
+    write_view: View::Nothing,
+}];
+
+static REQUEST: ConstStaticCell<[u8; MAX_MESSAGE]> = ConstStaticCell::new([0; MAX_MESSAGE]);
+static RESPONSE: ConstStaticCell<[u8; MAX_MESSAGE]> = ConstStaticCell::new([0; MAX_MESSAGE]);
+
+/// Binds udp/161, or logs why not.
+pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
+    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
+    match net.udp_bind(any).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            crate::log!("snmp: cannot bind {}: {e}", Addr(any));
+            None
+        }
+    }
+}
+
+/// The agent; ends only if receiving fails for good.
+#[embassy_executor::task]
+pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, shown: Ipv4Addr) {
+    let config = AgentConfig {
+        communities: COMMUNITIES,
+        enable_v3: false,
+        max_message_size: MAX_MESSAGE,
+        ..AgentConfig::default()
+    };
+    // Boots stays 0: the board has no storage to count reboots in (only
+    // SNMPv3 needs it).
+    let agent: Agent<'_, 0> = Agent::new(config, Engine::new(ENGINE_ID, 0, net.now()));
+    let mut mib = Mib2::new(
+        net,
+        Mib2Config {
+            descr: DESCR.as_bytes(),
+            object_id: PETREL_SYS_OBJECT_ID,
+            name: DEVICE_NAME.as_bytes(),
+            ..Mib2Config::default()
+        },
+    );
+    // One inform slot of 64 bytes: the smallest the type allows; no informs
+    // are ever sent (no targets).
+    let mut driver: Driver<'_, 0, 1, 64> = Driver::new(
+        agent,
+        DriverConfig {
+            cold_start: false,
+            agent_addr: shown.octets(),
+            ..DriverConfig::default()
+        },
+    );
+    crate::log!(
+        "snmp agent listening on {shown}:{PORT} (v2c/v1, community \"public\" read-only; MIB-2)"
+    );
+    let error = driver
+        .run(
+            &net,
+            &mut socket,
+            &mut mib,
+            REQUEST.take(),
+            RESPONSE.take(),
+            log_event,
+        )
+        .await;
+    crate::log!("snmp: stopped: {error}");
+}
+
+/// Requests that were not answered (bad community, malformed) are logged.
+fn log_event(e: DriverEvent) {
+    if let DriverEvent::Dropped { peer, reason } = e {
+        crate::log!("snmp {}: not answered: {reason}", Addr(peer));
+    }
+}
