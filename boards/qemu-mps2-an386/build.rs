@@ -14,6 +14,8 @@
 //!   1..=23 characters of `[A-Za-z0-9_-]`.
 //! - `PETREL_MQTT_BROKER`: the MQTT broker as `IP:PORT`
 //!   (default `198.51.100.1:1883`), or `none` to leave the client off.
+//! - `PETREL_SNTP_SERVER`: the SNTP server as `IP` or `IP:PORT` (default
+//!   `198.51.100.1:123`), or `none` (with `dhcp`: DHCP option 42 only).
 
 // A bad build-time setting must stop the build, with the variable named.
 #![allow(clippy::panic, clippy::expect_used)]
@@ -93,7 +95,30 @@ fn main() {
         format!("Some((\"{}\", {}))", b.ip(), b.port())
     };
 
+    let sntp = var("PETREL_SNTP_SERVER", "198.51.100.1:123");
+    let sntp = if sntp == "none" {
+        "None".to_string()
+    } else {
+        let with_port = if sntp.contains(':') {
+            sntp.clone()
+        } else {
+            format!("{sntp}:123")
+        };
+        let a: SocketAddrV4 = with_port.parse().unwrap_or_else(|e| {
+            panic!("PETREL_SNTP_SERVER={sntp}: expected IP, IP:PORT or none: {e}")
+        });
+        format!("Some(({}, {}))", octets(*a.ip()), a.port())
+    };
+
     let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "/// SNTP server (`PETREL_SNTP_SERVER`); `None`: DHCP option 42 only."
+    );
+    let _ = writeln!(
+        s,
+        "pub(crate) const SNTP_SERVER: Option<([u8; 4], u16)> = {sntp};"
+    );
     let _ = writeln!(s, "/// Device name (`PETREL_NAME`).");
     let _ = writeln!(s, "pub(crate) const DEVICE_NAME: &str = {name:?};");
     let _ = writeln!(

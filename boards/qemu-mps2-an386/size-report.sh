@@ -5,7 +5,8 @@
 #
 #   ./size-report.sh [--no-default-features] [--features F] [--elf PATH] [--top N]
 #
-# The services are default features (tftp, iperf, mqtt, snmp): measure one alone
+# The services are default features (tftp, iperf, mqtt, snmp, httpd, mdns,
+# netbios, sntp, petrel-mib): measure one alone
 # with `--no-default-features --features tftp`, none with
 # `--no-default-features` (echo only).
 #

@@ -3,12 +3,17 @@
 # QEMU user networking, then talks to it from real Linux peers over a TAP
 # device in a network namespace this script creates (198.51.100.0/24), and
 # through QEMU's hostfwd on 127.0.0.1. Over TAP: ping, TCP/UDP echo, TFTP
-# (tftp-hpa, atftp), iperf 2, SNMP (net-snmp's snmpget/snmpwalk), and MQTT
-# through a mosquitto broker started in the namespace on 198.51.100.1:1883
-# (the firmware's default broker).
+# (tftp-hpa, atftp), iperf 2, SNMP (net-snmp's snmpget/snmpwalk, MIB-2 and
+# PETREL-MIB), HTTP (curl: dashboard with SSI, /api/status, /api/events, 4
+# clients at once), mDNS (dig -p 5353, legacy unicast), NetBIOS (nmblookup
+# with its own smb.conf), SNTP (a chronyd started in the namespace on
+# 198.51.100.1:123, the firmware's default server) and MQTT through a
+# mosquitto broker started in the namespace on 198.51.100.1:1883 (the
+# firmware's default broker). Over hostfwd: TCP echo and curl.
 #
 # Needs (Debian): qemu-system-arm iputils-ping binutils-arm-none-eabi tftp-hpa
-# atftp iperf mosquitto mosquitto-clients snmp (and python3, iproute2, root for the
+# atftp iperf mosquitto mosquitto-clients snmp curl bind9-dnsutils samba-common-bin chrony
+# (and python3, iproute2, root for the
 # namespace). Installs nothing; a missing peer fails its own tests only.
 # Every wait is bounded; QEMU and mosquitto are killed by pid and the
 # namespace deleted on any exit. Last line: "N passed, N failed".
@@ -26,6 +31,7 @@ FW_IP=198.51.100.2
 HOST_IP=198.51.100.1
 QEMU_PID=""
 MOSQ_PID=""
+CHRONY_PID=""
 # The firmware's MQTT name (PETREL_NAME's default; the builds unset it).
 DEVICE=an386
 PASS=0
@@ -56,9 +62,20 @@ stop_mosquitto() {
     fi
 }
 
+stop_chrony() {
+    if [ -n "$CHRONY_PID" ]; then
+        kill "$CHRONY_PID" 2>/dev/null
+        for _ in $(seq 30); do kill -0 "$CHRONY_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$CHRONY_PID" 2>/dev/null
+        wait "$CHRONY_PID" 2>/dev/null
+        CHRONY_PID=""
+    fi
+}
+
 cleanup() {
     stop_qemu
     stop_mosquitto
+    stop_chrony
     ip netns del "$NS" 2>/dev/null
     rm -rf "$WORK"
 }
@@ -170,6 +187,15 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             sleep 0.1
         done
     fi
+    # chronyd serving its own clock on $HOST_IP:123 (the firmware's default
+    # SNTP server) without touching the host's clock (-x).
+    if command -v chronyd >/dev/null; then
+        mkdir -p "$WORK/chrony"
+        printf 'port 123\nbindaddress %s\nallow 198.51.100.0/24\nlocal stratum 8\ncmdport 0\npidfile %s/chronyd.pid\ndriftfile %s/drift\n' \
+            "$HOST_IP" "$WORK/chrony" "$WORK/chrony" >"$WORK/chrony/chrony.conf"
+        ip netns exec "$NS" chronyd -x -d -u root -f "$WORK/chrony/chrony.conf" >"$WORK/chrony.log" 2>&1 &
+        CHRONY_PID=$!
+    fi
     ip netns exec "$NS" "${QEMU[@]}" \
         -netdev tap,id=n0,ifname=tap0,script=no,downscript=no "${NIC[@]}" \
         -kernel "$WORK/fw-static.elf" </dev/null >"$WORK/tap.log" 2>&1 &
@@ -221,11 +247,13 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
         # ---- services: all running at once next to echo -------------------
         svc_up=1
         for line in "tftp listening on $FW_IP:69" "iperf listening on $FW_IP:5001 (tcp+udp" \
-                "mqtt connecting to mqtt://$HOST_IP:1883" "snmp agent listening on $FW_IP:161"; do
+                "mqtt connecting to mqtt://$HOST_IP:1883" "snmp agent listening on $FW_IP:161" \
+                "http listening on $FW_IP:80" "mdns responder on udp/5353" \
+                "netbios listening on $FW_IP:137" "sntp client polling $HOST_IP:123"; do
             wait_log "$WORK/tap.log" "$line" 10 || { svc_up=0; echo "    missing: $line"; }
         done
         if [ "$svc_up" -eq 1 ]; then
-            ok "tap: start lines: tftp on $FW_IP:69, iperf on $FW_IP:5001 (tcp+udp), mqtt to $HOST_IP:1883, snmp on $FW_IP:161"
+            ok "tap: start lines: tftp on $FW_IP:69, iperf on $FW_IP:5001 (tcp+udp), mqtt to $HOST_IP:1883, snmp on $FW_IP:161, http on $FW_IP:80, mdns on 5353, netbios on $FW_IP:137"
         else
             bad "tap: service start lines" "$WORK/tap.log"
         fi
@@ -319,6 +347,17 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             else
                 bad "snmpwalk interfaces" "$WORK/snmpwalk.log"
             fi
+            # PETREL-MIB (enterprises.32473): temperature, uptime, device name.
+            if MIBS= timeout 20 ip netns exec "$NS" snmpget -v2c -c public -On -t 2 -r 2 "$FW_IP" \
+                    1.3.6.1.4.1.32473.1.1.1.0 1.3.6.1.4.1.32473.1.1.4.0 1.3.6.1.4.1.32473.1.1.5.0 \
+                    >"$WORK/petrelmib.log" 2>&1 \
+                && grep -q '^.1.3.6.1.4.1.32473.1.1.1.0 = INTEGER: 250$' "$WORK/petrelmib.log" \
+                && grep -qE '^.1.3.6.1.4.1.32473.1.1.4.0 = Gauge32: [1-9]' "$WORK/petrelmib.log" \
+                && grep -q "^.1.3.6.1.4.1.32473.1.1.5.0 = STRING: \"\?$DEVICE" "$WORK/petrelmib.log"; then
+                ok "tap: snmpget PETREL-MIB petrelTemperature.0 (250 = 25.0 C), petrelUptimeSecs.0, petrelDeviceName.0 ($DEVICE)"
+            else
+                bad "snmpget PETREL-MIB scalars" "$WORK/petrelmib.log"
+            fi
             if MIBS= timeout 20 ip netns exec "$NS" snmpget -v2c -c private -On -t 1 -r 0 "$FW_IP" \
                     1.3.6.1.2.1.1.1.0 >"$WORK/snmpbad.log" 2>&1; then
                 bad "snmpget with a wrong community was answered" "$WORK/snmpbad.log"
@@ -327,6 +366,130 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             else
                 bad "snmpget with a wrong community" "$WORK/snmpbad.log"
             fi
+        fi
+
+        # HTTP: the dashboard (SSI filled in) and the JSON API.
+        if have curl; then
+            if timeout 20 ip netns exec "$NS" curl -sS -m 10 -o "$WORK/index.html" -w '%{http_code}' \
+                    "http://$FW_IP/" >"$WORK/http.code" 2>"$WORK/http.err" \
+                && grep -qx 200 "$WORK/http.code" \
+                && grep -q "<h1 id=\"name\">$DEVICE</h1>" "$WORK/index.html" \
+                && ! grep -q '<!--#' "$WORK/index.html"; then
+                ok "tap: curl http://$FW_IP/: 200, dashboard $(wc -c <"$WORK/index.html") B, SSI device name \"$DEVICE\" filled in"
+            else
+                cat "$WORK/http.err" >>"$WORK/index.html"
+                bad "curl dashboard /" "$WORK/index.html"
+            fi
+            timeout 20 ip netns exec "$NS" curl -sS -m 10 -D "$WORK/status.head" \
+                "http://$FW_IP/api/status" >"$WORK/status.json" 2>&1
+            if python3 - "$WORK/status.json" "$DEVICE" "$FW_IP" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["device"]["name"] == sys.argv[2], j["device"]
+assert j["device"]["uptime_s"] > 0
+i = j["interfaces"][0]
+assert i["ipv4"] == sys.argv[3] + "/24" and i["mac"] == "02:00:00:00:00:02" and i["rx_bytes"] > 0, i
+assert {"local": "0.0.0.0:80"} in j["connections"]["tcp_listeners"], j["connections"]
+assert any(c["local"] == sys.argv[3] + ":80" for c in j["connections"]["tcp"]), j["connections"]
+assert "http" in [s["name"] for s in j["services"]]
+PY
+            then
+                ok "tap: curl /api/status: JSON parses ($(wc -c <"$WORK/status.json") B): device, eth0 address/MAC/counters, tcp/80 listener and this connection"
+            else
+                bad "curl /api/status" "$WORK/status.json"
+            fi
+            # Server-Sent Events: two stats events within 3 s.
+            timeout 10 ip netns exec "$NS" curl -sS -N -m 3 "http://$FW_IP/api/events" >"$WORK/events.txt" 2>/dev/null
+            if [ "$(grep -c '^event: stats' "$WORK/events.txt")" -ge 2 ] \
+                && grep -m1 '^data: ' "$WORK/events.txt" | cut -c7- | python3 -c 'import json,sys; assert json.load(sys.stdin)["rx_bytes"] > 0'; then
+                ok "tap: curl /api/events: $(grep -c '^event: stats' "$WORK/events.txt") stats events in 3 s, JSON data"
+            else
+                bad "curl /api/events" "$WORK/events.txt"
+            fi
+            # The dashboard's download test: 1 MiB, byte i = i % 251.
+            timeout 60 ip netns exec "$NS" curl -sS -m 50 -o "$WORK/dl.bin" -w '%{speed_download}' \
+                "http://$FW_IP/api/download?bytes=1048576" >"$WORK/dl.speed" 2>"$WORK/dl.log"
+            if python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+assert len(b) == 1048576 and b == bytes(i % 251 for i in range(len(b)))' "$WORK/dl.bin" 2>>"$WORK/dl.log"; then
+                ok "tap: curl /api/download?bytes=1048576: pattern intact, $(awk '{printf "%.2f MB/s", $1 / 1e6}' "$WORK/dl.speed")"
+            else
+                bad "curl /api/download" "$WORK/dl.log"
+            fi
+            # Four clients at once (the server's connections), each fetching
+            # the dashboard and a gzip asset.
+            pids=()
+            for i in 1 2 3 4; do
+                timeout 30 ip netns exec "$NS" curl -sS -m 20 --compressed -o "$WORK/h$i.html" \
+                    -o "$WORK/h$i.js" "http://$FW_IP/" "http://$FW_IP/app.js" >"$WORK/h$i.log" 2>&1 &
+                pids+=($!)
+            done
+            hfail=0
+            for i in 1 2 3 4; do
+                wait "${pids[$((i - 1))]}" || hfail=1
+                cmp -s "$WORK/h$i.js" "$HERE/../../webroot/www/app.js" || hfail=1
+                grep -q "<h1 id=\"name\">$DEVICE</h1>" "$WORK/h$i.html" || hfail=1
+            done
+            if [ "$hfail" -eq 0 ]; then
+                ok "tap: 4 concurrent curl clients: dashboard + app.js (gzip) identical to webroot/www"
+            else
+                bad "4 concurrent http clients" "$WORK/h1.log"
+            fi
+        fi
+
+        # mDNS: a legacy unicast query (source port != 5353) for the host
+        # name and a DNS-SD browse of _http._tcp.
+        if have dig; then
+            wait_log "$WORK/tap.log" "mdns: claimed $DEVICE.local" 10
+            timeout 15 ip netns exec "$NS" dig +time=2 +tries=3 +short -p 5353 @"$FW_IP" "$DEVICE.local" A \
+                >"$WORK/dig.log" 2>&1
+            timeout 15 ip netns exec "$NS" dig +time=2 +tries=3 -p 5353 @"$FW_IP" _http._tcp.local PTR \
+                >"$WORK/dig2.log" 2>&1
+            if grep -qx "$FW_IP" "$WORK/dig.log" \
+                && grep -q "PTR.*$DEVICE._http._tcp.local" "$WORK/dig2.log"; then
+                ok "tap: dig -p 5353 @$FW_IP $DEVICE.local: $FW_IP; _http._tcp.local PTR $DEVICE._http._tcp.local"
+            else
+                cat "$WORK/dig2.log" >>"$WORK/dig.log"
+                bad "mdns dig" "$WORK/dig.log"
+            fi
+        fi
+        # NetBIOS: nmblookup with its own smb.conf (nothing from /etc/samba).
+        if have nmblookup; then
+            mkdir -p "$WORK/smb"
+            printf '[global]\n  interfaces = tap0\n  bind interfaces only = yes\n  lock directory = %s\n  state directory = %s\n  cache directory = %s\n  private dir = %s\n  pid directory = %s\n  ncalrpc dir = %s\n  log file = %s/log.%%m\n  local master = no\n  domain master = no\n  preferred master = no\n  wins support = no\n  dns proxy = no\n' \
+                "$WORK/smb" "$WORK/smb" "$WORK/smb" "$WORK/smb" "$WORK/smb" "$WORK/smb" "$WORK/smb" \
+                >"$WORK/smb/smb.conf"
+            NBNAME="$(echo "$DEVICE" | tr a-z A-Z)"
+            timeout 20 ip netns exec "$NS" nmblookup -s "$WORK/smb/smb.conf" -U "$FW_IP" "$DEVICE" \
+                >"$WORK/nmb.log" 2>&1
+            timeout 20 ip netns exec "$NS" nmblookup -s "$WORK/smb/smb.conf" -A "$FW_IP" \
+                >>"$WORK/nmb.log" 2>&1
+            if grep -q "^$FW_IP $DEVICE<00>" "$WORK/nmb.log" \
+                && grep -qi "MAC Address = 02-00-00-00-00-02" "$WORK/nmb.log" \
+                && grep -q "$NBNAME *<20>" "$WORK/nmb.log"; then
+                ok "tap: nmblookup -U $FW_IP $DEVICE: $FW_IP; -A (node status): $NBNAME<20>, MAC 02-00-00-00-00-02"
+            else
+                bad "nmblookup" "$WORK/nmb.log"
+            fi
+        fi
+
+        # SNTP: synced to the namespace's chronyd; the dashboard shows the time.
+        if [ -n "$CHRONY_PID" ]; then
+            if wait_log "$WORK/tap.log" "sntp: synced to $HOST_IP:123" 20 \
+                && timeout 20 ip netns exec "$NS" curl -sS -m 10 "http://$FW_IP/api/status" \
+                    | python3 -c '
+import json, sys, time
+t = json.load(sys.stdin)["time"]
+assert t["synced"] and t["stratum"] == 8 and abs(t["now_unix_ms"] / 1000 - time.time()) < 60, t' \
+                    >"$WORK/sntp.log" 2>&1; then
+                ok "tap: sntp synced to chronyd on $HOST_IP:123 ($(grep -o 'sntp: synced to.*' "$WORK/tap.log" | head -1 | cut -c1-90)); /api/status time.synced, stratum 8, within 60 s of the host"
+            else
+                cat "$WORK/chrony.log" >>"$WORK/sntp.log"
+                bad "sntp sync" "$WORK/sntp.log"
+            fi
+        else
+            bad "missing tool: chronyd (apt: chrony)"
         fi
 
         # MQTT through the namespace's mosquitto.
@@ -381,6 +544,7 @@ PY
     fi
     stop_qemu
     stop_mosquitto
+    stop_chrony
     ip netns del "$NS" 2>/dev/null
 else
     bad "tap: cannot create namespace $NS with tap0 (root needed)"
@@ -394,8 +558,9 @@ fi
 # (`hostfwd=udp:…-:161`: the agent answers, slirp drops the reply) are
 # covered over TAP above.
 PORT="$(free_port)"
+HPORT="$(free_port)"
 "${QEMU[@]}" \
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7" \
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7,hostfwd=tcp:127.0.0.1:$HPORT-:80" \
     "${NIC[@]}" -kernel "$WORK/fw-dhcp.elf" </dev/null >"$WORK/user.log" 2>&1 &
 QEMU_PID=$!
 if wait_log "$WORK/user.log" "echo udp listening on 10.0.2.15:7" 30; then
@@ -404,6 +569,17 @@ if wait_log "$WORK/user.log" "echo udp listening on 10.0.2.15:7" 30; then
         ok "user: hostfwd $(cat "$WORK/ut.log")"
     else
         bad "user: tcp echo through hostfwd 127.0.0.1:$PORT" "$WORK/ut.log"
+    fi
+    if command -v curl >/dev/null; then
+        if timeout 30 curl -sS -m 20 -o "$WORK/uindex.html" "http://127.0.0.1:$HPORT/" >"$WORK/uh.log" 2>&1 \
+            && grep -q "<h1 id=\"name\">$DEVICE</h1>" "$WORK/uindex.html" \
+            && timeout 30 curl -sS -m 20 "http://127.0.0.1:$HPORT/api/status" 2>>"$WORK/uh.log" \
+                | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["interfaces"][0]["ipv4"] == "10.0.2.15/24"' \
+                2>>"$WORK/uh.log"; then
+            ok "user: hostfwd curl http://127.0.0.1:$HPORT/ (dashboard, SSI name) and /api/status (ipv4 10.0.2.15/24)"
+        else
+            bad "user: curl dashboard through hostfwd" "$WORK/uh.log"
+        fi
     fi
 else
     bad "user: firmware did not get an address" "$WORK/user.log"

@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   var $ = function (id) { return document.getElementById(id); };
-  var N = 60, rx = [], tx = [], last = null, status = null, polling = 0, clockBase = null;
+  var N = 60, CONN_ROWS = 12, rx = [], tx = [], last = null, status = null, polling = 0, clockBase = null;
 
   function text(id, v) { var e = $(id); if (e && e.textContent !== String(v)) e.textContent = v; }
   function el(tag, cls, txt) { var e = document.createElement(tag); if (cls) e.className = cls; if (txt != null) e.textContent = txt; return e; }
@@ -62,7 +62,7 @@
     text("uptime", uptime(d.uptime_s || 0));
     text("version", d.version); text("build", d.build || "");
     var ifs = s.interfaces || [], ip = ifs.filter(function (i) { return i.ipv4 && i.name !== "lo"; })[0] || ifs.filter(function (i) { return i.ipv4; })[0];
-    text("ip", ip ? ip.ipv4.split("/")[0] : "-");
+    text("ip", d.ip || (ip ? ip.ipv4.split("/")[0] : "-"));
     text("mdns", s.mdns ? s.mdns.name : "-"); text("mdns-h", s.mdns ? s.mdns.name : "");
     var t = s.time || {};
     clockBase = { dev: t.now_unix_ms, at: Date.now() };
@@ -87,11 +87,19 @@
       ];
     }, "No interfaces.");
     var c = s.connections || {}, tcp = c.tcp || [], lis = c.tcp_listeners || [], udp = c.udp || [];
+    // Established connections and listeners first, then UDP, then closing
+    // states (a busy host has dozens in time-wait); at most CONN_ROWS rows.
+    var rank = { established: 0, listen: 1, udp: 2 };
     var all = tcp.map(function (x) { return { l: x.local, r: x.remote, s: x.state }; })
       .concat(lis.map(function (x) { return { l: x.local, r: "*", s: "listen" }; }))
-      .concat(udp.map(function (x) { return { l: x.local, r: "*", s: "udp" }; }));
-    rows($("conns").tBodies[0], all, function (x) { return [{ t: x.l, cls: "mono" }, { t: x.r, cls: "mono" }, { t: x.s }]; }, "No connections.");
-    text("conn-sum", tcp.length + " TCP · " + lis.length + " listening · " + udp.length + " UDP");
+      .concat(udp.map(function (x) { return { l: x.local, r: "*", s: "udp" }; }))
+      .map(function (x, i) { x.k = (x.s in rank ? rank[x.s] : 3) * 1e6 + i; return x; })
+      .sort(function (a, b) { return a.k - b.k; });
+    var cbody = $("conns").tBodies[0], more = all.length - CONN_ROWS;
+    rows(cbody, all.slice(0, CONN_ROWS), function (x) { return [{ t: x.l, cls: "mono" }, { t: x.r, cls: "mono" }, { t: x.s }]; }, "No connections.");
+    if (more > 0) { var mtr = el("tr", "more"), mtd = el("td", "muted", "and " + count(more) + " more"); mtd.colSpan = 3; mtr.appendChild(mtd); cbody.appendChild(mtr); }
+    var est = tcp.filter(function (x) { return x.state === "established"; }).length;
+    text("conn-sum", est + " established · " + (tcp.length - est) + " other TCP · " + lis.length + " listening · " + udp.length + " UDP");
     var ol = $("log"), frag2 = document.createDocumentFragment();
     (s.log || []).slice().reverse().forEach(function (l) { frag2.appendChild(logLine(l)); });
     ol.replaceChildren(frag2);

@@ -5,7 +5,7 @@
 //! use petrel_httpd::response::{HeadWriter, StatusCode};
 //!
 //! let mut buf = [0u8; 128];
-//! let mut w = HeadWriter::new(&mut buf, 1, StatusCode::NOT_FOUND);
+//! let mut w = HeadWriter::new(&mut buf, StatusCode::NOT_FOUND);
 //! w.header("Content-Length", "0");
 //! let n = w.finish().unwrap();
 //! assert_eq!(&buf[..n], b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
@@ -151,12 +151,15 @@ pub struct HeadWriter<'a> {
 }
 
 impl<'a> HeadWriter<'a> {
-    /// Starts a head with the status line. It always says `HTTP/1.1`, the
-    /// highest version this server speaks, also to HTTP/1.0 clients (RFC
-    /// 9112 §2.5); `minor_version` (the client's) only matters for framing
-    /// elsewhere and is ignored here.
-    pub fn new(buf: &'a mut [u8], minor_version: u8, status: StatusCode) -> Self {
-        let _ = minor_version;
+    /// Starts a head with the status line. It always says `HTTP/1.1`, also
+    /// to HTTP/1.0 clients: RFC 9110 §6.2 says "A server SHOULD send a
+    /// response version equal to the highest version to which the server is
+    /// conformant that has a major version less than or equal to the one
+    /// received in the request" (and RFC 9112 §2.3 defines the
+    /// HTTP-version). The client's version only changes the framing (no
+    /// chunked encoding and no implicit keep-alive for HTTP/1.0), which the
+    /// callers decide.
+    pub fn new(buf: &'a mut [u8], status: StatusCode) -> Self {
         let mut cur = Cursor::new(buf);
         let _ = write!(cur, "HTTP/1.1 {} {}\r\n", status.0, status.reason());
         HeadWriter { cur }
@@ -205,7 +208,6 @@ pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 /// lines (each ending in CRLF) and `Connection: close` unless `keep_alive`.
 pub fn error_response(
     buf: &mut [u8],
-    minor_version: u8,
     status: StatusCode,
     extra: &[u8],
     keep_alive: bool,
@@ -214,7 +216,7 @@ pub fn error_response(
     let mut bc = Cursor::new(&mut body);
     let _ = writeln!(bc, "{} {}", status.0, status.reason());
     let blen = bc.len();
-    let mut w = HeadWriter::new(buf, minor_version, status);
+    let mut w = HeadWriter::new(buf, status);
     w.header("Content-Type", "text/plain; charset=utf-8");
     w.header_fmt("Content-Length", format_args!("{blen}"));
     w.raw(extra);
@@ -251,7 +253,6 @@ mod tests {
         let mut b = [0u8; 256];
         let n = error_response(
             &mut b,
-            1,
             StatusCode::METHOD_NOT_ALLOWED,
             b"Allow: GET, HEAD\r\n",
             false,
@@ -269,7 +270,7 @@ mod tests {
     fn overflow_is_reported() {
         let mut b = [0u8; 10];
         assert_eq!(
-            HeadWriter::new(&mut b, 1, StatusCode::OK).finish(),
+            HeadWriter::new(&mut b, StatusCode::OK).finish(),
             Err(Overflow)
         );
         let mut b = [0u8; 4];

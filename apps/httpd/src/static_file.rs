@@ -201,7 +201,7 @@ pub fn write_head(
     keep_alive: bool,
     date: &str,
 ) -> Result<usize, Overflow> {
-    let mut w = HeadWriter::new(buf, minor_version, plan.status);
+    let mut w = HeadWriter::new(buf, plan.status);
     if !date.is_empty() {
         w.header("Date", date);
     }

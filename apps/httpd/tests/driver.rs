@@ -184,10 +184,64 @@ fn ssi_page_is_chunked_and_keeps_the_connection() {
             "second response on the same connection"
         );
 
-        // HTTP/1.0 gets the page close-delimited.
+        // HTTP/1.0 gets the page close-delimited, in an HTTP/1.1 status
+        // line (RFC 9110 §6.2: the server's highest version of major 1).
         let r = roundtrip(a, b"GET /index.shtml HTTP/1.0\r\n\r\n").await;
+        assert!(text(&r).starts_with("HTTP/1.1 200 OK\r\n"), "{}", text(&r));
         assert!(!text(&r).contains("chunked"));
         assert_eq!(text(body_of(&r)), want);
+    });
+}
+
+#[test]
+fn sized_bodies_stream_with_content_length() {
+    run(Config::default(), 5, async |a, _| {
+        // 100 000 bytes through a 8 KiB transmit buffer, then a second
+        // request on the same connection.
+        let mut s = connect(a).await;
+        s.write_all(b"GET /sized/100000 HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let r = read_to_eof(a, &mut s).await;
+        let t = text(&r);
+        assert!(t.starts_with("HTTP/1.1 200 OK\r\n"), "{t}");
+        assert!(
+            t.contains("Content-Length: 100000\r\n") && !t.contains("chunked"),
+            "{t}"
+        );
+        let head = t.find("\r\n\r\n").unwrap() + 4;
+        let body = &r[head..head + 100_000];
+        assert!(body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+        assert!(text(&r[head + 100_000..]).starts_with("HTTP/1.1 200 OK\r\n"));
+        assert!(t.ends_with("0123456789"), "the connection was reused");
+
+        // HEAD: the length, no body.
+        let r = text(
+            &roundtrip(
+                a,
+                b"HEAD /sized/5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await,
+        );
+        assert!(
+            r.contains("Content-Length: 5000\r\n") && r.ends_with("\r\n\r\n"),
+            "{r}"
+        );
+
+        // A handler that stops short: the client gets the short body and
+        // the connection closes (not reused for the next request).
+        let r = roundtrip(a, b"GET /sized/3000?short=10 HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let t = text(&r);
+        assert!(t.contains("Content-Length: 3000\r\n"), "{t}");
+        assert_eq!(r.len() - (t.find("\r\n\r\n").unwrap() + 4), 2990);
+        // One too many: refused before it is sent, connection closed.
+        let r = roundtrip(a, b"GET /sized/10?long=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let t = text(&r);
+        assert!(
+            t.contains("Content-Length: 10\r\n") && !t.contains("0123456789"),
+            "{t}"
+        );
+        assert_eq!(r.len() - (t.find("\r\n\r\n").unwrap() + 4), 10, "{t}");
     });
 }
 

@@ -33,7 +33,7 @@ use crate::trap::{
     self, GenericTrap, InformConfig, InformEvent, InformSender, NotificationKind, SYS_UPTIME_0,
 };
 use crate::usm::SecurityLevel;
-use crate::value::Value;
+use crate::value::{Value, VarBind};
 
 /// How to send to one destination.
 #[non_exhaustive]
@@ -100,7 +100,11 @@ impl Default for DriverConfig<'_> {
     }
 }
 
-/// A standard notification (SNMPv2-MIB snmpTraps).
+/// Most objects a [`Notification::Defined`] carries.
+pub const MAX_NOTIFICATION_OBJECTS: usize = 4;
+
+/// A notification: a standard one (SNMPv2-MIB snmpTraps) or one a MIB
+/// module defines.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Notification {
@@ -110,6 +114,20 @@ pub enum Notification {
     WarmStart,
     /// authenticationFailure: a request failed authentication.
     AuthenticationFailure,
+    /// A NOTIFICATION-TYPE of a MIB module (e.g. the `petrel-mibs` constants
+    /// `oids::PETREL_TEMPERATURE_ALARM` and
+    /// `oids::PETREL_TEMPERATURE_ALARM_OBJECTS`). The driver reads the
+    /// `.0` instance of each scalar object of the OBJECTS clause from the
+    /// MIB when it sends, so the values are the ones a manager would read.
+    /// SNMPv1 destinations get an enterpriseSpecific Trap-PDU translated as
+    /// RFC 3584 3.2 says: specific-trap is the last sub-identifier, the
+    /// enterprise is the OID without it (and without a `0` before it).
+    Defined {
+        /// snmpTrapOID.0: the NOTIFICATION-TYPE's OID.
+        oid: &'static [u32],
+        /// Its OBJECTS (scalars; at most [`MAX_NOTIFICATION_OBJECTS`]).
+        objects: &'static [&'static [u32]],
+    },
 }
 
 impl Notification {
@@ -118,16 +136,56 @@ impl Notification {
             Notification::ColdStart => trap::COLD_START,
             Notification::WarmStart => trap::WARM_START,
             Notification::AuthenticationFailure => trap::AUTHENTICATION_FAILURE,
+            Notification::Defined { oid, .. } => Oid::new(oid),
         }
     }
 
-    fn generic(self) -> GenericTrap {
+    /// The SNMPv1 generic and specific trap, and the enterprise to send
+    /// instead of the configured one (RFC 3584 3.2).
+    fn v1(self) -> (GenericTrap, Option<Oid>) {
         match self {
-            Notification::ColdStart => GenericTrap::ColdStart,
-            Notification::WarmStart => GenericTrap::WarmStart,
-            Notification::AuthenticationFailure => GenericTrap::AuthenticationFailure,
+            Notification::ColdStart => (GenericTrap::ColdStart, None),
+            Notification::WarmStart => (GenericTrap::WarmStart, None),
+            Notification::AuthenticationFailure => (GenericTrap::AuthenticationFailure, None),
+            Notification::Defined { oid, .. } => {
+                let (specific, rest) = oid.split_last().unwrap_or((&0, &[]));
+                let enterprise = match rest.split_last() {
+                    Some((0, prefix)) => prefix,
+                    _ => rest,
+                };
+                (
+                    GenericTrap::EnterpriseSpecific(i32::try_from(*specific).unwrap_or(i32::MAX)),
+                    Some(Oid::new(enterprise)),
+                )
+            }
         }
     }
+}
+
+/// The `.0` instances of a notification's objects with their values, read
+/// from `mib` into `scratch`; `None` if one cannot be read or there are
+/// too many.
+fn notification_varbinds<'s, M: Mib + ?Sized>(
+    notification: Notification,
+    mib: &'s M,
+    scratch: &'s mut [[u8; MIB_SCRATCH_LEN]; MAX_NOTIFICATION_OBJECTS],
+) -> Option<heapless::Vec<VarBind<'s>, MAX_NOTIFICATION_OBJECTS>> {
+    let mut vbs = heapless::Vec::new();
+    let Notification::Defined { objects, .. } = notification else {
+        return Some(vbs);
+    };
+    if objects.len() > MAX_NOTIFICATION_OBJECTS {
+        return None;
+    }
+    for (object, s) in objects.iter().zip(scratch.iter_mut()) {
+        let name = Oid::from_slice(object)?.child(&[0])?;
+        let value = mib.get(&name, s).ok()?;
+        if value.is_exception() {
+            return None;
+        }
+        vbs.push(VarBind { name, value }).ok()?;
+    }
+    Some(vbs)
 }
 
 /// What the driver reports to the board (for its log and its storage).
@@ -237,12 +295,72 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
         mib: &mut M,
         request: &mut [u8],
         response: &mut [u8],
-        mut on_event: E,
+        on_event: E,
     ) -> UdpError
     where
         Net: Network,
         M: Mib + ?Sized,
         E: FnMut(DriverEvent),
+    {
+        self.run_inner(net, sock, mib, request, response, on_event, None, |_, _| {
+            None
+        })
+        .await
+    }
+
+    /// [`Driver::run`], plus `on_tick` every `tick`: it looks at the MIB
+    /// (a temperature against its threshold, a door contact…) and returns
+    /// a notification to send to every destination, or `None`. This is how
+    /// a board sends its own MIB's notifications (see
+    /// [`Notification::Defined`]) from the driver's single loop.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run_with<Net, M, E, T>(
+        &mut self,
+        net: &Net,
+        sock: &mut Net::UdpSocket,
+        mib: &mut M,
+        request: &mut [u8],
+        response: &mut [u8],
+        on_event: E,
+        tick: Duration,
+        on_tick: T,
+    ) -> UdpError
+    where
+        Net: Network,
+        M: Mib + ?Sized,
+        E: FnMut(DriverEvent),
+        T: FnMut(&M, petrel_netcore::time::Instant) -> Option<Notification>,
+    {
+        self.run_inner(
+            net,
+            sock,
+            mib,
+            request,
+            response,
+            on_event,
+            Some(tick),
+            on_tick,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_inner<Net, M, E, T>(
+        &mut self,
+        net: &Net,
+        sock: &mut Net::UdpSocket,
+        mib: &mut M,
+        request: &mut [u8],
+        response: &mut [u8],
+        mut on_event: E,
+        tick: Option<Duration>,
+        mut on_tick: T,
+    ) -> UdpError
+    where
+        Net: Network,
+        M: Mib + ?Sized,
+        E: FnMut(DriverEvent),
+        T: FnMut(&M, petrel_netcore::time::Instant) -> Option<Notification>,
     {
         self.agent_events(net, sock, mib, response, &mut on_event)
             .await;
@@ -257,9 +375,24 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
             )
             .await;
         }
+        let mut next_tick = tick.map(|t| net.now() + t);
         loop {
             self.service_informs(net, sock, &mut on_event).await;
-            let received = match self.informs.poll_timeout() {
+            let now = net.now();
+            if let (Some(t), Some(at)) = (tick, next_tick)
+                && now >= at
+            {
+                next_tick = Some(now + t);
+                if let Some(n) = on_tick(mib, now) {
+                    self.notify(net, sock, mib, n, response, &mut on_event)
+                        .await;
+                }
+            }
+            let wake = match (self.informs.poll_timeout(), next_tick) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let received = match wake {
                 Some(at) => match select(sock.recv_from(request), net.sleep_until(at)).await {
                     Either::First(r) => Some(r),
                     Either::Second(()) => None,
@@ -399,8 +532,67 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
         }
     }
 
+    /// Encodes `notification` for `target` into `buf` (not async: the
+    /// varbind scratch lives on the stack only while encoding, not in the
+    /// driver's future).
+    #[allow(clippy::too_many_arguments)]
+    fn encode<M: Mib + ?Sized>(
+        &mut self,
+        now: petrel_netcore::time::Instant,
+        target: &TrapTarget<'_>,
+        mib: &M,
+        notification: Notification,
+        id: i32,
+        uptime: u32,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        let mut scratch = [[0u8; MIB_SCRATCH_LEN]; MAX_NOTIFICATION_OBJECTS];
+        let vbs = notification_varbinds(notification, mib, &mut scratch)?;
+        let trap_oid = notification.oid();
+        match target.kind {
+            TrapKind::V1 { community } => {
+                let (generic, enterprise) = notification.v1();
+                trap::encode_trap_v1(
+                    community,
+                    enterprise.as_ref().unwrap_or(&self.config.enterprise),
+                    self.config.agent_addr,
+                    generic,
+                    uptime,
+                    &vbs,
+                    buf,
+                )
+                .ok()
+            }
+            TrapKind::V2c { community, inform } => {
+                let kind = if inform {
+                    NotificationKind::Inform
+                } else {
+                    NotificationKind::Trap
+                };
+                trap::encode_v2c_notification(community, kind, id, uptime, &trap_oid, &vbs, buf)
+                    .ok()
+            }
+            TrapKind::V3 { user, level } => self
+                .agent
+                .encode_v3_trap(
+                    now,
+                    user,
+                    level,
+                    id.unsigned_abs(),
+                    id,
+                    uptime,
+                    &trap_oid,
+                    &vbs,
+                    buf,
+                )
+                .ok(),
+        }
+    }
+
     /// Sends `notification` to every destination (informs are queued and
-    /// sent by the retry machine). Never waits for a reply.
+    /// sent by the retry machine). Never waits for a reply. A
+    /// [`Notification::Defined`] whose objects cannot be read from `mib`
+    /// is reported as [`DriverEvent::NotifyFailed`].
     pub async fn notify<Net, M, E>(
         &mut self,
         net: &Net,
@@ -421,45 +613,10 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
                 _ => 0,
             }
         };
-        let trap_oid = notification.oid();
         for target in self.config.targets {
             let id = self.next_id();
             let to = target.addr;
-            let encoded = match target.kind {
-                TrapKind::V1 { community } => trap::encode_trap_v1(
-                    community,
-                    &self.config.enterprise,
-                    self.config.agent_addr,
-                    notification.generic(),
-                    uptime,
-                    &[],
-                    buf,
-                )
-                .ok(),
-                TrapKind::V2c { community, inform } => {
-                    let kind = if inform {
-                        NotificationKind::Inform
-                    } else {
-                        NotificationKind::Trap
-                    };
-                    trap::encode_v2c_notification(community, kind, id, uptime, &trap_oid, &[], buf)
-                        .ok()
-                }
-                TrapKind::V3 { user, level } => self
-                    .agent
-                    .encode_v3_trap(
-                        net.now(),
-                        user,
-                        level,
-                        id.unsigned_abs(),
-                        id,
-                        uptime,
-                        &trap_oid,
-                        &[],
-                        buf,
-                    )
-                    .ok(),
-            };
+            let encoded = self.encode(net.now(), target, mib, notification, id, uptime, buf);
             let Some(bytes) = encoded.and_then(|n| buf.get(..n)) else {
                 on_event(DriverEvent::NotifyFailed { to, notification });
                 continue;

@@ -14,7 +14,7 @@ use petrel_netcore::time::Duration;
 use petrel_netcore::{Clock, Network};
 use petrel_snmp::Value;
 use petrel_snmp::agent::{Access, Agent, AgentConfig, Community, View};
-use petrel_snmp::driver::{Driver, DriverConfig, DriverEvent, TrapKind, TrapTarget};
+use petrel_snmp::driver::{Driver, DriverConfig, DriverEvent, Notification, TrapKind, TrapTarget};
 use petrel_snmp::message::Message;
 use petrel_snmp::mib2::{Mib2, Mib2Config};
 use petrel_snmp::pdu::AnyPdu;
@@ -247,4 +247,155 @@ fn walk_decodes_identically_and_informs_work() {
         }
     }
     assert!(boots && acked && timed_out, "{boots} {acked} {timed_out}");
+}
+
+/// The driver with `run_with`: on the first tick it sends a MIB-defined
+/// notification (objects sysContact and sysName), then one whose object
+/// does not exist, then one with too many objects.
+fn start_defined(manager: SocketAddr) -> mpsc::Receiver<DriverEvent> {
+    let (ev_tx, ev_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let net = OsNetwork::new();
+            let mut sock = net.udp_bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+            let agent: Agent<'_, 2> = Agent::new(
+                AgentConfig::default(),
+                Engine::new(b"\x80\x00\x7e\xd9\x04t", 0, net.now()),
+            );
+            let targets = [
+                TrapTarget {
+                    addr: manager,
+                    kind: TrapKind::V2c {
+                        community: b"public",
+                        inform: false,
+                    },
+                },
+                TrapTarget {
+                    addr: manager,
+                    kind: TrapKind::V1 {
+                        community: b"public",
+                    },
+                },
+            ];
+            let mut driver: Driver<'_, 2> = Driver::new(
+                agent,
+                DriverConfig {
+                    targets: &targets,
+                    cold_start: false,
+                    ..DriverConfig::default()
+                },
+            );
+            let mut mib = Mib2::new(
+                net,
+                Mib2Config {
+                    contact: b"ops@example.net",
+                    name: b"dev-7",
+                    ..Mib2Config::default()
+                },
+            );
+            const ALARM: &[u32] = &[1, 3, 6, 1, 4, 1, 32473, 2, 0, 1];
+            const OBJECTS: &[&[u32]] = &[&[1, 3, 6, 1, 2, 1, 1, 4], &[1, 3, 6, 1, 2, 1, 1, 5]];
+            const MISSING: &[&[u32]] = &[&[1, 3, 6, 1, 2, 1, 1, 99]];
+            const CONTACT: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 4];
+            const MANY: &[&[u32]] = &[CONTACT; 5];
+            let mut script = [OBJECTS, MISSING, MANY].into_iter();
+            let (mut req, mut resp) = (vec![0u8; 2048], vec![0u8; 2048]);
+            driver
+                .run_with(
+                    &net,
+                    &mut sock,
+                    &mut mib,
+                    &mut req,
+                    &mut resp,
+                    |e| {
+                        let _ = ev_tx.send(e);
+                    },
+                    Duration::from_millis(50),
+                    |_, _| {
+                        script.next().map(|objects| Notification::Defined {
+                            oid: ALARM,
+                            objects,
+                        })
+                    },
+                )
+                .await
+        });
+    });
+    ev_rx
+}
+
+#[test]
+fn defined_notifications_carry_their_objects_in_v2c_and_v1() {
+    let manager = UdpSocket::bind("127.0.0.1:0").unwrap();
+    manager
+        .set_read_timeout(Some(StdDuration::from_secs(5)))
+        .unwrap();
+    let events = start_defined(manager.local_addr().unwrap());
+    let mut buf = [0u8; 2048];
+
+    // v2c: sysUpTime.0, snmpTrapOID.0 = the alarm, then the objects' values.
+    let (n, _) = manager.recv_from(&mut buf).unwrap();
+    let (_, v2) = snmp_parser::parse_snmp_v2c(&buf[..n]).unwrap();
+    assert_eq!(v2.pdu_type(), snmp_parser::PduType::TrapV2);
+    let vars: Vec<(String, String)> = v2
+        .vars_iter()
+        .map(|v| (v.oid.to_id_string(), theirs(&v.val)))
+        .collect();
+    assert_eq!(vars[0].0, "1.3.6.1.2.1.1.3.0");
+    assert_eq!(
+        vars[1..],
+        [
+            (
+                "1.3.6.1.6.3.1.1.4.1.0".to_string(),
+                "oid 1.3.6.1.4.1.32473.2.0.1".to_string()
+            ),
+            (
+                "1.3.6.1.2.1.1.4.0".to_string(),
+                format!("str {:02x?}", b"ops@example.net")
+            ),
+            (
+                "1.3.6.1.2.1.1.5.0".to_string(),
+                format!("str {:02x?}", b"dev-7")
+            ),
+        ]
+    );
+
+    // v1 (RFC 3584 3.2): enterprise = the OID without ".0.1",
+    // enterpriseSpecific (6), specific-trap 1, the same objects.
+    let (n, _) = manager.recv_from(&mut buf).unwrap();
+    let (_, v1) = snmp_parser::parse_snmp_v1(&buf[..n]).unwrap();
+    let snmp_parser::SnmpPdu::TrapV1(t) = &v1.pdu else {
+        panic!("not a v1 trap: {v1:?}")
+    };
+    assert_eq!(t.enterprise.to_id_string(), "1.3.6.1.4.1.32473.2");
+    assert_eq!((t.generic_trap.0, t.specific_trap), (6, 1));
+    let names: Vec<String> = t.var.iter().map(|v| v.oid.to_id_string()).collect();
+    assert_eq!(names, ["1.3.6.1.2.1.1.4.0", "1.3.6.1.2.1.1.5.0"]);
+
+    // Unreadable objects and too many objects: reported, nothing sent.
+    let mut failed = 0;
+    let mut notified = 0;
+    let deadline = StdInstant::now() + StdDuration::from_secs(5);
+    while failed < 4 && StdInstant::now() < deadline {
+        match events.recv_timeout(StdDuration::from_millis(500)) {
+            Ok(DriverEvent::NotifyFailed { notification, .. }) => {
+                assert!(matches!(notification, Notification::Defined { .. }));
+                failed += 1;
+            }
+            Ok(DriverEvent::Notified { .. }) => notified += 1,
+            _ => {}
+        }
+    }
+    assert_eq!((notified, failed), (2, 4));
+    manager
+        .set_read_timeout(Some(StdDuration::from_millis(300)))
+        .unwrap();
+    assert!(
+        manager.recv_from(&mut buf).is_err(),
+        "nothing else was sent"
+    );
 }

@@ -2,7 +2,8 @@
 //! dashboard from `petrel_webroot::WEBROOT`, its SSI values, and the JSON
 //! API of the dashboard contract (`/api/status`, `/api/events` (SSE),
 //! `/api/settings`), plus `POST /api/upload` (a firmware-update style
-//! multipart upload that reports each file's size and SHA-256).
+//! multipart upload that reports each file's size and SHA-256) and
+//! `GET /api/download?bytes=N` (a generated download for speed tests).
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -26,14 +27,17 @@ use petrel_netcore::{Clock, Duration, ListenConfig, Network, TcpListener, TcpStr
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+#[path = "http_download.rs"]
+mod download;
 #[path = "http_json.rs"]
 mod json;
 #[path = "http_settings.rs"]
 mod settings;
 
 use json::*;
+pub(crate) use settings::Settings;
 pub(crate) use settings::apply_saved_settings;
-use settings::{SETTINGS_FILE, Settings, validate_settings};
+use settings::{SETTINGS_FILE, validate_settings};
 
 use crate::config::Config;
 use crate::services::ServiceError;
@@ -130,33 +134,38 @@ pub(crate) enum Api {
     SettingsGet,
     SettingsPost,
     Upload,
+    Download,
 }
 
-static ROUTES_OPEN: [Route<Api>; 5] = [
+static ROUTES_OPEN: [Route<Api>; 6] = [
     Route::new(MethodSet::GET, "/api/status", Api::Status),
     Route::new(MethodSet::GET, "/api/events", Api::Events),
     Route::new(MethodSet::GET, "/api/settings", Api::SettingsGet),
     Route::new(MethodSet::POST, "/api/settings", Api::SettingsPost),
     Route::new(MethodSet::POST, "/api/upload", Api::Upload),
+    Route::new(MethodSet::GET, "/api/download", Api::Download),
 ];
-static ROUTES_AUTH: [Route<Api>; 5] = [
+static ROUTES_AUTH: [Route<Api>; 6] = [
     Route::new(MethodSet::GET, "/api/status", Api::Status),
     Route::new(MethodSet::GET, "/api/events", Api::Events),
     Route::new(MethodSet::GET, "/api/settings", Api::SettingsGet),
     Route::new(MethodSet::POST, "/api/settings", Api::SettingsPost).with_auth(),
     Route::new(MethodSet::POST, "/api/upload", Api::Upload).with_auth(),
+    Route::new(MethodSet::GET, "/api/download", Api::Download),
 ];
 
 /// The dashboard's handler: live values from [`Status`] and the network.
 pub(crate) struct HostApp<N> {
     net: N,
     status: Arc<Status>,
-    settings: RefCell<Settings>,
+    /// The settings at start, until the first save (the current ones live
+    /// in [`Status`], shared with the other listener).
+    initial_settings: Settings,
     state_dir: PathBuf,
     auth: Option<(String, String)>,
     service: &'static str,
-    /// The listening address: the `ip` SSI value when the interfaces list
-    /// no IPv4 address (the host backend on loopback).
+    /// The listening address: the `ip` SSI value when it is a specific
+    /// address.
     listen: SocketAddr,
     /// The `ip` SSI value and when it was looked up.
     ip_cache: RefCell<(Option<std::time::Instant>, String)>,
@@ -167,7 +176,7 @@ impl<N: Network> HostApp<N> {
         HostApp {
             net,
             status,
-            settings: RefCell::new(Settings::from_config(cfg)),
+            initial_settings: Settings::from_config(cfg),
             state_dir: cfg.state_dir(),
             auth: cfg.http.user.clone().zip(cfg.http.password.clone()),
             service,
@@ -254,6 +263,7 @@ impl<N: Network> HostApp<N> {
             tcp_listeners: Vec::new(),
             udp: Vec::new(),
         };
+        let mut other = Vec::new();
         self.net.for_each_tcp_connection(&mut |c| {
             if c.state == TcpState::Listen {
                 if conns.tcp_listeners.len() < MAX_ROWS {
@@ -261,14 +271,25 @@ impl<N: Network> HostApp<N> {
                         local: c.local.to_string(),
                     });
                 }
-            } else if conns.tcp.len() < MAX_ROWS {
-                conns.tcp.push(TcpJson {
+            } else if c.state.is_established() || other.len() < MAX_ROWS {
+                let row = TcpJson {
                     local: c.local.to_string(),
                     remote: c.remote.to_string(),
                     state: state_name(c.state),
-                });
+                };
+                if c.state.is_established() {
+                    conns.tcp.push(row);
+                } else {
+                    other.push(row);
+                }
             }
         });
+        // Established connections first: on a busy host hundreds of
+        // TIME-WAIT rows would otherwise crowd them out of the cut.
+        conns.tcp.truncate(MAX_ROWS);
+        conns
+            .tcp
+            .extend(other.into_iter().take(MAX_ROWS - conns.tcp.len()));
         self.net.for_each_udp_endpoint(&mut |u| {
             if conns.udp.len() < MAX_ROWS {
                 conns.udp.push(LocalJson {
@@ -282,6 +303,7 @@ impl<N: Network> HostApp<N> {
                 version: env!("CARGO_PKG_VERSION"),
                 build: BUILD,
                 uptime_s: self.status.uptime().as_secs(),
+                ip: self.ip_text(),
             },
             time: TimeJson {
                 now_unix_ms: now,
@@ -339,23 +361,44 @@ impl<N: Network> HostApp<N> {
         to_json(&s)
     }
 
+    /// The address the service is reachable on: the listening address if
+    /// it is a specific one, else the first non-loopback IPv4 address of an
+    /// interface, else a loopback one.
     fn first_ipv4(&self) -> String {
+        if let std::net::IpAddr::V4(a) = self.listen.ip()
+            && !a.is_unspecified()
+        {
+            return a.to_string();
+        }
         let mut ip = None;
         self.net.for_each_interface(&mut |i| {
             if let Some((a, _)) = i.ipv4
-                && (ip.is_none() || !a.is_loopback())
-                && ip.is_none_or(|p: std::net::Ipv4Addr| p.is_loopback())
+                && ip.is_none_or(|p: std::net::Ipv4Addr| p.is_loopback() && !a.is_loopback())
             {
                 ip = Some(a);
             }
         });
-        let listen = match self.listen.ip() {
-            std::net::IpAddr::V4(a) if !a.is_unspecified() => Some(a),
-            _ => None,
-        };
         ip.or_else(|| self.net.ipv4_addr())
-            .or(listen)
             .map_or_else(|| "-".to_string(), |a| a.to_string())
+    }
+
+    /// The current settings (shared by the HTTP and HTTPS listeners).
+    fn settings(&self) -> Settings {
+        self.status
+            .settings_or_init(|| self.initial_settings.clone())
+    }
+
+    /// [`Self::first_ipv4`], looked up again at most every few seconds
+    /// (listing interfaces costs system calls on the host backend).
+    fn ip_text(&self) -> String {
+        let mut cache = self.ip_cache.borrow_mut();
+        if cache
+            .0
+            .is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(5))
+        {
+            *cache = (Some(std::time::Instant::now()), self.first_ipv4());
+        }
+        cache.1.clone()
     }
 
     fn ssi_text(&self, tag: &str) -> String {
@@ -369,18 +412,7 @@ impl<N: Network> HostApp<N> {
                 Some(_) => utc_text(unix_ms()),
                 None => "not synced".to_string(),
             },
-            "ip" => {
-                // Listing interfaces costs system calls on the host
-                // backend: look again at most every few seconds.
-                let mut cache = self.ip_cache.borrow_mut();
-                if cache
-                    .0
-                    .is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(5))
-                {
-                    *cache = (Some(std::time::Instant::now()), self.first_ipv4());
-                }
-                cache.1.clone()
-            }
+            "ip" => self.ip_text(),
             other => format!("<!-- unknown tag {} -->", other.replace("--", "")),
         }
     }
@@ -445,7 +477,7 @@ impl<N: Network> HostApp<N> {
                     .await;
             }
         };
-        let old = self.settings.borrow().clone();
+        let old = self.settings();
         let restart = new.mqtt_broker != old.mqtt_broker || new.sntp_servers != old.sntp_servers;
         let path = self.state_dir.join(SETTINGS_FILE);
         let text = toml::to_string(&new).unwrap_or_default();
@@ -467,7 +499,7 @@ impl<N: Network> HostApp<N> {
             self.service,
             path.display()
         );
-        *self.settings.borrow_mut() = new;
+        self.status.set_settings(new);
         let body = format!("{{\"ok\":true,\"restart_needed\":{restart}}}");
         ex.respond_with(
             StatusCode::OK,
@@ -549,11 +581,12 @@ impl<N: Network> Handler for HostApp<N> {
             }
             Api::Events => self.events(ex).await,
             Api::SettingsGet => {
-                let body = to_json(&*self.settings.borrow());
+                let body = to_json(&self.settings());
                 ex.respond_with(StatusCode::OK, "application/json", NO_STORE, &body)
                     .await
             }
             Api::SettingsPost => self.post_settings(ex).await,
+            Api::Download => download::download(ex).await,
             Api::Upload => {
                 let mut sink = HashSink {
                     files: Vec::new(),

@@ -11,6 +11,9 @@ pub(super) struct DeviceJson<'a> {
     pub(super) version: &'a str,
     pub(super) build: &'a str,
     pub(super) uptime_s: u64,
+    /// The IPv4 address the dashboard is reachable on (the `ip` SSI value;
+    /// an addition to the contract's `device` object), "-" if none.
+    pub(super) ip: String,
 }
 
 #[derive(Serialize)]

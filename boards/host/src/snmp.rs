@@ -39,7 +39,7 @@ use petrel_mibs::petrel_mib;
 use petrel_netcore::{Network, UdpSocket};
 use petrel_snmp::Oid;
 use petrel_snmp::agent::{Access, Agent, AgentConfig, Community, Mount, View, ViewEntry};
-use petrel_snmp::driver::{Driver, DriverConfig, DriverEvent, TrapKind, TrapTarget};
+use petrel_snmp::driver::{Driver, DriverConfig, DriverEvent, Notification, TrapKind, TrapTarget};
 use petrel_snmp::mib2::{Mib2, Mib2Config, PETREL_SYS_OBJECT_ID};
 use petrel_snmp::usm::crypto::{AuthProtocol, PrivProtocol};
 use petrel_snmp::usm::{Engine, Secret, SecurityLevel, UserConfig};
@@ -410,13 +410,14 @@ impl SnmpConfig {
         Ok(())
     }
 
-    /// snmpEngineID: configured, or 0x80 + enterprise 59999 + format 4
-    /// (text) + the device name (RFC 3411 SnmpEngineID).
+    /// snmpEngineID: configured, or 0x80 + enterprise 32473 (0x7ed9,
+    /// PETREL-MIB's) + format 4 (text) + the device name (RFC 3411
+    /// SnmpEngineID).
     fn engine_id(&self, device: &str) -> Vec<u8> {
         if let Some(id) = self.engine_id.as_deref().and_then(parse_hex) {
             return id;
         }
-        let mut id = vec![0x80, 0x00, 0xea, 0x5f, 0x04];
+        let mut id = vec![0x80, 0x00, 0x7e, 0xd9, 0x04];
         id.extend(device.bytes().take(27));
         if id.len() < 6 {
             id.push(b'p');
@@ -637,12 +638,60 @@ where
     );
     let mut request = vec![0u8; 65536];
     let mut response = vec![0u8; 65536];
+    let mut alarm = board::TemperatureAlarm::new();
     let error = driver
-        .run(&net, socket, &mut mib, &mut request, &mut response, |e| {
-            on_event(e, boots_path)
-        })
+        .run_with(
+            &net,
+            socket,
+            &mut mib,
+            &mut request,
+            &mut response,
+            |e| on_event(e, boots_path),
+            petrel_netcore::Duration::from_secs(1),
+            |mib, _now| temperature_alarm(mib, &mut alarm),
+        )
         .await;
     Err(fail(format!("receive failed: {error}")))
+}
+
+/// petrelTemperatureAlarm when the temperature rises above its threshold
+/// (both read through the MIB, as a manager would see them).
+fn temperature_alarm<M: petrel_snmp::agent::Mib + ?Sized>(
+    mib: &M,
+    alarm: &mut board::TemperatureAlarm,
+) -> Option<Notification> {
+    let read = |object: &[u32]| {
+        let mut scratch = [0u8; 16];
+        let oid = Oid::new(object).child(&[0])?;
+        match mib.get(&oid, &mut scratch) {
+            Ok(petrel_snmp::Value::Integer(v)) => Some(v),
+            _ => None,
+        }
+    };
+    let temperature = read(petrel_mib::oids::PETREL_TEMPERATURE)?;
+    let threshold = read(petrel_mib::oids::PETREL_TEMPERATURE_THRESHOLD)?;
+    if !alarm.update(temperature, threshold) {
+        return None;
+    }
+    info!(
+        "snmp: temperature {} above the threshold {} (tenths of a degree C): petrelTemperatureAlarm",
+        temperature, threshold
+    );
+    Some(Notification::Defined {
+        oid: petrel_mib::oids::PETREL_TEMPERATURE_ALARM,
+        objects: petrel_mib::oids::PETREL_TEMPERATURE_ALARM_OBJECTS,
+    })
+}
+
+/// A notification's name for the log.
+fn notification_name(n: Notification) -> String {
+    match n {
+        Notification::Defined { oid, .. } if oid == petrel_mib::oids::PETREL_TEMPERATURE_ALARM => {
+            "petrelTemperatureAlarm".to_string()
+        }
+        Notification::Defined { oid, .. } => Oid::new(oid).to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 fn on_event(e: DriverEvent, boots_path: &Path) {
@@ -650,7 +699,7 @@ fn on_event(e: DriverEvent, boots_path: &Path) {
         DriverEvent::PersistEngineBoots(b) => store_boots(boots_path, b),
         DriverEvent::Dropped { peer, reason } => debug!("snmp: {peer}: {reason}"),
         DriverEvent::Notified { to, notification } => {
-            info!("snmp: sent {notification:?} to {to}");
+            info!("snmp: sent {} to {to}", notification_name(notification));
         }
         DriverEvent::InformAcknowledged { from, request_id } => {
             info!("snmp: inform {request_id} acknowledged by {from}");

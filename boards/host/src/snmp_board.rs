@@ -9,7 +9,9 @@
 //! - petrelUptimeSecs, petrelDeviceName: from the shared [`Status`] (a Set
 //!   renames the device for every service that reads the status);
 //! - petrelLogTable: the status's recent log lines, index 1 = the oldest
-//!   line kept.
+//!   line kept;
+//! - petrelTemperatureAlarm: [`TemperatureAlarm`] decides, once a second,
+//!   from petrelTemperature and petrelTemperatureThreshold.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -169,9 +171,69 @@ impl PetrelLogTable for HostBoard {
     }
 }
 
+/// petrelTemperatureAlarm's hysteresis: after an alarm the temperature
+/// must fall to 2.0 °C (20 tenths) below the threshold before it can fire
+/// again, so a reading that wobbles around the threshold sends one alarm.
+pub(crate) const ALARM_HYSTERESIS: i32 = 20;
+
+/// The rising-edge detector of petrelTemperatureAlarm ("the temperature
+/// rose above petrelTemperatureThreshold"). It starts armed: a temperature
+/// already above the threshold at start, or right after the threshold is
+/// lowered below it, sends one alarm.
+#[derive(Debug)]
+pub(crate) struct TemperatureAlarm {
+    armed: bool,
+}
+
+impl TemperatureAlarm {
+    pub(crate) fn new() -> Self {
+        TemperatureAlarm { armed: true }
+    }
+
+    /// Feeds one reading (tenths of °C); `true` when the alarm is to be
+    /// sent now.
+    pub(crate) fn update(&mut self, temperature: i32, threshold: i32) -> bool {
+        if self.armed && temperature > threshold {
+            self.armed = false;
+            return true;
+        }
+        if !self.armed && temperature <= threshold.saturating_sub(ALARM_HYSTERESIS) {
+            self.armed = true;
+        }
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alarm_fires_on_the_rising_edge_with_hysteresis() {
+        let mut a = TemperatureAlarm::new();
+        let t = 800;
+        let fired: Vec<bool> = [700, 800, 801, 850, 790, 805, 781, 799, 780, 781, 900]
+            .iter()
+            .map(|&temp| a.update(temp, t))
+            .collect();
+        // 801 crosses; 790/781 are inside the 2.0 °C band: no re-arm, so
+        // 805 and 799 stay quiet; 780 re-arms; 781 is below; 900 fires.
+        assert_eq!(
+            fired,
+            [
+                false, false, true, false, false, false, false, false, false, false, true
+            ]
+        );
+        // Lowering the threshold below the reading is a rising edge too.
+        let mut a = TemperatureAlarm::new();
+        assert!(!a.update(250, 800));
+        assert!(a.update(250, 100));
+        assert!(!a.update(250, 100));
+        // Extreme values do not overflow.
+        let mut a = TemperatureAlarm::new();
+        assert!(!a.update(i32::MIN, i32::MIN));
+        assert!(a.update(i32::MAX, i32::MIN));
+    }
 
     #[test]
     fn log_rows_follow_the_ring_and_levels_map() {

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use log::{Level, Log, Metadata, Record};
 use tokio::sync::watch;
 
+use crate::http::Settings;
+
 /// How many recent log lines are kept for the dashboard.
 pub(crate) const LOG_LINES: usize = 64;
 
@@ -91,6 +93,7 @@ struct Inner {
     services: Vec<ServiceInfo>,
     time: Option<TimeSync>,
     mdns_name: Option<String>,
+    settings: Option<Settings>,
 }
 
 /// The shared status of a running `petrel`.
@@ -141,6 +144,17 @@ impl Status {
     /// Renames the device.
     pub(crate) fn set_device_name(&self, name: &str) {
         self.lock().device_name = name.to_string();
+    }
+
+    /// The dashboard's settings, one copy for the HTTP and HTTPS listeners:
+    /// `init` the first time (the value at start), then the last saved.
+    pub(crate) fn settings_or_init(&self, init: impl FnOnce() -> Settings) -> Settings {
+        self.lock().settings.get_or_insert_with(init).clone()
+    }
+
+    /// Replaces the dashboard's settings (after they were saved).
+    pub(crate) fn set_settings(&self, settings: Settings) {
+        self.lock().settings = Some(settings);
     }
 
     /// Sets (or adds) a service's state and detail line.

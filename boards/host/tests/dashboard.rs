@@ -20,6 +20,7 @@
 
 mod peers;
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -165,6 +166,17 @@ fn dashboard_shows_live_values_in_chromium() {
         "{ssi}"
     );
 
+    // A busy host: 30 connections the server closed first, so each waits in
+    // TIME-WAIT on the server's side for a minute.
+    for _ in 0..30 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(WAIT)).unwrap();
+        c.write_all(b"GET /favicon.svg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut sink = Vec::new();
+        let _ = c.read_to_end(&mut sink);
+    }
+
     // 2. With JavaScript: /api/status rendered, two SSE `stats` events seen
     // (a rate needs two samples), the log filled.
     let png = artifacts().join("dashboard.png");
@@ -208,6 +220,33 @@ fn dashboard_shows_live_values_in_chromium() {
     );
     assert!(dom.contains(&format!("127.0.0.1:{port}")), "{dom}");
     assert!(!dom.contains("No interfaces."), "{dom}");
+    // The connections table: at most 12 rows and an "and N more" row,
+    // established connections and listeners before any TIME-WAIT row.
+    let table = &dom[dom.find("id=\"conns\"").unwrap()..];
+    let body = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+    assert!(body.matches("<tr").count() <= 13, "{body}");
+    let more = body
+        .find("<tr class=\"more\">")
+        .expect("no 'and N more' row");
+    let n: usize = body[more..]
+        .split("and ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(n >= 18, "30 TIME-WAIT rows and at most 12 shown: {body}");
+    let first = |state: &str| body.find(&format!(">{state}<"));
+    let last = |state: &str| body.rfind(&format!(">{state}<"));
+    assert!(
+        first("established").is_some(),
+        "the browser's own connection: {body}"
+    );
+    if let Some(tw) = first("time-wait") {
+        assert!(
+            last("established") < Some(tw) && last("listen") < Some(tw),
+            "{body}"
+        );
+    }
     assert!(
         dom.contains("<span class=\"lv lv-INFO\">INFO</span>"),
         "{dom}"

@@ -292,6 +292,9 @@ fn json_api_sse_settings_and_upload() {
 assert d['device']['name']=='test' and d['device']['version'] and d['device']['uptime_s']>=0\n\
 assert d['time']['synced'] is False and 'now_unix_ms' in d['time'] and 'offset_us' not in d['time']\n\
 assert d['mdns'] is None\n\
+assert d['device']['ip']=='127.0.0.1', 'the specific listen address'\n\
+lo=[i for i in d['interfaces'] if i['name']=='lo']\n\
+assert lo and lo[0]['ipv4']=='127.0.0.1/8', lo\n\
 i=d['interfaces'][0]\n\
 for k in ['index','name','ipv4','mac','mtu','up','speed_bps','rx_bytes','tx_bytes','rx_packets','tx_packets','rx_errors','tx_errors','rx_discards','tx_discards']: assert k in i, k\n\
 c=d['connections']; assert isinstance(c['tcp'],list) and isinstance(c['udp'],list)\n\
@@ -422,4 +425,173 @@ fn https_serves_the_dashboard_with_curl_cacert() {
         body.contains("\"name\":\"https\",\"state\":\"running\""),
         "{body}"
     );
+
+    // One settings store: saved over HTTPS, seen over HTTP at once (and
+    // the other way round).
+    let tls = |args: &[&str], path: &str| {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(&cert)
+            .args(args)
+            .arg(format!("https://localhost:{tls_port}{path}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let plain = |args: &[&str], path: &str| {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10"])
+            .args(args)
+            .arg(format!("http://127.0.0.1:{port}{path}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let saved = tls(
+        &[
+            "-d",
+            "device_name=via-tls&mqtt_broker=&sntp_servers=127.0.0.1",
+        ],
+        "/api/settings",
+    );
+    assert!(saved.starts_with("{\"ok\":true"), "{saved}");
+    let seen = plain(&[], "/api/settings");
+    assert!(
+        seen.contains("\"device_name\":\"via-tls\"")
+            && seen.contains("\"sntp_servers\":\"127.0.0.1\""),
+        "{seen}"
+    );
+    let saved = plain(
+        &[
+            "-d",
+            "device_name=via-http&mqtt_broker=&sntp_servers=127.0.0.1",
+        ],
+        "/api/settings",
+    );
+    // The SNTP servers did not change since the HTTPS save.
+    assert_eq!(saved, "{\"ok\":true,\"restart_needed\":false}");
+    let seen = tls(&[], "/api/settings");
+    assert!(seen.contains("\"device_name\":\"via-http\""), "{seen}");
+}
+
+#[test]
+fn download_is_sized_and_deterministic() {
+    if !have_curl() {
+        return;
+    }
+    let s = Server::start("http-download", "");
+    let sha = |b: &[u8]| -> String {
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    // Byte i of every download is i % 251.
+    let want: Vec<u8> = (0..(3 << 20) + 7).map(|i: u32| (i % 251) as u8).collect();
+    for (query, len) in [
+        ("", 1 << 20),
+        ("?bytes=3145735", (3 << 20) + 7),
+        ("?bytes=0", 0),
+    ] {
+        let file = s.dir.join("dl.bin");
+        let (head, err) = s.curl(
+            &["-D", "-", "-o", file.to_str().unwrap()],
+            &format!("/api/download{query}"),
+        );
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}{err}");
+        assert_eq!(
+            header(&head, "Content-Length"),
+            Some(len.to_string().as_str())
+        );
+        assert_eq!(
+            header(&head, "Content-Type"),
+            Some("application/octet-stream")
+        );
+        assert!(header(&head, "Transfer-Encoding").is_none(), "{head}");
+        let got = std::fs::read(&file).unwrap();
+        assert_eq!(got.len(), len, "{query}");
+        assert_eq!(sha(&got), sha(&want[..len]), "{query}");
+    }
+    // Too large or not a number: 400. HEAD: the length only.
+    assert_eq!(s.code(&[], "/api/download?bytes=67108865"), 400);
+    assert_eq!(s.code(&[], "/api/download?bytes=lots"), 400);
+    let (head, _) = s.curl(&["-I"], "/api/download?bytes=67108864");
+    let head = String::from_utf8_lossy(&head);
+    assert_eq!(header(&head, "Content-Length"), Some("67108864"), "{head}");
+    // Two downloads on one connection (keep-alive survives a sized body).
+    let url = s.url("/api/download?bytes=100000");
+    let two = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "-o",
+            "/dev/null",
+            "-o",
+            "/dev/null",
+        ])
+        .args(["-w", "%{num_connects} %{size_download}\n"])
+        .args([&url, &url])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&two.stdout),
+        "1 100000\n0 100000\n",
+        "{}",
+        String::from_utf8_lossy(&two.stderr)
+    );
+}
+
+#[test]
+fn ip_card_shows_the_first_non_loopback_address_when_listening_on_all() {
+    if !have_curl() || petrel_interop::skip_netns_tests() {
+        return;
+    }
+    // A namespace whose only non-loopback address is 198.51.100.1/24 (on a
+    // TAP nobody opens); petrel listens on 0.0.0.0 inside it.
+    let ns = petrel_interop::Netns::with_tap("198.51.100.1/24").unwrap();
+    let dir = TempDir::new("http-ip");
+    std::fs::write(
+        dir.join("petrel.toml"),
+        config("[http]\nlisten = \"0.0.0.0:8080\"\n"),
+    )
+    .unwrap();
+    let mut cmd = ns.command(env!("CARGO_BIN_EXE_petrel"));
+    cmd.arg("--config")
+        .arg(dir.join("petrel.toml"))
+        .args(["--only", "http"])
+        .env_remove("RUST_LOG");
+    let mut p = Proc::spawn(&mut cmd).unwrap();
+    p.wait_for_output("http listening on", WAIT).unwrap();
+    let (ok, status) = ns
+        .run(
+            "curl",
+            &[
+                "-sS",
+                "--max-time",
+                "10",
+                "http://127.0.0.1:8080/api/status",
+            ],
+            WAIT,
+        )
+        .unwrap();
+    assert!(ok.success(), "{status}");
+    assert!(status.contains("\"ip\":\"198.51.100.1\""), "{status}");
+    assert!(
+        status.contains("\"name\":\"tap0\",\"ipv4\":\"198.51.100.1/24\""),
+        "{status}"
+    );
+    assert!(
+        status.contains("\"name\":\"lo\",\"ipv4\":\"127.0.0.1/8\""),
+        "{status}"
+    );
+    let (_, page) = ns
+        .run(
+            "curl",
+            &["-sS", "--max-time", "10", "http://127.0.0.1:8080/"],
+            WAIT,
+        )
+        .unwrap();
+    assert!(page.contains("<b id=\"ip\">198.51.100.1</b>"), "{page}");
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use petrel_interop::{Proc, free_udp_port, have, wait_until};
 
 const WAIT: Duration = Duration::from_secs(20);
-const ENGINE_ID: &str = "8000ea5f0474657374";
+const ENGINE_ID: &str = "80007ed90474657374";
 
 /// A running petrel with only the SNMP agent, killed on drop.
 struct Agent {
@@ -666,7 +666,8 @@ fn traps_informs_and_an_unreachable_target() {
          [[snmp.traps]]\ntarget = \"127.0.0.1:{trap_port}\"\nversion = \"v2c\"\ninform = true\n"
     );
     let mut agent = Agent::start("traps", &traps);
-    // v1 coldStart: generic trap 0 from enterprise 59999.
+    // v1 coldStart: generic trap 0 from enterprise 32473 (sysObjectID
+    // petrelAgent, PETREL-MIB's enterprise).
     trapd.wait_for_output("Cold Start Trap (0)", WAIT).unwrap();
     let found = wait_until(WAIT, || {
         let out = trapd.output();
@@ -676,7 +677,7 @@ fn traps_informs_and_an_unreachable_target() {
     let out = trapd.output();
     assert!(found.is_some(), "want v2c, v3 and inform coldStart: {out}");
     assert!(
-        out.contains("enterprises.59999") || out.contains(".1.3.6.1.4.1.59999"),
+        out.contains("enterprises.32473.4.1") || out.contains(".1.3.6.1.4.1.32473.4.1"),
         "{out}"
     );
     // The inform to trapd is acknowledged.
@@ -905,5 +906,73 @@ fn bad_snmp_config_names_the_field() {
         assert_eq!(status.code(), Some(2), "{}", p.output());
         assert!(p.output().contains(field), "{field}: {}", p.output());
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn temperature_alarm_reaches_snmptrapd_once_per_crossing() {
+    if !net_snmp() {
+        return;
+    }
+    let dir = temp_dir("alarm");
+    let trap_port = free_udp_port();
+    std::fs::write(
+        dir.join("snmptrapd.conf"),
+        "authCommunity log public\ndisableAuthorization yes\n",
+    )
+    .unwrap();
+    let mut trapd = Proc::spawn(
+        Command::new("snmptrapd")
+            .env("MIBS", "")
+            .args(["-f", "-Lo", "-C", "-c"])
+            .arg(dir.join("snmptrapd.conf"))
+            .arg(format!("--persistentDir={}", dir.display()))
+            .args(["-n", "-On", &format!("udp:127.0.0.1:{trap_port}")]),
+    )
+    .unwrap();
+    trapd.wait_for_output("NET-SNMP version", WAIT).unwrap();
+    let mut agent = Agent::start(
+        "alarm",
+        &format!(
+            "[[snmp.communities]]\nname = \"public\"\n[[snmp.communities]]\nname = \"private\"\naccess = \"rw\"\n\
+             [[snmp.traps]]\ntarget = \"127.0.0.1:{trap_port}\"\nversion = \"v2c\"\n\
+             [[snmp.traps]]\ntarget = \"127.0.0.1:{trap_port}\"\nversion = \"v1\"\n"
+        ),
+    );
+    trapd.wait_for_output("Cold Start Trap (0)", WAIT).unwrap();
+    let threshold = format!("{PETREL}.1.1.6.0");
+    let alarm_oid = "OID: .1.3.6.1.4.1.32473.2.0.1";
+    // Threshold at the top of its range: the detector is armed (even if
+    // this host runs hot enough to have alarmed at start).
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&threshold, "i", "1250"]);
+    assert!(ok, "{out}");
+    std::thread::sleep(Duration::from_millis(2500));
+    let before = trapd.output().len();
+    // Lowered below any temperature: one alarm, v2c and v1.
+    let (ok, out) = v2c("snmpset", &agent, "private", &[&threshold, "i", "-400"]);
+    assert!(ok, "{out}");
+    let new = || trapd.output()[before..].to_string();
+    let got = wait_until(WAIT, || {
+        let t = new();
+        (t.contains(alarm_oid) && t.contains("Enterprise Specific Trap (1)")).then_some(t)
+    });
+    let t = got.unwrap_or_else(|| panic!("no petrelTemperatureAlarm: {}", new()));
+    // Its objects: petrelTemperature and the threshold as set.
+    assert!(t.contains(&format!("{PETREL}.1.1.1.0 = INTEGER: ")), "{t}");
+    assert!(
+        t.contains(&format!("{PETREL}.1.1.6.0 = INTEGER: -400")),
+        "{t}"
+    );
+    // v1: enterprise = the notification OID without ".0.1".
+    assert!(t.contains(".1.3.6.1.4.1.32473.2"), "{t}");
+    // Still above the threshold a few ticks later: no second alarm.
+    std::thread::sleep(Duration::from_millis(3000));
+    let t = new();
+    assert_eq!(t.matches(alarm_oid).count(), 1, "{t}");
+    assert_eq!(t.matches("Enterprise Specific Trap (1)").count(), 1, "{t}");
+    agent
+        .proc
+        .wait_for_output("petrelTemperatureAlarm", WAIT)
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

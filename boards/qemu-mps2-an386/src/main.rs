@@ -27,16 +27,27 @@
 
 mod echo;
 mod executor;
+#[cfg(feature = "httpd")]
+mod httpd;
 #[cfg(feature = "iperf")]
 mod iperf;
 mod lan9118;
+#[cfg(feature = "mdns")]
+mod mdns;
 mod memreport;
 #[cfg(feature = "mqtt")]
 mod mqtt;
+#[cfg(feature = "netbios")]
+mod netbios;
+#[cfg(feature = "petrel-mib")]
+mod petrelmib;
 #[cfg(feature = "selftest")]
 mod selftest;
 #[cfg(feature = "snmp")]
 mod snmp;
+#[cfg(feature = "sntp")]
+mod sntp;
+mod status;
 #[cfg(feature = "tftp")]
 mod tftp;
 mod time;
@@ -117,15 +128,31 @@ macro_rules! one_if {
 /// The iPerf server's session socket, reserved for port 5001 with a large
 /// receive window (4 full segments) and a token send buffer (the server
 /// only receives; reverse tests are off).
-#[cfg(feature = "iperf")]
-const TCP_RESERVED: &[TcpReserve] = &[TcpReserve {
-    port: iperf::PORT,
+const IPERF_RESERVE: TcpReserve = TcpReserve {
+    port: 5001,
     sockets: 1,
     rx: 4 * 1460,
     tx: 256,
-}];
-#[cfg(not(feature = "iperf"))]
-const TCP_RESERVED: &[TcpReserve] = &[];
+};
+/// The HTTP server's sockets, reserved for port 80: one per connection
+/// plus the listener's LISTEN socket, small windows (a request head in, a
+/// segment out).
+const HTTP_RESERVE: TcpReserve = TcpReserve {
+    port: 80,
+    sockets: HTTP_SOCKETS,
+    rx: 512,
+    tx: 2920,
+};
+#[cfg(feature = "httpd")]
+const HTTP_SOCKETS: usize = httpd::CONNS + httpd::BACKLOG as usize;
+#[cfg(not(feature = "httpd"))]
+const HTTP_SOCKETS: usize = 0;
+const TCP_RESERVED: &[TcpReserve] = match (cfg!(feature = "iperf"), cfg!(feature = "httpd")) {
+    (true, true) => &[IPERF_RESERVE, HTTP_RESERVE],
+    (true, false) => &[IPERF_RESERVE],
+    (false, true) => &[HTTP_RESERVE],
+    (false, false) => &[],
+};
 
 /// Socket counts and buffers, per service. The shared TCP pool (small
 /// windows: 2 KiB in, 1 KiB out) holds echo's connections and its listener's
@@ -141,7 +168,14 @@ const CAP: Capacity = Capacity {
         + one_if!("mqtt"),
     tcp_rx: 2048,
     tcp_tx: 1024,
-    udp_sockets: 1 + one_if!("selftest") + TFTP_UDP + one_if!("iperf") + one_if!("snmp"),
+    udp_sockets: 1
+        + one_if!("selftest")
+        + TFTP_UDP
+        + one_if!("iperf")
+        + one_if!("snmp")
+        + one_if!("mdns")
+        + one_if!("netbios")
+        + one_if!("sntp"),
     udp_rx: 1536,
     udp_tx: 1536,
     udp_packets: 2,
@@ -153,7 +187,14 @@ const ECHO_BACKLOG: u8 = 1;
 
 const SOCKET_SLOTS: usize = CAP.socket_slots();
 const META_SLOTS: usize = CAP.udp_meta_slots();
-const BUFFER_BYTES: usize = CAP.buffer_bytes();
+/// Socket buffers, plus room for the DHCP server's last packet when SNTP
+/// takes its servers from DHCP option 42 (netcore copies the packet there).
+const BUFFER_BYTES: usize = CAP.buffer_bytes()
+    + if cfg!(all(feature = "dhcp", feature = "sntp")) {
+        smol::DHCP_PACKET_BYTES
+    } else {
+        0
+    };
 
 // The stack's memory: statics with constant initialisers (no stack copy at
 // boot), handed out once as `&'static mut` by `ConstStaticCell::take`.
@@ -164,8 +205,8 @@ static SOCKETS: ConstStaticCell<[MaybeUninit<SocketStorage<'static>>; SOCKET_SLO
     ConstStaticCell::new([const { MaybeUninit::uninit() }; SOCKET_SLOTS]);
 static TCP_SLOTS: ConstStaticCell<[MaybeUninit<TcpSlot>; CAP.tcp_slots()]> =
     ConstStaticCell::new([const { MaybeUninit::uninit() }; CAP.tcp_slots()]);
-static UDP_SLOTS: ConstStaticCell<[UdpSlot; CAP.udp_sockets]> =
-    ConstStaticCell::new([UdpSlot::EMPTY; CAP.udp_sockets]);
+static UDP_SLOTS: ConstStaticCell<[MaybeUninit<UdpSlot>; CAP.udp_sockets]> =
+    ConstStaticCell::new([const { MaybeUninit::uninit() }; CAP.udp_sockets]);
 static UDP_META: ConstStaticCell<[MaybeUninit<PacketMetadata>; META_SLOTS]> =
     ConstStaticCell::new([const { MaybeUninit::uninit() }; META_SLOTS]);
 static DNS_QUERIES: ConstStaticCell<[Option<DnsQuery>; CAP.dns_queries]> =
@@ -297,7 +338,7 @@ fn start(spawner: Spawner, mut dev: Lan9118) {
     let memory = Memory {
         sockets: fill(SOCKETS.take(), || SocketStorage::EMPTY),
         tcp_slots: fill(TCP_SLOTS.take(), || TcpSlot::EMPTY),
-        udp_slots: UDP_SLOTS.take(),
+        udp_slots: fill(UDP_SLOTS.take(), || UdpSlot::EMPTY),
         udp_meta: fill(UDP_META.take(), || PacketMetadata::EMPTY),
         dns_queries: DNS_QUERIES.take(),
         bytes: BYTES.take(),
@@ -449,9 +490,25 @@ async fn services(spawner: Spawner, net: Net, seed: u64) {
     if let Some((listener, socket)) = iperf::open(net).await {
         spawn(spawner, "iperf", iperf::serve(net, listener, socket, addr));
     }
+    #[cfg(feature = "httpd")]
+    if let Some(listener) = httpd::open(net).await {
+        spawn(spawner, "http", httpd::serve(net, listener, addr));
+    }
     #[cfg(feature = "snmp")]
     if let Some(socket) = snmp::bind(net).await {
         spawn(spawner, "snmp", snmp::serve(net, socket, addr));
+    }
+    #[cfg(feature = "mdns")]
+    if let Some(socket) = mdns::bind(net).await {
+        spawn(spawner, "mdns", mdns::run(net, socket, seed));
+    }
+    #[cfg(feature = "netbios")]
+    if let Some(socket) = netbios::bind(net).await {
+        spawn(spawner, "netbios", netbios::serve(net, socket, seed));
+    }
+    #[cfg(feature = "sntp")]
+    if let Some(socket) = sntp::bind(net).await {
+        spawn(spawner, "sntp", sntp::run(net, socket));
     }
     #[cfg(feature = "tls-size")]
     if let Some((host, _)) = netcfg::MQTT_BROKER {

@@ -1,6 +1,8 @@
 //! SNMP agent on udp/161 (feature `snmp`): `petrel-snmp`'s driver serving
 //! MIB-2 (system, interfaces, ip, tcp, udp, snmp) from netcore's smoltcp
-//! counters, SNMPv2c (and v1) with the read-only community `public`.
+//! counters, SNMPv2c (and v1) with the read-only community `public`, and
+//! with feature `petrel-mib` PETREL-MIB under enterprises.32473
+//! ([`crate::petrelmib`], mounted with `petrel_snmp`'s `Mount`).
 //!
 //! - The interface counters come from netcore's observer plus the LAN9118
 //!   driver's receive errors/discards and link state, which `stats_task` in
@@ -70,7 +72,7 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
     // Boots stays 0: the board has no storage to count reboots in (only
     // SNMPv3 needs it).
     let agent: Agent<'_, 0> = Agent::new(config, Engine::new(ENGINE_ID, 0, net.now()));
-    let mut mib = Mib2::new(
+    let mib2 = Mib2::new(
         net,
         Mib2Config {
             descr: DESCR.as_bytes(),
@@ -79,6 +81,14 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
             ..Mib2Config::default()
         },
     );
+    #[cfg(feature = "petrel-mib")]
+    let mut mib = petrel_snmp::agent::Mount::new(
+        mib2,
+        petrel_snmp::Oid::new(petrel_mibs::petrel_mib::MODULE_OID),
+        petrel_mibs::petrel_mib::mib(crate::petrelmib::Board::new(net)),
+    );
+    #[cfg(not(feature = "petrel-mib"))]
+    let mut mib = mib2;
     // One inform slot of 64 bytes: the smallest the type allows; no informs
     // are ever sent (no targets).
     let mut driver: Driver<'_, 0, 1, 64> = Driver::new(
@@ -90,7 +100,12 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
         },
     );
     crate::log!(
-        "snmp agent listening on {shown}:{PORT} (v2c/v1, community \"public\" read-only; MIB-2)"
+        "snmp agent listening on {shown}:{PORT} (v2c/v1, community \"public\" read-only; MIB-2{})",
+        if cfg!(feature = "petrel-mib") {
+            ", PETREL-MIB"
+        } else {
+            ""
+        }
     );
     let error = driver
         .run(

@@ -27,7 +27,9 @@
 //! - Statistics are the host kernel's own counters (all sockets of the host,
 //!   not only ours), read from `/proc` and `/sys` on each call; on a system
 //!   without them the counters read zero and the tables are empty.
-//!   [`Network::ipv4_addr`] is `None`: a host has many addresses.
+//!   [`Network::ipv4_addr`] is `None`: a host has many addresses. Each
+//!   interface's [`IfInfo::ipv4`] is its first address, from
+//!   `/proc/net/fib_trie` and `/proc/net/route`.
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 

@@ -242,6 +242,119 @@ pub fn sys_number(text: &str) -> Option<u64> {
     text.trim().parse().ok()
 }
 
+/// One IPv4 address of the host, from [`ipv4_addresses`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Ipv4Assignment<'a> {
+    /// The interface it is on ("eth0").
+    pub interface: &'a str,
+    /// The address.
+    pub addr: Ipv4Addr,
+    /// The prefix length of its subnet (24 for a /24).
+    pub prefix_len: u8,
+}
+
+/// The routes of `/proc/net/fib_trie` as (prefix, length, scope, type):
+/// a leaf line `|-- 198.51.100.7` is followed by one line per route of that
+/// prefix, `/32 host LOCAL`.
+fn fib_routes(text: &str) -> impl Iterator<Item = (Ipv4Addr, u8, &str, &str)> + '_ {
+    let mut leaf = None;
+    text.lines().filter_map(move |line| {
+        let line = line.trim();
+        if let Some(addr) = line.strip_prefix("|-- ") {
+            leaf = addr.trim().parse::<Ipv4Addr>().ok();
+            return None;
+        }
+        let Some(rest) = line.strip_prefix('/') else {
+            // A "+-- " trie node or a "Main:"/"Local:" table header.
+            leaf = None;
+            return None;
+        };
+        let mut f = rest.split_whitespace();
+        let len = f.next()?.parse::<u8>().ok().filter(|l| *l <= 32)?;
+        Some((leaf?, len, f.next()?, f.next()?))
+    })
+}
+
+/// An IPv4 address printed as in `/proc/net/route`: the network-order
+/// bytes as a native-endian 32-bit word in hex.
+fn proc_ipv4(field: &str) -> Option<Ipv4Addr> {
+    (field.len() == 8)
+        .then(|| u32::from_str_radix(field, 16).ok())
+        .flatten()
+        .map(|w| Ipv4Addr::from(w.to_ne_bytes()))
+}
+
+/// Whether `addr` is inside `net/len`.
+fn in_prefix(addr: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+    u32::from(addr) & mask == u32::from(net) & mask
+}
+
+/// The host's own IPv4 addresses with their interfaces and prefix lengths,
+/// from `/proc/net/fib_trie` and `/proc/net/route` (no `ioctl`, no
+/// netlink: both are plain text readable without privileges).
+///
+/// The trie's `/32 host LOCAL` routes are the addresses; the longest
+/// shorter `link` or `host` route that contains one is its subnet (`/24
+/// link UNICAST`, or `/8 host LOCAL` for 127.0.0.1). The interface is that of
+/// the most specific gateway-less route of `/proc/net/route` containing the
+/// address; loopback addresses (which have no such route) are on
+/// `loopback`. An address without either (`noprefixroute` on a non-loopback
+/// interface) is left out. Each address appears once, in trie order.
+pub fn ipv4_addresses<'a>(
+    fib_trie: &str,
+    route: &'a str,
+    loopback: &'a str,
+) -> Vec<Ipv4Assignment<'a>> {
+    const RTF_UP: u32 = 0x1;
+    const RTF_GATEWAY: u32 = 0x2;
+    let routes: Vec<(&str, Ipv4Addr, u8)> = route
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (iface, dest, flags, mask) = (f.first()?, f.get(1)?, f.get(3)?, f.get(7)?);
+            let flags = u32::from_str_radix(flags, 16).ok()?;
+            let mask = u32::from(proc_ipv4(mask)?);
+            // Only contiguous masks are prefixes.
+            let len = u8::try_from(mask.leading_ones()).ok()?;
+            (flags & RTF_UP != 0 && flags & RTF_GATEWAY == 0 && mask.count_ones() == u32::from(len))
+                .then_some((*iface, proc_ipv4(dest)?, len))
+        })
+        .collect();
+    let trie: Vec<_> = fib_routes(fib_trie).collect();
+    let mut out: Vec<Ipv4Assignment<'a>> = Vec::new();
+    for &(addr, len, scope, kind) in &trie {
+        if len != 32 || scope != "host" || kind != "LOCAL" || out.iter().any(|a| a.addr == addr) {
+            continue;
+        }
+        let prefix_len = trie
+            .iter()
+            .filter(|(net, l, scope, kind)| {
+                *l < 32
+                    && matches!(*scope, "link" | "host")
+                    && matches!(*kind, "UNICAST" | "LOCAL")
+                    && in_prefix(addr, *net, *l)
+            })
+            .map(|(_, l, _, _)| *l)
+            .max()
+            .unwrap_or(32);
+        let interface = routes
+            .iter()
+            .filter(|(_, net, l)| in_prefix(addr, *net, *l))
+            .max_by_key(|(_, _, l)| *l)
+            .map(|(iface, _, _)| *iface)
+            .or_else(|| addr.is_loopback().then_some(loopback));
+        if let Some(interface) = interface {
+            out.push(Ipv4Assignment {
+                interface,
+                addr,
+                prefix_len,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[path = "procfs_tests.rs"]
 mod tests;

@@ -175,3 +175,124 @@ fn sys_files() {
     assert_eq!(sys_number("1400\n"), Some(1400));
     assert_eq!(sys_number("-1\n"), None);
 }
+
+/// Captured in a network namespace with `d0` = 198.51.100.7/24 and
+/// 203.0.113.9/30, `d1` = 10.1.2.3/16, lo up and a default route via
+/// 198.51.100.1 (Debian 12, kernel 6.x; the `Local:` table repeats `Main:`
+/// and is cut here).
+const FIB_TRIE: &str = "\
+Main:
+  +-- 0.0.0.0/0 3 0 5
+     +-- 0.0.0.0/4 2 0 2
+        |-- 0.0.0.0
+           /0 universe UNICAST
+        +-- 10.1.0.0/16 2 0 2
+           +-- 10.1.0.0/22 2 0 2
+              |-- 10.1.0.0
+                 /16 link UNICAST
+              |-- 10.1.2.3
+                 /32 host LOCAL
+           |-- 10.1.255.255
+              /32 link BROADCAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+     +-- 192.0.0.0/4 2 0 2
+        +-- 198.51.100.0/24 2 0 2
+           +-- 198.51.100.0/29 2 0 2
+              |-- 198.51.100.0
+                 /24 link UNICAST
+              |-- 198.51.100.7
+                 /32 host LOCAL
+           |-- 198.51.100.255
+              /32 link BROADCAST
+        +-- 203.0.113.8/30 2 0 1
+           |-- 203.0.113.8
+              /30 link UNICAST
+           |-- 203.0.113.9
+              /32 host LOCAL
+           |-- 203.0.113.11
+              /32 link BROADCAST
+Local:
+  +-- 0.0.0.0/0 3 0 5
+     +-- 0.0.0.0/4 2 0 2
+        |-- 0.0.0.0
+           /0 universe UNICAST
+        +-- 10.1.0.0/16 2 0 2
+           +-- 10.1.0.0/22 2 0 2
+              |-- 10.1.0.0
+                 /16 link UNICAST
+              |-- 10.1.2.3
+                 /32 host LOCAL
+";
+
+/// `/proc/net/route` of the same namespace.
+const ROUTE: &str = "\
+Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT                                                       
+d0\t00000000\t016433C6\t0003\t0\t0\t0\t00000000\t0\t0\t0                                                                                 
+d1\t0000010A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0                                                                                 
+d0\t006433C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0                                                                                 
+d0\t087100CB\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0                                                                                 
+";
+
+#[cfg(target_endian = "little")]
+#[test]
+fn ipv4_addresses_from_fib_trie_and_routes() {
+    let got: Vec<_> = ipv4_addresses(FIB_TRIE, ROUTE, "lo")
+        .iter()
+        .map(|a| (a.interface, a.addr.to_string(), a.prefix_len))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("d1", "10.1.2.3".to_string(), 16),
+            ("lo", "127.0.0.1".to_string(), 8),
+            ("d0", "198.51.100.7".to_string(), 24),
+            ("d0", "203.0.113.9".to_string(), 30),
+        ]
+    );
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn ipv4_addresses_odd_input() {
+    assert!(ipv4_addresses("", "", "lo").is_empty());
+    // A local address without a connected route and not loopback: left out.
+    let trie = "Local:\n  |-- 198.51.100.7\n     /32 host LOCAL\n";
+    assert!(ipv4_addresses(trie, "", "lo").is_empty());
+    // With a route but no subnet in the trie: a /32 on that interface.
+    let route = "eth9\t006433C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+    let a = ipv4_addresses(trie, route, "lo");
+    assert_eq!((a[0].interface, a[0].prefix_len), ("eth9", 32));
+    // Gateway routes, down routes, odd masks and junk never name an interface.
+    let route = "gw\t006433C6\t01010101\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+                 down\t006433C6\t00000000\t0000\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+                 odd\t006433C6\t00000000\t0001\t0\t0\t0\t00FF00FF\t0\t0\t0\n\
+                 short\t006433C6\nbad\tZZ\t0\t1\t0\t0\t0\tGG";
+    assert!(ipv4_addresses(trie, route, "lo").is_empty());
+    // Prefix lines without a leaf, bad lengths and bad addresses are skipped.
+    let trie =
+        "/32 host LOCAL\n|-- 999.1.1.1\n /32 host LOCAL\n|-- 127.0.0.1\n /33 host LOCAL\n /x\n";
+    assert!(ipv4_addresses(trie, "", "lo").is_empty());
+}
+
+#[test]
+fn live_ipv4_addresses_include_loopback() {
+    // On Linux the namespace this runs in has at least 127.0.0.1 on lo if lo
+    // is up; elsewhere the files are missing and the list is empty.
+    let read = |p| std::fs::read_to_string(p).unwrap_or_default();
+    let trie = read("/proc/net/fib_trie");
+    if trie.contains("127.0.0.1") {
+        let route = read("/proc/net/route");
+        let all = ipv4_addresses(&trie, &route, "lo");
+        assert!(
+            all.iter()
+                .any(|a| a.addr == Ipv4Addr::LOCALHOST && a.prefix_len == 8 && a.interface == "lo")
+        );
+    }
+}

@@ -26,6 +26,13 @@ fn if_name(name: &str) -> heapless::String<16> {
 
 pub(crate) fn for_each_interface(f: &mut dyn FnMut(&IfInfo)) {
     let dev = read("/proc/net/dev");
+    // ARPHRD_LOOPBACK: the interface that holds 127.0.0.1 (no route names it).
+    let loopback = procfs::net_dev(&dev)
+        .map(|row| row.name)
+        .find(|name| procfs::sys_number(&sys(name, "type")) == Some(772))
+        .unwrap_or("lo");
+    let (trie, route) = (read("/proc/net/fib_trie"), read("/proc/net/route"));
+    let addresses = procfs::ipv4_addresses(&trie, &route, loopback);
     for (row, position) in procfs::net_dev(&dev).zip(1u32..) {
         let index = procfs::sys_number(&sys(row.name, "ifindex"))
             .and_then(|i| u32::try_from(i).ok())
@@ -41,7 +48,11 @@ pub(crate) fn for_each_interface(f: &mut dyn FnMut(&IfInfo)) {
             speed_bps: procfs::sys_number(&sys(row.name, "speed"))
                 .map_or(0, |mbps| mbps.saturating_mul(1_000_000)),
             up: procfs::oper_up(&sys(row.name, "operstate")),
-            ipv4: None,
+            // The first address if an interface has several.
+            ipv4: addresses
+                .iter()
+                .find(|a| a.interface == row.name)
+                .map(|a| (a.addr, a.prefix_len)),
             counters: row.counters,
         };
         f(&info);

@@ -28,6 +28,49 @@ const EPHEMERAL_FIRST: u16 = 49152;
 /// How long a dropped UDP socket may wait for its queued datagrams to go
 /// out (an unresolvable neighbour would otherwise hold it forever).
 pub(crate) const UDP_LINGER: Duration = Duration::from_secs(3);
+/// How long a UDP `send_to` waits for its next hop to answer ARP before the
+/// datagram is discarded (lwIP: about 5 ARP tries; Linux: 3 s).
+pub(crate) const UDP_ARP_WAIT: Duration = Duration::from_secs(3);
+/// ARP requests for a waiting `send_to` go out this often.
+const ARP_RETRY: Duration = Duration::from_secs(1);
+
+/// Where a datagram to an address goes on the link.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NextHop {
+    /// No neighbour to resolve (broadcast, multicast, ourselves, or no
+    /// address yet): smoltcp sends it as is.
+    Direct,
+    /// Through this neighbour (the address itself on-link, or the gateway).
+    Neighbour(Ipv4Address),
+    /// Off-link with no gateway.
+    NoRoute,
+}
+
+/// A `send_to` waiting for its next hop's MAC address (see the `udp` module).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct ArpWait {
+    /// The next hop.
+    pub(crate) addr: Ipv4Address,
+    /// When the runner sent the first ARP request for it.
+    since: Option<Instant>,
+    /// When it sent the last one.
+    sent: Instant,
+}
+
+impl ArpWait {
+    pub(crate) fn new(addr: Ipv4Address) -> Self {
+        ArpWait {
+            addr,
+            since: None,
+            sent: Instant::ZERO,
+        }
+    }
+}
+
+/// How long an orphan that smoltcp aborted may keep its connection tuple
+/// while its RST waits to go out (a neighbour that never answers ARP keeps
+/// it pending forever): after this it is reset without the RST and freed.
+const ORPHAN_RST_GRACE: Duration = Duration::from_secs(1);
 
 /// What a pool socket is doing.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -40,7 +83,7 @@ pub(crate) enum Use {
     /// Handed to the application as a stream.
     Owned,
     /// Closed or aborted by the application; reclaimed once finished.
-    Orphan { since: Instant, polled: bool },
+    Orphan { since: Instant },
 }
 
 /// Bookkeeping for one socket of the TCP pool (opaque; allocate with
@@ -54,6 +97,8 @@ pub struct TcpSlot {
     /// Why the connection ended, once it has.
     pub(crate) error: Option<TcpError>,
     pub(crate) read_shut: bool,
+    /// When the socket entered TIME-WAIT (the oldest is recycled first).
+    pub(crate) time_wait_since: Option<Instant>,
 }
 
 impl TcpSlot {
@@ -65,6 +110,7 @@ impl TcpSlot {
         tuple: None,
         error: None,
         read_shut: false,
+        time_wait_since: None,
     };
     pub(crate) fn new(handle: SocketHandle) -> Self {
         TcpSlot {
@@ -84,6 +130,10 @@ pub struct UdpSlot {
     /// Dropped by the app with datagrams still queued: kept bound until
     /// they are sent (or [`UDP_LINGER`] passes), then closed and freed.
     pub(crate) closing_since: Option<Instant>,
+    /// A `send_to` waiting for ARP; the runner clears it when the neighbour
+    /// answers or [`UDP_ARP_WAIT`] passes, and wakes `arp_waker`.
+    pub(crate) arp: Option<ArpWait>,
+    pub(crate) arp_waker: Option<Waker>,
 }
 
 impl UdpSlot {
@@ -94,6 +144,8 @@ impl UdpSlot {
         broadcast: false,
         groups: heapless::Vec::new(),
         closing_since: None,
+        arp: None,
+        arp_waker: None,
     };
     pub(crate) fn new(handle: SocketHandle) -> Self {
         UdpSlot {
@@ -260,6 +312,7 @@ impl<'d> Inner<'d> {
         device: &mut D,
     ) -> Instant {
         self.now = now;
+        self.observer.now = now;
         let snow = to_smol(now);
         let our_ip = self.iface.ipv4_addr();
         {
@@ -276,6 +329,9 @@ impl<'d> Inner<'d> {
         {
             let observer = core::cell::RefCell::new(&mut self.observer);
             let mut dev = ObservedDevice::new(device, &observer, our_ip);
+            if let Some(ip) = our_ip {
+                resolve_udp_next_hops(self.udp, &observer, &mut dev, now, self.mac, ip);
+            }
             self.iface.poll_egress(snow, &mut dev, &mut self.sockets);
         }
         let mut next = self
@@ -283,15 +339,26 @@ impl<'d> Inner<'d> {
             .poll_at(snow, &self.sockets)
             .map(from_smol)
             .unwrap_or(Instant::MAX);
-        // Orphans that linger must be checked again later.
+        // Orphans that linger must be checked again later: an aborted one
+        // once its RST had its grace, a closing one when it lingered.
         for slot in self.tcp.iter() {
-            if let Use::Orphan { since, .. } = slot.usage {
-                next = next.min(since + ORPHAN_LINGER);
+            if let Use::Orphan { since } = slot.usage {
+                next = next.min(if slot.last == stcp::State::Closed {
+                    since + ORPHAN_RST_GRACE
+                } else {
+                    since + ORPHAN_LINGER
+                });
             }
         }
         for slot in self.udp.iter() {
             if let Some(since) = slot.closing_since {
                 next = next.min(since + UDP_LINGER);
+            }
+            if let Some(w) = slot.arp {
+                next = next.min(match w.since {
+                    Some(since) => (w.sent + ARP_RETRY).min(since + UDP_ARP_WAIT),
+                    None => now,
+                });
             }
         }
         next.max(now)
@@ -321,6 +388,7 @@ impl<'d> Inner<'d> {
                     a.clear();
                     let _ = a.push(IpCidr::Ipv4(addr));
                 });
+                self.observer.forget_neighbours();
                 self.iface.routes_mut().remove_default_ipv4_route();
                 self.gateway = router;
                 if let Some(r) = router {
@@ -335,6 +403,7 @@ impl<'d> Inner<'d> {
                 #[cfg(feature = "log")]
                 log::warn!("dhcp: lease lost, interface deconfigured");
                 self.iface.update_ip_addrs(|a| a.clear());
+                self.observer.forget_neighbours();
                 self.iface.routes_mut().remove_default_ipv4_route();
                 self.gateway = None;
                 self.ntp_servers.clear();
@@ -421,25 +490,29 @@ impl<'d> Inner<'d> {
                     self.accept_order = self.accept_order.wrapping_add(1);
                 }
             }
+            if state == stcp::State::TimeWait && slot.time_wait_since.is_none() {
+                slot.time_wait_since = Some(now);
+            }
             match slot.usage {
-                Use::Orphan { since, polled } => {
-                    let done = state == stcp::State::Closed && sock.remote_endpoint().is_none();
-                    if done && polled {
-                        if let Some(t) = slot.tuple {
-                            self.observer.forget(&t);
+                Use::Orphan { since } => {
+                    if state == stcp::State::Closed {
+                        // Finished. A tuple left means smoltcp still has an
+                        // RST to send for an abort; it had its chance in the
+                        // poll that just ran (and the grace), so a neighbour
+                        // that never answers ARP cannot hold the slot.
+                        if sock.remote_endpoint().is_some() && now >= since + ORPHAN_RST_GRACE {
+                            reset_closed(sock);
                         }
-                        *slot = TcpSlot::new(h);
-                    } else if now >= since + ORPHAN_LINGER && state != stcp::State::Closed {
+                        if sock.remote_endpoint().is_none() {
+                            if let Some(t) = slot.tuple {
+                                self.observer.forget(&t);
+                            }
+                            *slot = TcpSlot::new(h);
+                        }
+                    } else if now >= since + ORPHAN_LINGER {
                         sock.abort();
-                        slot.usage = Use::Orphan {
-                            since,
-                            polled: false,
-                        };
-                    } else {
-                        slot.usage = Use::Orphan {
-                            since,
-                            polled: true,
-                        };
+                        slot.last = stcp::State::Closed;
+                        slot.usage = Use::Orphan { since: now };
                     }
                 }
                 Use::Listening { .. } if state == stcp::State::Closed => {
@@ -531,7 +604,7 @@ impl<'d> Inner<'d> {
     fn arm_listen_socket(&mut self, id: usize, local: SocketAddrV4) -> bool {
         let Some(idx) = self
             .free_reserved_slot(local.port())
-            .or_else(|| self.free_tcp_slot(false))
+            .or_else(|| self.free_tcp_slot(true))
         else {
             return false;
         };
@@ -585,8 +658,12 @@ impl<'d> Inner<'d> {
         false
     }
 
-    /// A free pool slot; with `steal`, a TIME-WAIT orphan is taken (aborted)
-    /// when nothing is free, as lwIP recycles its oldest TIME-WAIT pcb.
+    /// A free pool slot; with `steal`, the oldest TIME-WAIT orphan is taken
+    /// (aborted) when nothing is free, as lwIP recycles its oldest TIME-WAIT
+    /// pcb. Listeners and connects both steal: a TIME-WAIT socket only
+    /// guards against stray segments of a finished connection, and a server
+    /// that closes first would otherwise run out of sockets after
+    /// `tcp_sockets` requests per TIME-WAIT period (smoltcp: 10 s).
     /// Only the shared pool: reserved sockets are for their port's
     /// listeners ([`Inner::free_reserved_slot`]).
     pub(crate) fn free_tcp_slot(&mut self, steal: bool) -> Option<usize> {
@@ -597,12 +674,35 @@ impl<'d> Inner<'d> {
         {
             return Some(i);
         }
+        // An orphan that has finished (a failed connect, say) but that the
+        // runner has not swept yet is as good as free.
+        let sockets = &self.sockets;
+        if let Some(i) = pool.iter().position(|s| {
+            matches!(s.usage, Use::Orphan { .. })
+                && s.last == stcp::State::Closed
+                && s.handle.is_some_and(|h| {
+                    let sock = sockets.get::<stcp::Socket>(h);
+                    sock.state() == stcp::State::Closed && sock.remote_endpoint().is_none()
+                })
+        }) {
+            let slot = self.tcp.get_mut(i)?;
+            let h = slot.handle?;
+            if let Some(t) = slot.tuple {
+                self.observer.forget(&t);
+            }
+            *slot = TcpSlot::new(h);
+            return Some(i);
+        }
         if !steal {
             return None;
         }
-        let i = pool.iter().position(|s| {
-            matches!(s.usage, Use::Orphan { .. }) && s.last == stcp::State::TimeWait
-        })?;
+        let (i, _) = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                matches!(s.usage, Use::Orphan { .. }) && s.last == stcp::State::TimeWait
+            })
+            .min_by_key(|(_, s)| s.time_wait_since.unwrap_or(Instant::ZERO))?;
         let slot = self.tcp.get_mut(i)?;
         let h = slot.handle?;
         let sock = self.sockets.get_mut::<stcp::Socket>(h);
@@ -697,10 +797,7 @@ impl<'d> Inner<'d> {
                     *slot = TcpSlot::new(h);
                 } else {
                     // An unaccepted connection gets its RST on the next poll.
-                    slot.usage = Use::Orphan {
-                        since: Instant::ZERO,
-                        polled: false,
-                    };
+                    slot.usage = Use::Orphan { since: self.now };
                 }
             }
         }
@@ -748,16 +845,26 @@ impl<'d> Inner<'d> {
 
     pub(crate) fn orphan(&mut self, idx: usize, abort: bool) {
         let now = self.now;
+        let mut failed_attempt = false;
         if let Some((slot, sock)) = self.tcp_socket(idx) {
-            if abort {
+            if sock.state() == stcp::State::SynSent {
+                // A connect given up (timed out, or its future dropped):
+                // nothing was synchronized, so there is nothing to reset on
+                // the peer (lwIP sends no RST either), and an RST to a host
+                // that never answered ARP would hold the socket.
+                reset_closed(sock);
+                slot.last = stcp::State::Closed;
+                slot.error.get_or_insert(TcpError::TimedOut);
+                failed_attempt = true;
+            } else if abort {
                 sock.abort();
             } else {
                 sock.close();
             }
-            slot.usage = Use::Orphan {
-                since: now,
-                polled: false,
-            };
+            slot.usage = Use::Orphan { since: now };
+        }
+        if failed_attempt {
+            self.attempt_fails += 1;
         }
         self.wake_runner();
     }
@@ -807,6 +914,36 @@ impl<'d> Inner<'d> {
 
     pub(crate) fn dns_servers(&self) -> heapless::Vec<Ipv4Addr, 4> {
         self.dns_servers.clone()
+    }
+
+    /// The neighbour a datagram to `dst` goes through.
+    pub(crate) fn next_hop(&self, dst: Ipv4Address) -> NextHop {
+        let Some((ours, prefix)) = self.ipv4() else {
+            return NextHop::Direct;
+        };
+        if dst.is_broadcast()
+            || dst.is_multicast()
+            || dst.is_unspecified()
+            || dst.is_loopback()
+            || dst == ours
+        {
+            return NextHop::Direct;
+        }
+        let mask = u32::MAX
+            .checked_shl(32 - u32::from(prefix.min(32)))
+            .unwrap_or(0);
+        let (d, o) = (u32::from(dst), u32::from(ours));
+        if d & mask == o & mask {
+            if prefix < 31 && d | mask == u32::MAX {
+                // The subnet's broadcast address.
+                return NextHop::Direct;
+            }
+            return NextHop::Neighbour(dst);
+        }
+        match self.gateway {
+            Some(g) => NextHop::Neighbour(g),
+            None => NextHop::NoRoute,
+        }
     }
 
     pub(crate) fn gateway(&self) -> Option<Ipv4Addr> {
@@ -901,6 +1038,84 @@ impl<'d> Inner<'d> {
             });
         }
     }
+}
+
+/// The runner's side of UDP's ARP wait: sends ARP requests for the next
+/// hops `send_to` calls wait for (smoltcp only resolves a neighbour for a
+/// datagram already queued, which would then block its socket's queue), and
+/// wakes the waiters when the neighbour is known or the wait is over.
+fn resolve_udp_next_hops<D: smoltcp::phy::Device>(
+    udp: &mut [UdpSlot],
+    observer: &core::cell::RefCell<&mut Observer>,
+    dev: &mut D,
+    now: Instant,
+    mac: EthernetAddress,
+    our_ip: Ipv4Address,
+) {
+    for slot in udp.iter_mut() {
+        let Some(mut w) = slot.arp else { continue };
+        let done = match w.since {
+            _ if observer.borrow().neighbour_known(w.addr, now) => true,
+            Some(since) if now >= since + UDP_ARP_WAIT => true,
+            Some(_) if now < w.sent + ARP_RETRY => false,
+            _ => {
+                send_arp_request(dev, now, mac, our_ip, w.addr);
+                w.since = w.since.or(Some(now));
+                w.sent = now;
+                false
+            }
+        };
+        slot.arp = if done { None } else { Some(w) };
+        if done && let Some(waker) = slot.arp_waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Broadcasts an ARP request for `target` (if the device has room).
+fn send_arp_request<D: smoltcp::phy::Device>(
+    dev: &mut D,
+    now: Instant,
+    mac: EthernetAddress,
+    our_ip: Ipv4Address,
+    target: Ipv4Address,
+) {
+    use smoltcp::phy::TxToken;
+    use smoltcp::wire::{
+        ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr,
+    };
+    let Some(tx) = dev.transmit(to_smol(now)) else {
+        return;
+    };
+    let arp = ArpRepr::EthernetIpv4 {
+        operation: ArpOperation::Request,
+        source_hardware_addr: mac,
+        source_protocol_addr: our_ip,
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: target,
+    };
+    let eth = EthernetRepr {
+        src_addr: mac,
+        dst_addr: EthernetAddress::BROADCAST,
+        ethertype: EthernetProtocol::Arp,
+    };
+    tx.consume(eth.buffer_len() + arp.buffer_len(), |buf| {
+        let mut frame = EthernetFrame::new_unchecked(buf);
+        eth.emit(&mut frame);
+        arp.emit(&mut ArpPacket::new_unchecked(frame.payload_mut()));
+    });
+}
+
+/// Forgets a socket's connection without sending anything: smoltcp has no
+/// public reset, but `listen` performs one on a closed socket; the abort
+/// around it leaves the socket closed with no tuple (no RST to send).
+fn reset_closed(sock: &mut stcp::Socket<'_>) {
+    sock.abort();
+    let _ = sock.listen(smoltcp::wire::IpListenEndpoint {
+        addr: None,
+        port: 1,
+    });
+    sock.abort();
 }
 
 /// Restores a pool socket's options to the defaults before reuse.

@@ -24,6 +24,15 @@
 //! - **DHCPv4 / static configuration** and a DNS client.
 //! - Graceful close on drop: a dropped stream is closed with FIN and its
 //!   memory reclaimed when the connection has finished.
+//! - **Socket recycling** as lwIP does it: when the pool has no free socket,
+//!   a listener or a connect takes the oldest closed connection still in
+//!   TIME-WAIT (so a server that closes first keeps serving), and a connect
+//!   that failed (refused, timed out, or its future dropped) gives its socket
+//!   back at once, without an RST for a handshake that never completed.
+//! - **No UDP queue blocked by ARP**: `send_to` waits (at most 3 s) for its
+//!   next hop to answer ARP before queueing, instead of leaving the datagram
+//!   at the head of the socket's queue where smoltcp would retry forever
+//!   (details in the `udp` module).
 //!
 //! # Memory
 //! Nothing is allocated. [`Capacity`] says how many sockets and how large their

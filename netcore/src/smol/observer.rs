@@ -11,17 +11,23 @@
 //! - TCP retransmissions, by tracking the highest sequence number sent per
 //!   connection;
 //! - the listen-backlog `Drop` policy: SYNs to a port whose backlog is full
-//!   are discarded here, before smoltcp would answer them with RST.
+//!   are discarded here, before smoltcp would answer them with RST;
+//! - which neighbours smoltcp has learnt from ARP, mirrored by the same rules
+//!   (a request or reply aimed at our address fills an entry for 60 s, a
+//!   unicast IPv4 packet from the same MAC extends it), so
+//!   UDP can avoid queueing a datagram behind an unresolved neighbour
+//!   (`udp` module).
 //!
 //! Everything here is a pure function of the frame bytes and the observer's
 //! small fixed tables, so it is tested directly with hand-built frames.
 
 use smoltcp::wire::{
-    EthernetAddress, EthernetFrame, EthernetProtocol, Icmpv4Message, Icmpv4Packet, IpProtocol,
-    Ipv4Address, Ipv4Packet, TcpPacket, UdpPacket,
+    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol,
+    Icmpv4Message, Icmpv4Packet, IpProtocol, Ipv4Address, Ipv4Packet, TcpPacket, UdpPacket,
 };
 
 use crate::stats::{IfCounters, IpStats, TcpStats, UdpStats};
+use crate::time::{Duration, Instant};
 
 /// A TCP connection's identity as seen on the wire (our side first).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -32,6 +38,21 @@ pub(crate) struct FourTuple {
 
 const RST_MEMORY: usize = 16;
 const SEQ_TRACK: usize = 64;
+/// Entries of the neighbour mirror: smoltcp's neighbour cache size.
+const NEIGHBOURS: usize = 8;
+/// How long a mirrored neighbour counts as known. smoltcp keeps an entry
+/// 60 s from its fill; a little less here, so that a datagram judged
+/// "resolved" is still resolved when the runner dispatches it.
+const NEIGHBOUR_LIFETIME: Duration = Duration::from_secs(55);
+
+/// A mirrored neighbour cache entry.
+#[derive(Copy, Clone, Debug)]
+struct Neighbour {
+    ip: Ipv4Address,
+    mac: EthernetAddress,
+    /// When it was filled or last extended.
+    seen: Instant,
+}
 
 /// All counters the observer keeps.
 #[derive(Clone, Debug, Default)]
@@ -68,6 +89,10 @@ pub(crate) struct Observer {
     syn_budgets: heapless::Vec<(u16, u16), 16>,
     /// Our own MAC address, to tell frames for us from promiscuous noise.
     mac: EthernetAddress,
+    /// Neighbours learnt from ARP and when (a mirror of smoltcp's cache).
+    neighbours: [Option<Neighbour>; NEIGHBOURS],
+    /// The time of the current poll step (stamps learnt neighbours).
+    pub(crate) now: Instant,
 }
 
 impl Observer {
@@ -86,6 +111,8 @@ impl Observer {
             sent_next: 0,
             syn_budgets: heapless::Vec::new(),
             mac,
+            neighbours: [None; NEIGHBOURS],
+            now: Instant::ZERO,
         }
     }
 
@@ -113,6 +140,69 @@ impl Observer {
                 *b -= 1;
                 true
             }
+        }
+    }
+
+    /// Whether smoltcp knows `addr`'s MAC address (learnt from ARP less than
+    /// [`NEIGHBOUR_LIFETIME`] ago).
+    pub(crate) fn neighbour_known(&self, addr: Ipv4Address, now: Instant) -> bool {
+        self.neighbours
+            .iter()
+            .flatten()
+            .any(|n| n.ip == addr && now < n.seen + NEIGHBOUR_LIFETIME)
+    }
+
+    /// Forgets every neighbour (smoltcp flushes its cache when the
+    /// interface's addresses change).
+    pub(crate) fn forget_neighbours(&mut self) {
+        self.neighbours = [None; NEIGHBOURS];
+    }
+
+    /// Mirrors smoltcp's ARP cache fill: an ARP request or reply aimed at
+    /// our address from a unicast sender.
+    fn learn_arp(&mut self, payload: &[u8], our_ip: Option<Ipv4Address>) {
+        let Ok(packet) = ArpPacket::new_checked(payload) else {
+            return;
+        };
+        let Ok(ArpRepr::EthernetIpv4 {
+            operation,
+            source_hardware_addr,
+            source_protocol_addr,
+            target_protocol_addr,
+            ..
+        }) = ArpRepr::parse(&packet)
+        else {
+            return;
+        };
+        if our_ip != Some(target_protocol_addr)
+            || matches!(operation, ArpOperation::Unknown(_))
+            || !source_hardware_addr.is_unicast()
+            || source_protocol_addr.is_broadcast()
+            || source_protocol_addr.is_multicast()
+            || source_protocol_addr.is_unspecified()
+        {
+            return;
+        }
+        let entry = Neighbour {
+            ip: source_protocol_addr,
+            mac: source_hardware_addr,
+            seen: self.now,
+        };
+        if let Some(e) = self
+            .neighbours
+            .iter_mut()
+            .find(|e| e.is_some_and(|n| n.ip == source_protocol_addr))
+        {
+            *e = Some(entry);
+        } else if let Some(e) = self.neighbours.iter_mut().find(|e| e.is_none()) {
+            *e = Some(entry);
+        } else if let Some(e) = self
+            .neighbours
+            .iter_mut()
+            .min_by_key(|e| e.map(|n| n.seen).unwrap_or(Instant::ZERO))
+        {
+            // Full: evict the oldest, as smoltcp does.
+            *e = Some(entry);
         }
     }
 
@@ -157,7 +247,10 @@ impl Observer {
         c.iface.count_in(&dst.0, frame.len());
         match eth.ethertype() {
             EthernetProtocol::Ipv4 => {}
-            EthernetProtocol::Arp => return Verdict::Pass,
+            EthernetProtocol::Arp => {
+                self.learn_arp(eth.payload(), our_ip);
+                return Verdict::Pass;
+            }
             _ => {
                 c.iface.in_unknown_protos += 1;
                 return Verdict::Pass;
@@ -182,6 +275,15 @@ impl Observer {
             return Verdict::Pass;
         }
         let src_ip = ip.src_addr();
+        if our_ip == Some(dst_ip) {
+            // smoltcp extends a neighbour's entry on unicast IP from it.
+            let src_mac = eth.src_addr();
+            for n in self.neighbours.iter_mut().flatten() {
+                if n.ip == src_ip && n.mac == src_mac {
+                    n.seen = self.now;
+                }
+            }
+        }
         match ip.next_header() {
             IpProtocol::Tcp => {
                 c.ip.in_delivers += 1;
@@ -471,6 +573,88 @@ mod tests {
         o.egress(&tcp_frame(false, TcpControl::None, -8, b"abcd", false));
         o.egress(&tcp_frame(false, TcpControl::None, -4, b"abcdefgh", false));
         assert_eq!(o.counters.tcp.retrans_segs, 0);
+    }
+
+    fn arp_frame(
+        op: ArpOperation,
+        src: Ipv4Address,
+        src_mac: EthernetAddress,
+        target: Ipv4Address,
+    ) -> Vec<u8> {
+        let arp = ArpRepr::EthernetIpv4 {
+            operation: op,
+            source_hardware_addr: src_mac,
+            source_protocol_addr: src,
+            target_hardware_addr: OUR_MAC,
+            target_protocol_addr: target,
+        };
+        let eth = EthernetRepr {
+            src_addr: src_mac,
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EthernetProtocol::Arp,
+        };
+        let mut buf = vec![0u8; eth.buffer_len() + arp.buffer_len()];
+        let mut f = EthernetFrame::new_unchecked(&mut buf[..]);
+        eth.emit(&mut f);
+        arp.emit(&mut ArpPacket::new_unchecked(f.payload_mut()));
+        buf
+    }
+
+    #[test]
+    fn neighbours_are_learnt_from_arp_aimed_at_us() {
+        let mut o = Observer::new(OUR_MAC);
+        let t0 = Instant::from_secs(100);
+        o.now = t0;
+        let other = Ipv4Address::new(198, 51, 100, 9);
+        // For another address, from a multicast MAC, or a non-ARP op: ignored.
+        o.ingress(
+            &arp_frame(ArpOperation::Reply, PEER_IP, PEER_MAC, other),
+            Some(OUR_IP),
+        );
+        o.ingress(
+            &arp_frame(
+                ArpOperation::Reply,
+                PEER_IP,
+                EthernetAddress::BROADCAST,
+                OUR_IP,
+            ),
+            Some(OUR_IP),
+        );
+        o.ingress(
+            &arp_frame(ArpOperation::Unknown(9), PEER_IP, PEER_MAC, OUR_IP),
+            Some(OUR_IP),
+        );
+        assert!(!o.neighbour_known(PEER_IP, t0));
+        // A request (or reply) aimed at us: known until the lifetime ends.
+        o.ingress(
+            &arp_frame(ArpOperation::Request, PEER_IP, PEER_MAC, OUR_IP),
+            Some(OUR_IP),
+        );
+        assert!(o.neighbour_known(PEER_IP, t0));
+        assert!(o.neighbour_known(PEER_IP, t0 + Duration::from_secs(54)));
+        assert!(!o.neighbour_known(PEER_IP, t0 + Duration::from_secs(55)));
+        // Unicast IP from the same MAC extends the entry.
+        o.now = t0 + Duration::from_secs(30);
+        o.ingress(
+            &tcp_frame(true, TcpControl::None, 1, b"x", false),
+            Some(OUR_IP),
+        );
+        assert!(o.neighbour_known(PEER_IP, t0 + Duration::from_secs(80)));
+        assert!(!o.neighbour_known(PEER_IP, t0 + Duration::from_secs(85)));
+        // Full table: the oldest entry goes.
+        for i in 0..NEIGHBOURS as u8 {
+            o.now = t0 + Duration::from_secs(u64::from(i) + 31);
+            let ip = Ipv4Address::new(198, 51, 100, 10 + i);
+            o.ingress(
+                &arp_frame(ArpOperation::Reply, ip, PEER_MAC, OUR_IP),
+                Some(OUR_IP),
+            );
+        }
+        let now = o.now;
+        assert!(!o.neighbour_known(PEER_IP, now));
+        assert!(o.neighbour_known(Ipv4Address::new(198, 51, 100, 10), now));
+        o.forget_neighbours();
+        assert!(!o.neighbour_known(Ipv4Address::new(198, 51, 100, 10), now));
     }
 
     #[test]

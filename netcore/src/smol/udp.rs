@@ -1,4 +1,18 @@
 //! UDP sockets on the smoltcp backend.
+//!
+//! # Unresolved neighbours
+//! smoltcp keeps a datagram whose next hop has not answered ARP at the head
+//! of its socket's send queue, retrying discovery forever, and everything
+//! queued behind it on that socket waits too (an SNTP request to a dead
+//! on-link server would hold the requests to the live ones). So `send_to`
+//! only queues a datagram once its next hop is known (the observer mirrors
+//! smoltcp's ARP cache): until then the datagram stays in the caller's
+//! future while the runner sends ARP requests (one a second), like lwIP's
+//! one-packet ARP queue but without extra memory. When the neighbour has
+//! not answered after `UDP_ARP_WAIT` (3 s), the datagram is discarded
+//! (`ipOutDiscards`) and `send_to` returns `Ok`, as an unreachable host is
+//! for UDP on lwIP and Linux. A destination off-link with no gateway fails
+//! at once with `InvalidAddress` (`ipOutNoRoutes`).
 
 use core::cell::RefCell;
 use core::future::poll_fn;
@@ -8,7 +22,7 @@ use core::task::Poll;
 use smoltcp::socket::udp as sudp;
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address};
 
-use super::inner::{Inner, UdpSlot};
+use super::inner::{ArpWait, Inner, NextHop, UdpSlot};
 use crate::error::UdpError;
 use crate::socket::{UdpMeta, UdpSocket};
 
@@ -86,18 +100,52 @@ impl UdpSocket for SmolUdpSocket<'_> {
         if to.port() == 0 {
             return Err(UdpError::InvalidAddress);
         }
+        // Whether this call started an ARP wait (see the module docs).
+        let mut waited = false;
         poll_fn(|cx| {
             let mut i = self.inner.borrow_mut();
             let ours = i.ipv4();
             if ours.is_none() && !to.ip().is_broadcast() {
                 return Poll::Ready(Err(UdpError::NetworkDown));
             }
-            let Inner { udp, sockets, .. } = &mut *i;
-            let Some(slot) = udp.get(self.idx) else {
+            let hop = i.next_hop(*to.ip());
+            let now = i.now();
+            let Inner {
+                udp,
+                sockets,
+                observer,
+                ..
+            } = &mut *i;
+            let Some(slot) = udp.get_mut(self.idx) else {
                 return Poll::Ready(Err(UdpError::InvalidAddress));
             };
             if !slot.broadcast && is_broadcast(*to.ip(), ours) {
                 return Poll::Ready(Err(UdpError::BroadcastNotEnabled));
+            }
+            match hop {
+                NextHop::NoRoute => {
+                    observer.counters.ip.out_no_routes += 1;
+                    return Poll::Ready(Err(UdpError::InvalidAddress));
+                }
+                NextHop::Neighbour(n) if !observer.neighbour_known(n, now) => {
+                    if waited && slot.arp.is_none_or(|w| w.addr != n) {
+                        // The runner ended our wait without an answer.
+                        observer.counters.ip.out_discards += 1;
+                        return Poll::Ready(Ok(()));
+                    }
+                    slot.arp_waker = Some(cx.waker().clone());
+                    if !waited {
+                        waited = true;
+                        slot.arp = Some(ArpWait::new(n));
+                        i.wake_runner();
+                    }
+                    return Poll::Pending;
+                }
+                _ => {
+                    if waited {
+                        slot.arp = None;
+                    }
+                }
             }
             let Some(h) = slot.handle else {
                 return Poll::Ready(Err(UdpError::NoBuffer));

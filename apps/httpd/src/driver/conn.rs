@@ -92,7 +92,7 @@ async fn send_error<S: Stream, C: Clock>(
     extra: &[u8],
 ) {
     let mut buf = [0u8; 256];
-    if let Ok(n) = response::error_response(&mut buf, 1, status, extra, false) {
+    if let Ok(n) = response::error_response(&mut buf, status, extra, false) {
         let _ = with_deadline(
             clock,
             clock.now() + cfg.idle_timeout,

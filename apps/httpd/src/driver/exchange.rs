@@ -428,13 +428,12 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Starts a response head in the transmit buffer with `Date`.
     pub(crate) fn head_writer(&mut self, status: StatusCode) -> HeadWriter<'_> {
-        let minor = self.req.head().minor_version;
         let mut date = [0u8; 29];
         let has_date = self
             .date
             .map(|t| crate::date::format_imf(t, &mut date))
             .is_some();
-        let mut w = HeadWriter::new(self.tx, minor, status);
+        let mut w = HeadWriter::new(self.tx, status);
         if has_date {
             w.header("Date", core::str::from_utf8(&date).unwrap_or(""));
         }
@@ -532,7 +531,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         self.begin(status);
         let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
         let mut hdr = [0u8; HEAD_ROOM];
-        let mut w = HeadWriter::new(&mut hdr, minor, status);
+        let mut w = HeadWriter::new(&mut hdr, status);
         if let Some(t) = self.date {
             let mut d = [0u8; 29];
             crate::date::format_imf(t, &mut d);
@@ -621,6 +620,38 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
             chunked: minor >= 1,
             head_only,
             pos: n,
+            left: None,
+        })
+    }
+
+    /// Starts a response of `len` body bytes (`Content-Length`) to be
+    /// written in pieces through the returned writer, for bodies too large
+    /// for memory (a generated download, a file read in blocks). The
+    /// connection stays reusable. Writing more than `len` bytes is an
+    /// error; [`ChunkedWriter::finish`] before `len` bytes is an error that
+    /// closes the connection (the client sees a short body).
+    pub async fn sized(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: &[u8],
+        len: u64,
+    ) -> Result<ChunkedWriter<'_, 'a, S, C>, Error> {
+        self.begin(status);
+        let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
+        let mut w = self.head_writer(status);
+        w.header("Content-Type", content_type);
+        w.header_fmt("Content-Length", format_args!("{len}"));
+        w.raw(extra);
+        Self::connection_header(&mut w, keep, minor);
+        let n = w.finish()?;
+        let head_only = self.head_only();
+        Ok(ChunkedWriter {
+            ex: self,
+            chunked: false,
+            head_only,
+            pos: n,
+            left: Some(len),
         })
     }
 
@@ -637,7 +668,9 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     }
 }
 
-/// A response body sent in chunks; see [`Exchange::chunked`].
+/// A response body sent in pieces: chunked or close-delimited (see
+/// [`Exchange::chunked`]), or of a length announced up front (see
+/// [`Exchange::sized`]).
 ///
 /// Chunks are gathered in the transmit buffer and sent when it is full, on
 /// [`flush`](ChunkedWriter::flush) and on [`finish`](ChunkedWriter::finish),
@@ -648,7 +681,12 @@ pub struct ChunkedWriter<'e, 'a, S, C> {
     head_only: bool,
     /// Bytes waiting in `ex.tx`.
     pos: usize,
+    /// Body bytes still owed by a [`Exchange::sized`] response.
+    left: Option<u64>,
 }
+
+/// Writing past a sized response's `Content-Length`.
+const TOO_LONG: Error = Error::Handler("body longer than its Content-Length");
 
 /// Chunk-size line of a chunk built in place: 8 hex digits and CRLF.
 const SIZE_LINE: usize = 10;
@@ -668,6 +706,15 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         if data.is_empty() || self.head_only {
             return Ok(());
+        }
+        if let Some(left) = self.left {
+            let Some(left) = left.checked_sub(data.len() as u64) else {
+                // What was promised still goes out; the connection closes.
+                self.ex.flags.keep_alive = false;
+                self.flush().await?;
+                return Err(TOO_LONG);
+            };
+            self.left = Some(left);
         }
         let frame = if self.chunked { SIZE_LINE + 2 } else { 0 };
         if self.pos + data.len() + frame > self.ex.tx.len() {
@@ -715,10 +762,17 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
             let (pre, post) = if self.chunked { (SIZE_LINE, 2) } else { (0, 0) };
             let len = self.ex.tx.len();
             let start = (self.pos + pre).min(len);
-            let end = len.saturating_sub(post).max(start);
+            let mut end = len.saturating_sub(post).max(start);
+            if let Some(left) = self.left {
+                // A sized body: never more than is still owed.
+                end = end.min(start.saturating_add(usize::try_from(left).unwrap_or(usize::MAX)));
+            }
             match build(self.ex.tx.get_mut(start..end).unwrap_or(&mut [])) {
                 Ok(0) => return Ok(()),
                 Ok(n) => {
+                    if let Some(left) = &mut self.left {
+                        *left = left.checked_sub(n as u64).ok_or(TOO_LONG)?;
+                    }
                     if self.chunked {
                         let mut c = response::Cursor::new(
                             self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []),
@@ -738,8 +792,20 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
         Ok(())
     }
 
+    /// Bytes a [`Exchange::sized`] body still owes (`None` for chunked and
+    /// close-delimited bodies).
+    pub fn remaining(&self) -> Option<u64> {
+        self.left
+    }
+
     /// Ends the body (the last chunk) and sends everything buffered.
     pub async fn finish(mut self) -> Result<(), Error> {
+        if self.left.is_some_and(|l| l > 0) && !self.head_only {
+            // The client waits for bytes that will not come: close.
+            self.ex.flags.keep_alive = false;
+            self.flush().await?;
+            return Err(Error::Handler("body shorter than its Content-Length"));
+        }
         if self.chunked && !self.head_only {
             if self.pos + response::LAST_CHUNK.len() > self.ex.tx.len() {
                 self.flush().await?;

@@ -239,7 +239,6 @@ impl<T: Stream> Upgrade<T> for Plain {
         let mut buf = [0u8; 160];
         if let Ok(n) = crate::response::error_response(
             &mut buf,
-            1,
             crate::StatusCode::SERVICE_UNAVAILABLE,
             b"Retry-After: 1\r\n",
             false,

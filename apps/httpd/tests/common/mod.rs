@@ -82,9 +82,10 @@ pub(crate) enum Api {
     Ws,
     Form,
     Silent,
+    Sized,
 }
 
-pub(crate) static ROUTES: [Route<Api>; 9] = [
+pub(crate) static ROUTES: [Route<Api>; 10] = [
     Route::new(MethodSet::GET, "/api/hello", Api::Hello),
     Route::new(MethodSet::POST.with(Method::Put), "/echo", Api::Echo),
     Route::new(MethodSet::POST, "/upload", Api::Upload),
@@ -94,6 +95,7 @@ pub(crate) static ROUTES: [Route<Api>; 9] = [
     Route::new(MethodSet::GET, "/ws", Api::Ws),
     Route::new(MethodSet::POST, "/form", Api::Form),
     Route::new(MethodSet::GET, "/silent", Api::Silent),
+    Route::new(MethodSet::GET, "/sized/{n}", Api::Sized),
 ];
 
 /// Counts and hashes uploaded file bytes; optionally sleeps per piece (a
@@ -239,6 +241,28 @@ impl Handler for TestApp {
                     .await
             }
             Api::Silent => Ok(()),
+            Api::Sized => {
+                // `n` bytes of `i % 251` in pieces of 1000; `?short=K` stops
+                // K bytes early, `?long=1` writes one byte too many.
+                let n: u64 = ex.param("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let short: u64 = ex.query("short").and_then(|k| k.parse().ok()).unwrap_or(0);
+                let long = ex.query("long").is_some();
+                let mut w = ex
+                    .sized(StatusCode::OK, "application/octet-stream", b"", n)
+                    .await?;
+                let mut i = 0u64;
+                while i < n - short {
+                    let piece: Vec<u8> = (i..(i + 1000).min(n - short))
+                        .map(|j| (j % 251) as u8)
+                        .collect();
+                    i += piece.len() as u64;
+                    w.write(&piece).await?;
+                }
+                if long {
+                    w.write(b"!").await?;
+                }
+                w.finish().await
+            }
         }
     }
 

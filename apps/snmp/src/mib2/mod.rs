@@ -19,9 +19,10 @@
 //! [`Mib::handle_agent_state`] before every request.
 //!
 //! sysObjectID defaults to [`PETREL_SYS_OBJECT_ID`], under
-//! [`PETREL_ENTERPRISE`] = 1.3.6.1.4.1.59999. **59999 is a placeholder**:
-//! Petrel has no IANA Private Enterprise Number yet; a product must use its
-//! own.
+//! [`PETREL_ENTERPRISE`] = 1.3.6.1.4.1.32473, where PETREL-MIB lives too.
+//! **32473 is the number RFC 5612 reserves for documentation and
+//! examples**: Petrel has no IANA Private Enterprise Number of its own; a
+//! product must use its own.
 //!
 //! GetNext walks a static sorted list of object types; inside a table it
 //! finds the successor by one pass over the backend's rows per column
@@ -48,12 +49,14 @@ use crate::value::{Value, VarBind};
 use nodes::{Group, Kind, NODES, c32, g32, int};
 use tables::Find;
 
-/// Petrel's enterprise arc, 1.3.6.1.4.1.59999 — a **placeholder** private
-/// enterprise number (not assigned by IANA) until the project registers one.
-pub const PETREL_ENTERPRISE: Oid = Oid::new(&[1, 3, 6, 1, 4, 1, 59999]);
+/// Petrel's enterprise arc, 1.3.6.1.4.1.32473 (PETREL-MIB's petrelMIB) —
+/// RFC 5612's documentation number, not an IANA assignment of Petrel's
+/// own; a product moves to its own.
+pub const PETREL_ENTERPRISE: Oid = Oid::new(&[1, 3, 6, 1, 4, 1, 32473]);
 
-/// The default sysObjectID: petrelProducts.agent (enterprise.1.1).
-pub const PETREL_SYS_OBJECT_ID: Oid = Oid::new(&[1, 3, 6, 1, 4, 1, 59999, 1, 1]);
+/// The default sysObjectID: PETREL-MIB's petrelAgent
+/// (petrelMIB.4.1 = petrelProducts.1).
+pub const PETREL_SYS_OBJECT_ID: Oid = Oid::new(&[1, 3, 6, 1, 4, 1, 32473, 4, 1]);
 
 /// Longest sysContact, sysName and sysLocation (DisplayString SIZE(0..255)).
 pub const SYS_STRING_LEN: usize = 255;

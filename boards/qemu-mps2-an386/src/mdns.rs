@@ -1,0 +1,110 @@
+//! mDNS / DNS-SD responder (feature `mdns`): `petrel-mdns`'s driver on
+//! udp/5353 joined to 224.0.0.251, claiming `<PETREL_NAME>.local` (default
+//! `an386.local`) for the interface's address and advertising the
+//! dashboard as `_http._tcp` (port 80, `path=/`) when `httpd` is on.
+//!
+//! Probing, announcing, conflict renames (`an386-2`), legacy unicast
+//! answers (`dig -p 5353 @ADDR an386.local`) and rate limits are the
+//! core's. No querier (the firmware browses nothing). One buffer of
+//! [`BUF`] bytes serves both directions; a larger datagram is dropped by
+//! the socket.
+
+use petrel_mdns::driver::{self, Note};
+use petrel_mdns::{Event, Owner, Responder, ResponderConfig, ServiceSpec};
+use petrel_netcore::{Clock, Network};
+use static_cell::ConstStaticCell;
+
+use crate::netcfg::DEVICE_NAME;
+use crate::{Net, status};
+
+/// Bytes per datagram, both directions.
+const BUF: usize = 1024;
+/// Services advertised.
+const SERVICES: usize = 1;
+
+static BUFFER: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
+
+/// Binds udp/5353 and joins the group, or logs why not.
+pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
+    match driver::bind(&net).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            crate::log!("mdns: cannot bind udp/5353 and join 224.0.0.251: {e}");
+            None
+        }
+    }
+}
+
+/// The responder; ends only if receiving fails for good.
+#[embassy_executor::task]
+pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed: u64) {
+    let mut responder: Responder<'_, SERVICES> =
+        match Responder::new(ResponderConfig::default(), DEVICE_NAME, seed) {
+            Ok(r) => r,
+            Err(e) => {
+                crate::log!("mdns: host name {DEVICE_NAME}: {e}");
+                return;
+            }
+        };
+    let now = net.now();
+    if cfg!(feature = "httpd")
+        && let Err(e) = responder.add_service(
+            now,
+            ServiceSpec {
+                instance: DEVICE_NAME,
+                service_type: "_http._tcp",
+                subtypes: &[],
+                port: 80,
+                txt: b"\x06path=/",
+            },
+        )
+    {
+        crate::log!("mdns: cannot advertise _http._tcp: {e}");
+    }
+    let addr = net.ipv4_addr();
+    responder.set_address(now, addr);
+    crate::log!(
+        "mdns responder on udp/5353 (224.0.0.251): probing {DEVICE_NAME}.local{}",
+        if cfg!(feature = "httpd") {
+            ", _http._tcp on port 80"
+        } else {
+            ""
+        }
+    );
+    let mut notify = |note: Note, r: &Responder<'_, SERVICES>| on_note(note, r);
+    let r = driver::run(
+        &net,
+        &mut socket,
+        &mut responder,
+        None::<&mut petrel_mdns::Querier<0, 0>>,
+        BUFFER.take(),
+        core::future::pending(),
+        &mut notify,
+    )
+    .await;
+    if let Err(e) = r {
+        crate::log!("mdns: stopped: {e}");
+    }
+}
+
+fn on_note(note: Note, r: &Responder<'_, SERVICES>) {
+    match note {
+        Note::Responder(Event::Claimed(Owner::Host)) => {
+            crate::log!("mdns: claimed {}.local", r.host_name());
+            status::set_mdns_name(Some(r.host_name()));
+        }
+        Note::Responder(Event::Claimed(Owner::Service(i))) => crate::log!(
+            "mdns: advertising \"{}\"",
+            r.service_instance(i).unwrap_or("?")
+        ),
+        Note::Responder(Event::Renamed(Owner::Host)) => {
+            crate::log!("mdns: name conflict, renamed to {}.local", r.host_name());
+            status::set_mdns_name(None);
+        }
+        Note::Responder(Event::RateLimited) => {
+            crate::log!("mdns: too many name conflicts, waiting 5 s")
+        }
+        Note::SendFailed(e) => crate::log!("mdns: send failed: {e}"),
+        _ => {}
+    }
+}
