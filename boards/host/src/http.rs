@@ -23,7 +23,7 @@ use petrel_httpd::response::write_html_escaped;
 use petrel_httpd::router::Route;
 use petrel_httpd::ssi::{Insert, write_resumable};
 use petrel_netcore::stats::TcpState;
-use petrel_netcore::{Clock, Duration, ListenConfig, Network, TcpListener, TcpStream};
+use petrel_netcore::{Clock, Duration, Network, TcpListener, TcpStream};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
@@ -747,14 +747,7 @@ where
     let backlog = u8::try_from(cfg.http.max_connections)
         .unwrap_or(u8::MAX)
         .max(8);
-    let listener = net
-        .tcp_listen(addr, ListenConfig::with_backlog(backlog))
-        .await
-        .map_err(|error| ServiceError::Listen {
-            service: "http",
-            addr,
-            error,
-        })?;
+    let listener = crate::services::listen_tcp(&net, "http", addr, backlog).await?;
     let local = listener.local_addr();
     info!("http listening on {local}");
     status.set_service("http", ServiceState::Running, local.to_string());
@@ -787,14 +780,7 @@ where
     N: Network + Clone + 'static,
 {
     let addr = cfg.https.listen;
-    let listener = net
-        .tcp_listen(addr, ListenConfig::with_backlog(8))
-        .await
-        .map_err(|error| ServiceError::Listen {
-            service: "https",
-            addr,
-            error,
-        })?;
+    let listener = crate::services::listen_tcp(&net, "https", addr, 8).await?;
     let local = listener.local_addr();
     info!("https listening on {local}");
     status.set_service("https", ServiceState::Running, local.to_string());

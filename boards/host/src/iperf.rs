@@ -81,22 +81,8 @@ where
 {
     let addr = cfg.listen;
     let backlog = u8::try_from(cfg.max_sessions * 2).unwrap_or(u8::MAX);
-    let mut listener = net
-        .tcp_listen(addr, ListenConfig::with_backlog(backlog))
-        .await
-        .map_err(|error| ServiceError::Listen {
-            service: "iperf tcp",
-            addr,
-            error,
-        })?;
-    let mut socket = net
-        .udp_bind(addr)
-        .await
-        .map_err(|error| ServiceError::Bind {
-            service: "iperf udp",
-            addr,
-            error,
-        })?;
+    let mut listener = crate::services::listen_tcp(&net, "iperf tcp", addr, backlog).await?;
+    let mut socket = crate::services::bind_udp(&net, "iperf udp", addr).await?;
     info!("iperf listening on {} (tcp+udp)", listener.local_addr());
     let interval = (cfg.interval_secs > 0).then(|| Duration::from_secs(cfg.interval_secs.into()));
     let mut sc = ServerConfig::default()

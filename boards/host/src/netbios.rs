@@ -131,14 +131,7 @@ where
     N::UdpSocket: 'static,
 {
     let addr = cfg.listen;
-    let mut socket = net
-        .udp_bind(addr)
-        .await
-        .map_err(|error| ServiceError::Bind {
-            service: "netbios",
-            addr,
-            error,
-        })?;
+    let mut socket = crate::services::bind_udp(&net, "netbios", addr).await?;
     let name = cfg.effective_name(device_name);
     if name.is_empty() {
         return Err(ServiceError::Config {

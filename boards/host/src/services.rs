@@ -100,6 +100,37 @@ impl ServiceError {
 
 impl std::error::Error for ServiceError {}
 
+/// Binds a service's UDP socket, naming the service and address on failure.
+pub(crate) async fn bind_udp<N: Network>(
+    net: &N,
+    service: &'static str,
+    addr: SocketAddr,
+) -> Result<N::UdpSocket, ServiceError> {
+    net.udp_bind(addr)
+        .await
+        .map_err(|error| ServiceError::Bind {
+            service,
+            addr,
+            error,
+        })
+}
+
+/// Opens a service's TCP listener, naming the service and address on failure.
+pub(crate) async fn listen_tcp<N: Network>(
+    net: &N,
+    service: &'static str,
+    addr: SocketAddr,
+    backlog: u8,
+) -> Result<N::TcpListener, ServiceError> {
+    net.tcp_listen(addr, ListenConfig::with_backlog(backlog))
+        .await
+        .map_err(|error| ServiceError::Listen {
+            service,
+            addr,
+            error,
+        })
+}
+
 /// Starts every enabled service that exists in this build on `net`, logs one
 /// line per service, and runs until one fails.
 ///
@@ -120,25 +151,11 @@ where
     if cfg.echo.enabled {
         let addr = cfg.echo.tcp;
         let backlog = u8::try_from(cfg.echo.max_connections).unwrap_or(u8::MAX);
-        let listener = net
-            .tcp_listen(addr, ListenConfig::with_backlog(backlog))
-            .await
-            .map_err(|error| ServiceError::Listen {
-                service: "echo tcp",
-                addr,
-                error,
-            })?;
+        let listener = listen_tcp(&net, "echo tcp", addr, backlog).await?;
         info!("echo tcp listening on {}", listener.local_addr());
 
         let addr = cfg.echo.udp;
-        let socket = net
-            .udp_bind(addr)
-            .await
-            .map_err(|error| ServiceError::Bind {
-                service: "echo udp",
-                addr,
-                error,
-            })?;
+        let socket = bind_udp(&net, "echo udp", addr).await?;
         info!("echo udp listening on {}", socket.local_addr());
         status.set_service(
             "echo",

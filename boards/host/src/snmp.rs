@@ -474,14 +474,7 @@ where
     let device = cfg.device.name.clone();
     let boots_path = boots_file(&cfg.state_dir());
     let addr = snmp.listen;
-    let socket = net
-        .udp_bind(addr)
-        .await
-        .map_err(|error| ServiceError::Bind {
-            service: "snmp",
-            addr,
-            error,
-        })?;
+    let socket = crate::services::bind_udp(&net, "snmp", addr).await?;
     info!("snmp listening on {} (v1, v2c, v3)", socket.local_addr());
     Ok(async move {
         let mut socket = socket;

@@ -197,14 +197,7 @@ where
     N::UdpSocket: 'static,
 {
     let addr = cfg.listen;
-    let mut socket = net
-        .udp_bind(addr)
-        .await
-        .map_err(|error| ServiceError::Bind {
-            service: "sntp",
-            addr,
-            error,
-        })?;
+    let mut socket = crate::services::bind_udp(&net, "sntp", addr).await?;
     let config = petrel_sntp::Config {
         poll_interval: Duration::from_secs(cfg.poll_interval_secs),
         broadcast: cfg.broadcast,

@@ -315,14 +315,7 @@ where
             }
         })?;
     let addr = cfg.listen;
-    let mut socket = net
-        .udp_bind(addr)
-        .await
-        .map_err(|error| ServiceError::Bind {
-            service: "tftp",
-            addr,
-            error,
-        })?;
+    let mut socket = crate::services::bind_udp(&net, "tftp", addr).await?;
     info!(
         "tftp listening on {} (root {}, {})",
         socket.local_addr(),
