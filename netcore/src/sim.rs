@@ -96,6 +96,7 @@ impl Default for SimConfig {
                 udp_packets: 16,
                 dns_queries: 2,
                 tcp_reserved: &[],
+                udp_reserved: &[],
             },
             mtu: 1500,
             dns_server: None,

@@ -477,6 +477,212 @@ fn reserved_sockets_serve_their_port_only_and_are_preferred() {
 }
 
 #[test]
+fn reserved_udp_sockets_are_sized_per_port_and_kept_for_their_port() {
+    use petrel_netcore::smol::UdpReserve;
+    const RESERVE: &[UdpReserve] = &[UdpReserve {
+        port: 123,
+        rx: 96,
+        tx: 48,
+        packets: 2,
+    }];
+    let cap = Capacity {
+        udp_sockets: 1,
+        udp_rx: 1536,
+        udp_tx: 1536,
+        udp_packets: 2,
+        udp_reserved: RESERVE,
+        ..SimConfig::default().capacity
+    };
+    assert_eq!(cap.udp_slots(), 2);
+    assert_eq!(cap.udp_meta_slots(), 2 * 2 + 2 * 2);
+    assert_eq!(cap.socket_slots(), cap.tcp_slots() + 2 + 2);
+    assert_eq!(
+        cap.buffer_bytes(),
+        cap.tcp_sockets * (cap.tcp_rx + cap.tcp_tx) + 2 * 1536 + 96 + 48
+    );
+    sim::block_on(async {
+        let (a, b, _) = sim::pair(SimConfig::default().capacity(cap));
+        // Port 123 takes its reserved socket: the pool's one stays free for
+        // an ephemeral bind, and a second ephemeral bind finds nothing (the
+        // reserved socket is never lent to other ports).
+        let mut ntp = b.udp_bind(addr(ADDR_B, 123)).await.unwrap();
+        let mut eph = b.udp_bind("0.0.0.0:0".parse().unwrap()).await.unwrap();
+        let r = b.udp_bind(addr(ADDR_B, 9999)).await;
+        assert_eq!(r.err(), Some(petrel_netcore::UdpError::NoBuffer));
+        let mut peer = a.udp_bind(addr(ADDR_A, 4000)).await.unwrap();
+        let mut buf = [0u8; 2048];
+        // The reserved socket's small buffers: 48 bytes go both ways, 200
+        // do not fit (dropped on arrival; TooLarge on send).
+        peer.send_to(&[7; 200], addr(ADDR_B, 123)).await.unwrap();
+        peer.send_to(&[1; 48], addr(ADDR_B, 123)).await.unwrap();
+        let (n, m) = ntp.recv_from(&mut buf).await.unwrap();
+        assert_eq!((n, buf[0]), (48, 1), "the 200-byte datagram was dropped");
+        ntp.send_to(&[2; 48], m.remote).await.unwrap();
+        let (n, _) = peer.recv_from(&mut buf).await.unwrap();
+        assert_eq!((n, buf[0]), (48, 2));
+        let r = ntp.send_to(&[3; 49], m.remote).await;
+        assert_eq!(r.err(), Some(petrel_netcore::UdpError::TooLarge));
+        // The pool socket keeps the full size.
+        let big = pattern(1400, 5);
+        peer.send_to(&big, addr(ADDR_B, eph.local_addr().port()))
+            .await
+            .unwrap();
+        let (n, _) = eph.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &big[..]);
+        eph.send_to(&big, addr(ADDR_A, 4000)).await.unwrap();
+        let (n, _) = peer.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &big[..]);
+        // Port 123 again while its reserved socket is free: it gets it back
+        // (the pool's socket stays with the ephemeral bind).
+        drop(ntp);
+        b.sleep(Duration::from_millis(10)).await;
+        let mut ntp = b.udp_bind(addr(ADDR_B, 123)).await.unwrap();
+        peer.send_to(&[7; 200], addr(ADDR_B, 123)).await.unwrap();
+        peer.send_to(&[4; 48], addr(ADDR_B, 123)).await.unwrap();
+        let (n, _) = ntp.recv_from(&mut buf).await.unwrap();
+        assert_eq!((n, buf[0]), (48, 4));
+        // A second socket on port 123 is refused even with the pool free:
+        // one socket per port.
+        drop(eph);
+        let r = b.udp_bind(addr(ADDR_B, 123)).await;
+        assert_eq!(r.err(), Some(petrel_netcore::UdpError::AddrInUse));
+    });
+}
+
+#[test]
+fn bad_udp_reservations_and_short_socket_tables_are_refused() {
+    use petrel_netcore::smol::{StackError, UdpReserve};
+    for bad in [
+        &[UdpReserve {
+            port: 0,
+            rx: 64,
+            tx: 64,
+            packets: 1,
+        }][..],
+        &[UdpReserve {
+            port: 123,
+            rx: 64,
+            tx: 64,
+            packets: 0,
+        }][..],
+        &[
+            UdpReserve {
+                port: 123,
+                rx: 64,
+                tx: 64,
+                packets: 1,
+            },
+            UdpReserve {
+                port: 123,
+                rx: 64,
+                tx: 64,
+                packets: 1,
+            },
+        ][..],
+    ] {
+        let bad: &'static [UdpReserve] = Box::leak(bad.to_vec().into_boxed_slice());
+        let cap = Capacity {
+            udp_reserved: bad,
+            ..SimConfig::default().capacity
+        };
+        assert_eq!(
+            build(&cap).err(),
+            Some(StackError::InvalidReserve),
+            "{bad:?}"
+        );
+    }
+    let good = Capacity {
+        udp_reserved: &[UdpReserve {
+            port: 123,
+            rx: 64,
+            tx: 64,
+            packets: 1,
+        }],
+        ..SimConfig::default().capacity
+    };
+    assert!(build(&good).is_ok());
+    // A static address without DNS needs no DHCP or DNS socket slot.
+    let no_dns = Capacity {
+        dns_queries: 0,
+        ..good
+    };
+    assert_eq!(no_dns.socket_slots_for(false), no_dns.socket_slots() - 2);
+    assert_eq!(good.socket_slots_for(true), good.socket_slots());
+    for (cap, slots, ok) in [
+        (no_dns, no_dns.socket_slots_for(false), true),
+        (no_dns, no_dns.socket_slots_for(false) - 1, false),
+        (good, good.socket_slots_for(false), true),
+        (good, good.socket_slots_for(false) - 1, false),
+    ] {
+        assert_eq!(
+            build_in(&cap, slots).err(),
+            (!ok).then_some(StackError::MemoryTooSmall("sockets")),
+            "{slots} slots"
+        );
+    }
+
+    /// Builds a stack with a static address over a device that never
+    /// receives and drops all it sends, in memory sized for `cap`.
+    fn build(cap: &Capacity) -> Result<(), StackError> {
+        build_in(cap, cap.socket_slots())
+    }
+
+    /// As `build`, with only `slots` entries in the socket table.
+    fn build_in(cap: &Capacity, slots: usize) -> Result<(), StackError> {
+        use petrel_netcore::smol::{self, IpConfig, Memory, StackConfig};
+        use smoltcp::phy::{self, DeviceCapabilities, Medium};
+        struct Null([u8; 1514]);
+        struct Tx<'a>(&'a mut [u8; 1514]);
+        impl phy::TxToken for Tx<'_> {
+            fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+                f(&mut self.0[..len.min(1514)])
+            }
+        }
+        impl phy::RxToken for Tx<'_> {
+            fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+                f(&self.0[..])
+            }
+        }
+        impl phy::Device for Null {
+            type RxToken<'a> = Tx<'a>;
+            type TxToken<'a> = Tx<'a>;
+            fn receive(
+                &mut self,
+                _: smoltcp::time::Instant,
+            ) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+                None
+            }
+            fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<Self::TxToken<'_>> {
+                Some(Tx(&mut self.0))
+            }
+            fn capabilities(&self) -> DeviceCapabilities {
+                let mut c = DeviceCapabilities::default();
+                c.medium = Medium::Ethernet;
+                c.max_transmission_unit = 1514;
+                c
+            }
+        }
+        let clock: &'static petrel_netcore::tokio_clock::TokioClock = Box::leak(Box::default());
+        let config = StackConfig {
+            mac: [0x02, 0, 0, 0, 0, 9],
+            ip: IpConfig::Static {
+                addr: ADDR_B,
+                prefix: 24,
+                gateway: None,
+                dns: None,
+            },
+            random_seed: 1,
+            name: "null0",
+            mtu: 1500,
+            speed_bps: 0,
+        };
+        let mut memory = Memory::leak(cap);
+        memory.sockets = &mut std::mem::take(&mut memory.sockets)[..slots];
+        smol::new(Null([0; 1514]), config, cap, memory, clock).map(|_| ())
+    }
+}
+
+#[test]
 fn listen_twice_on_a_port_is_addr_in_use() {
     sim::block_on(async {
         let (_a, b, _) = sim::pair(SimConfig::default());

@@ -91,6 +91,14 @@ fn match_pattern<'a>(
     path: &'a str,
     on_param: &mut dyn FnMut(&str, &'a str),
 ) -> bool {
+    // Fast path (every request tries every route): the text before the
+    // first parameter must start the path, and a pattern without
+    // parameters matches only itself.
+    match pattern.find('{') {
+        None => return pattern == path,
+        Some(i) if !path.starts_with(pattern.get(..i).unwrap_or(pattern)) => return false,
+        Some(_) => {}
+    }
     let mut rest = Some(path);
     for p in pattern.split('/') {
         let Some(r) = rest else { return false };

@@ -131,12 +131,21 @@ where
         }
     };
     let status = status::Status::new(&config.device.name);
-    let services = services::run_services(net, config, &status);
+    // Its own task: this future is polled on every wake of the LocalSet (any
+    // socket event of any service), and the poll function of
+    // `run_services` has a frame of hundreds of KB (the service futures it
+    // starts), probed page by page on each poll. As a task it runs only when
+    // a service ends.
+    let services = tokio::task::spawn_local({
+        let (config, status) = (config.clone(), status.clone());
+        async move { services::run_services(net, &config, &status).await }
+    });
     tokio::pin!(services);
     tokio::select! {
         result = &mut services => return match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(e.exit_code(), &e.to_string()),
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(e)) => fail(e.exit_code(), &e.to_string()),
+            Err(e) => fail(EXIT_FAILURE, &format!("services: {e}")),
         },
         _ = term.recv() => {}
         _ = int.recv() => {}

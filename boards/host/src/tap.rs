@@ -24,6 +24,7 @@ const TAP_CAPACITY: Capacity = Capacity {
     udp_packets: 64,
     dns_queries: 4,
     tcp_reserved: &[],
+    udp_reserved: &[],
 };
 
 /// A stable, locally administered MAC address derived from the interface

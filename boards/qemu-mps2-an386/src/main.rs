@@ -71,7 +71,7 @@ use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::signal::Signal;
 use petrel_netcore::smol::{
     self, Capacity, Inner, IpConfig, Memory, Runner, Stack, StackConfig, TcpReserve, TcpSlot,
-    UdpSlot,
+    UdpReserve, UdpSlot,
 };
 use petrel_netcore::{Clock, Duration, ListenConfig, Network};
 use smoltcp::iface::SocketStorage;
@@ -113,9 +113,10 @@ pub(crate) type Net = Stack<'static, BoardClock>;
 const IPERF_TCP: usize = 1;
 #[cfg(not(feature = "iperf"))]
 const IPERF_TCP: usize = 0;
-/// UDP sockets of the TFTP server (port 69 + one per transfer).
+/// UDP sockets of the TFTP server's transfers (one each, on ephemeral
+/// ports, so from the pool; port 69 has its own, [`UDP_ALL`]).
 #[cfg(feature = "tftp")]
-const TFTP_UDP: usize = tftp::UDP_SOCKETS;
+const TFTP_UDP: usize = tftp::UDP_SOCKETS - 1;
 #[cfg(not(feature = "tftp"))]
 const TFTP_UDP: usize = 0;
 /// One if `feature` is on.
@@ -154,12 +155,120 @@ const TCP_RESERVED: &[TcpReserve] = match (cfg!(feature = "iperf"), cfg!(feature
     (false, false) => &[],
 };
 
+/// UDP sockets reserved per port, sized for what each service sends and
+/// receives (the pool's 1 536 + 1 536 B would hold any datagram): `None`
+/// for a service that is not built in.
+const UDP_ALL: [Option<UdpReserve>; 6] = [
+    TFTP_69,
+    IPERF_UDP,
+    SNMP_UDP,
+    MDNS_UDP,
+    NETBIOS_UDP,
+    SNTP_UDP,
+];
+/// TFTP's port 69 only takes requests (RFC 2347: up to 512 B) and sends
+/// refusals (the driver's 128-byte reply buffer); transfers use the pool.
+#[cfg(feature = "tftp")]
+const TFTP_69: Option<UdpReserve> = Some(UdpReserve {
+    port: 69,
+    rx: 1024,
+    tx: 256,
+    packets: 2,
+});
+#[cfg(not(feature = "tftp"))]
+const TFTP_69: Option<UdpReserve> = None;
+/// iPerf's UDP server: full-size test datagrams in, reports (at most
+/// 128 B) out.
+#[cfg(feature = "iperf")]
+const IPERF_UDP: Option<UdpReserve> = Some(UdpReserve {
+    port: iperf::PORT,
+    rx: 1536,
+    tx: 256,
+    packets: 2,
+});
+#[cfg(not(feature = "iperf"))]
+const IPERF_UDP: Option<UdpReserve> = None;
+/// SNMP: messages up to the agent's maximum size each way.
+#[cfg(feature = "snmp")]
+const SNMP_UDP: Option<UdpReserve> = Some(UdpReserve {
+    port: snmp::PORT,
+    rx: snmp::MAX_MESSAGE,
+    tx: snmp::MAX_MESSAGE,
+    packets: 2,
+});
+#[cfg(not(feature = "snmp"))]
+const SNMP_UDP: Option<UdpReserve> = None;
+/// mDNS: everyone's multicast traffic in, answers built in the
+/// responder's 1 KiB buffer out.
+#[cfg(feature = "mdns")]
+const MDNS_UDP: Option<UdpReserve> = Some(UdpReserve {
+    port: mdns::PORT,
+    rx: 1536,
+    tx: mdns::BUF,
+    packets: 2,
+});
+#[cfg(not(feature = "mdns"))]
+const MDNS_UDP: Option<UdpReserve> = None;
+/// NetBIOS name service: datagrams of up to 576 B (its buffer) each way.
+#[cfg(feature = "netbios")]
+const NETBIOS_UDP: Option<UdpReserve> = Some(UdpReserve {
+    port: netbios::PORT,
+    rx: netbios::BUF,
+    tx: netbios::BUF,
+    packets: 2,
+});
+#[cfg(not(feature = "netbios"))]
+const NETBIOS_UDP: Option<UdpReserve> = None;
+/// SNTP: 48-byte requests to up to 4 servers at once, replies of 48 B
+/// (68 with a MAC) from each.
+#[cfg(feature = "sntp")]
+const SNTP_UDP: Option<UdpReserve> = Some(UdpReserve {
+    port: sntp::PORT,
+    rx: 4 * 68,
+    tx: 4 * 48,
+    packets: 4,
+});
+#[cfg(not(feature = "sntp"))]
+const SNTP_UDP: Option<UdpReserve> = None;
+/// The entries of [`UDP_ALL`] that are built in.
+const UDP_RESERVED_N: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < UDP_ALL.len() {
+        if UDP_ALL[i].is_some() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+const UDP_RESERVED_ARRAY: [UdpReserve; UDP_RESERVED_N] = {
+    let mut out = [UdpReserve {
+        port: 0,
+        rx: 0,
+        tx: 0,
+        packets: 0,
+    }; UDP_RESERVED_N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < UDP_ALL.len() {
+        if let Some(r) = UDP_ALL[i] {
+            out[n] = r;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
 /// Socket counts and buffers, per service. The shared TCP pool (small
 /// windows: 2 KiB in, 1 KiB out) holds echo's connections and its listener's
 /// backlog, the MQTT connection, the self-test's client and the iPerf
 /// listener's spare; iPerf's session socket is reserved apart
-/// ([`TCP_RESERVED`]). UDP: echo, the self-test, iPerf, TFTP port 69 plus
-/// one per transfer; a UDP socket holds one full datagram each way.
+/// ([`TCP_RESERVED`]). The UDP pool (one full datagram each way per
+/// socket): echo, the self-test and TFTP's transfers (ephemeral ports);
+/// the services on fixed ports have right-sized sockets of their own
+/// ([`UDP_ALL`]).
 const CAP: Capacity = Capacity {
     tcp_sockets: echo::TCP_WORKERS
         + ECHO_BACKLOG as usize
@@ -168,24 +277,20 @@ const CAP: Capacity = Capacity {
         + one_if!("mqtt"),
     tcp_rx: 2048,
     tcp_tx: 1024,
-    udp_sockets: 1
-        + one_if!("selftest")
-        + TFTP_UDP
-        + one_if!("iperf")
-        + one_if!("snmp")
-        + one_if!("mdns")
-        + one_if!("netbios")
-        + one_if!("sntp"),
+    udp_sockets: 1 + one_if!("selftest") + TFTP_UDP,
     udp_rx: 1536,
     udp_tx: 1536,
     udp_packets: 2,
     dns_queries: 0,
     tcp_reserved: TCP_RESERVED,
+    udp_reserved: &UDP_RESERVED_ARRAY,
 };
 /// The TCP echo listener's backlog (sockets in LISTEN or not yet accepted).
 const ECHO_BACKLOG: u8 = 1;
 
-const SOCKET_SLOTS: usize = CAP.socket_slots();
+/// smoltcp's socket table: no DHCP slot with a static address, no DNS slot
+/// (`dns_queries` is 0).
+const SOCKET_SLOTS: usize = CAP.socket_slots_for(cfg!(feature = "dhcp"));
 const META_SLOTS: usize = CAP.udp_meta_slots();
 /// Socket buffers, plus room for the DHCP server's last packet when SNTP
 /// takes its servers from DHCP option 42 (netcore copies the packet there).
@@ -205,8 +310,8 @@ static SOCKETS: ConstStaticCell<[MaybeUninit<SocketStorage<'static>>; SOCKET_SLO
     ConstStaticCell::new([const { MaybeUninit::uninit() }; SOCKET_SLOTS]);
 static TCP_SLOTS: ConstStaticCell<[MaybeUninit<TcpSlot>; CAP.tcp_slots()]> =
     ConstStaticCell::new([const { MaybeUninit::uninit() }; CAP.tcp_slots()]);
-static UDP_SLOTS: ConstStaticCell<[MaybeUninit<UdpSlot>; CAP.udp_sockets]> =
-    ConstStaticCell::new([const { MaybeUninit::uninit() }; CAP.udp_sockets]);
+static UDP_SLOTS: ConstStaticCell<[MaybeUninit<UdpSlot>; CAP.udp_slots()]> =
+    ConstStaticCell::new([const { MaybeUninit::uninit() }; CAP.udp_slots()]);
 static UDP_META: ConstStaticCell<[MaybeUninit<PacketMetadata>; META_SLOTS]> =
     ConstStaticCell::new([const { MaybeUninit::uninit() }; META_SLOTS]);
 static DNS_QUERIES: ConstStaticCell<[Option<DnsQuery>; CAP.dns_queries]> =
@@ -236,14 +341,15 @@ fn fill<T>(cells: &'static mut [MaybeUninit<T>], value: impl Fn() -> T) -> &'sta
 fn print_netcore_memory() {
     let sockets = size_of::<[SocketStorage<'static>; SOCKET_SLOTS]>();
     let tcp = size_of::<[TcpSlot; CAP.tcp_slots()]>();
-    let udp = size_of::<[UdpSlot; CAP.udp_sockets]>();
+    let udp = size_of::<[UdpSlot; CAP.udp_slots()]>();
     let meta = size_of::<[PacketMetadata; META_SLOTS]>();
     let dns = size_of::<[Option<DnsQuery>; CAP.dns_queries]>();
     let state = size_of::<Option<RefCell<Inner<'static>>>>();
     let total = sockets + tcp + udp + meta + dns + BUFFER_BYTES + state;
     log!(
         "mem: netcore Memory {} B = sockets {} + tcp_slots {} + udp_slots {} + udp_meta {} \
-         + dns_queries {} + bytes {} (Capacity::buffer_bytes: {} TCP x {}+{}, {} UDP x {}+{}) \
+         + dns_queries {} + bytes {} (Capacity::buffer_bytes: {} TCP x {}+{}, {} UDP x {}+{}, \
+         {} UDP reserved {}) \
          + state {}; driver frame buffers {} B",
         total,
         sockets,
@@ -258,6 +364,14 @@ fn print_netcore_memory() {
         CAP.udp_sockets,
         CAP.udp_rx,
         CAP.udp_tx,
+        CAP.udp_reserved.len(),
+        CAP.buffer_bytes()
+            - CAP.tcp_sockets * (CAP.tcp_rx + CAP.tcp_tx)
+            - CAP.udp_sockets * (CAP.udp_rx + CAP.udp_tx)
+            - TCP_RESERVED
+                .iter()
+                .map(|r| r.sockets * (r.rx + r.tx))
+                .sum::<usize>(),
         state,
         size_of::<Buffers>()
     );

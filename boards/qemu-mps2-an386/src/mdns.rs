@@ -17,8 +17,10 @@ use static_cell::ConstStaticCell;
 use crate::netcfg::DEVICE_NAME;
 use crate::{Net, status};
 
+/// The mDNS port, where the responder's socket is bound.
+pub(crate) const PORT: u16 = petrel_mdns::responder::MDNS_PORT;
 /// Bytes per datagram, both directions.
-const BUF: usize = 1024;
+pub(crate) const BUF: usize = 1024;
 /// Services advertised.
 const SERVICES: usize = 1;
 

@@ -16,9 +16,9 @@ use crate::netcfg::DEVICE_NAME;
 use crate::{Addr, Net};
 
 /// The port.
-const PORT: u16 = 137;
+pub(crate) const PORT: u16 = 137;
 /// One datagram.
-const BUF: usize = 576;
+pub(crate) const BUF: usize = 576;
 
 static BUFFER: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
 

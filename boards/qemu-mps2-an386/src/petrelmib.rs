@@ -21,6 +21,10 @@ use petrel_snmp::compiled::{SetError, heapless};
 use crate::Net;
 use crate::netcfg::DEVICE_NAME;
 
+/// Varbinds one Set may change in PETREL-MIB: its read-write objects
+/// (petrelLed, petrelRelay, petrelTemperatureThreshold, petrelDeviceName).
+pub(crate) const UNDO: usize = 4;
+
 /// petrelTemperature: 25.0 °C (no sensor on the emulated board).
 pub(crate) const SIMULATED_TENTHS: i32 = 250;
 

@@ -85,7 +85,12 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
     let mut mib = petrel_snmp::agent::Mount::new(
         mib2,
         petrel_snmp::Oid::new(petrel_mibs::petrel_mib::MODULE_OID),
-        petrel_mibs::petrel_mib::mib(crate::petrelmib::Board::new(net)),
+        // Undo room for the module's 4 read-write objects (one Set may
+        // change each once), not the engine's default of 8 varbinds: each
+        // slot holds a value of up to 520 B.
+        petrel_snmp::compiled::CompiledMib::<_, { crate::petrelmib::UNDO }>::new(
+            petrel_mibs::petrel_mib::Handlers(crate::petrelmib::Board::new(net)),
+        ),
     );
     #[cfg(not(feature = "petrel-mib"))]
     let mut mib = mib2;

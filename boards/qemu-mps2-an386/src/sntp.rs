@@ -23,9 +23,14 @@ const SERVERS: usize = 4;
 /// How often DHCP's server list is compared with the one in use.
 const DHCP_CHECK: Duration = Duration::from_secs(5);
 
-/// Binds an ephemeral UDP port, or logs why not.
+/// The client's local port: the NTP port (RFC 4330 allows any; a fixed
+/// one lets netcore reserve a socket sized for 48-byte datagrams, see
+/// `UDP_ALL` in main.rs).
+pub(crate) const PORT: u16 = 123;
+
+/// Binds the client's UDP port, or logs why not.
 pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0);
+    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
     match net.udp_bind(any).await {
         Ok(s) => Some(s),
         Err(e) => {

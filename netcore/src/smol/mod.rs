@@ -110,6 +110,13 @@ pub struct Capacity {
     /// a service, e.g. a large receive window for an iPerf server while the
     /// shared pool stays small. Empty for one uniform pool.
     pub tcp_reserved: &'static [TcpReserve],
+    /// UDP sockets set aside for one local port each, with their own buffer
+    /// sizes (in addition to the `udp_sockets` pool, which keeps `udp_rx`,
+    /// `udp_tx` and `udp_packets`): right-sizes a service, e.g. 48-byte
+    /// SNTP datagrams, while the pool stays sized for the largest datagrams
+    /// (and for ephemeral ports, which a reservation cannot name). Empty
+    /// for one uniform pool.
+    pub udp_reserved: &'static [UdpReserve],
 }
 
 /// TCP sockets reserved for listeners on one local port (see
@@ -131,6 +138,26 @@ pub struct TcpReserve {
     pub tx: usize,
 }
 
+/// A UDP socket reserved for binds on one local port (see
+/// [`Capacity::udp_reserved`]).
+///
+/// `udp_bind` on `port` takes this socket when it is free and a pool socket
+/// otherwise (while the reserved one still sends a dropped socket's last
+/// datagrams, say); binds on other ports and ephemeral binds never take it.
+/// A datagram longer than `rx` is dropped on arrival (smoltcp has no room
+/// for it); one longer than `tx` fails `send_to` with `TooLarge`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct UdpReserve {
+    /// The local port whose socket this is.
+    pub port: u16,
+    /// Receive payload buffer, bytes.
+    pub rx: usize,
+    /// Send payload buffer, bytes.
+    pub tx: usize,
+    /// Datagrams queued per direction (at least 1).
+    pub packets: usize,
+}
+
 /// Bytes after [`Capacity::buffer_bytes`] in [`Memory::bytes`] that let a
 /// DHCP stack keep a copy of the server's last packet, so that options
 /// smoltcp does not parse (42, NTP servers) reach the board
@@ -145,6 +172,9 @@ const DHCP_REQUESTED_OPTIONS: [u8; 4] = [1, 3, 6, 42];
 /// Most entries in [`Capacity::tcp_reserved`].
 pub const MAX_TCP_RESERVED: usize = 8;
 
+/// Most entries in [`Capacity::udp_reserved`].
+pub const MAX_UDP_RESERVED: usize = 8;
+
 impl Default for Capacity {
     /// A small-MCU default: 8 TCP sockets of 2 KiB + 2 KiB, 6 UDP sockets.
     fn default() -> Self {
@@ -158,6 +188,7 @@ impl Default for Capacity {
             udp_packets: 4,
             dns_queries: 2,
             tcp_reserved: &[],
+            udp_reserved: &[],
         }
     }
 }
@@ -173,6 +204,12 @@ impl Capacity {
             n += r.sockets * (r.rx + r.tx);
             i += 1;
         }
+        let mut i = 0;
+        while i < self.udp_reserved.len() {
+            let r = &self.udp_reserved[i];
+            n += r.rx + r.tx;
+            i += 1;
+        }
         n
     }
     /// TCP sockets in all: the pool plus the reserved ones; entries needed
@@ -186,24 +223,43 @@ impl Capacity {
         }
         n
     }
-    /// Entries needed in [`Memory::sockets`] (TCP + UDP + DHCP + DNS).
+    /// UDP sockets in all: the pool plus the reserved ones; entries needed
+    /// in [`Memory::udp_slots`].
+    pub const fn udp_slots(&self) -> usize {
+        self.udp_sockets + self.udp_reserved.len()
+    }
+    /// Entries enough for [`Memory::sockets`] in any configuration (TCP +
+    /// UDP + DHCP + DNS); [`Capacity::socket_slots_for`] is the exact count.
     pub const fn socket_slots(&self) -> usize {
-        self.tcp_slots() + self.udp_sockets + 2
+        self.tcp_slots() + self.udp_slots() + 2
+    }
+    /// Entries needed in [`Memory::sockets`]: TCP + UDP, one for the DHCP
+    /// client if `dhcp` ([`IpConfig::Dhcp`]), one for DNS if `dns_queries`
+    /// is not 0. A board with a static address saves a socket slot.
+    pub const fn socket_slots_for(&self, dhcp: bool) -> usize {
+        self.tcp_slots() + self.udp_slots() + dhcp as usize + (self.dns_queries > 0) as usize
     }
     /// Entries needed in [`Memory::udp_meta`].
     pub const fn udp_meta_slots(&self) -> usize {
-        self.udp_sockets * self.udp_packets * 2
+        let mut n = self.udp_sockets * self.udp_packets * 2;
+        let mut i = 0;
+        while i < self.udp_reserved.len() {
+            n += self.udp_reserved[i].packets * 2;
+            i += 1;
+        }
+        n
     }
 }
 
 /// The memory a stack runs in, provided by the caller (statics on a board,
 /// [`Memory::leak`] on a host). Slices longer than needed are fine.
 pub struct Memory<'d> {
-    /// smoltcp's socket table: at least [`Capacity::socket_slots`].
+    /// smoltcp's socket table: at least [`Capacity::socket_slots_for`]
+    /// ([`Capacity::socket_slots`] always does).
     pub sockets: &'d mut [SocketStorage<'d>],
     /// TCP pool bookkeeping: at least [`Capacity::tcp_slots`].
     pub tcp_slots: &'d mut [TcpSlot],
-    /// UDP bookkeeping: at least `udp_sockets`.
+    /// UDP bookkeeping: at least [`Capacity::udp_slots`].
     pub udp_slots: &'d mut [UdpSlot],
     /// UDP packet metadata: at least [`Capacity::udp_meta_slots`].
     pub udp_meta: &'d mut [sudp::PacketMetadata],
@@ -230,7 +286,7 @@ impl Memory<'static> {
                     .collect(),
             ),
             tcp_slots: leak_vec(vec![TcpSlot::EMPTY; cap.tcp_slots()]),
-            udp_slots: leak_vec(vec![UdpSlot::EMPTY; cap.udp_sockets]),
+            udp_slots: leak_vec(vec![UdpSlot::EMPTY; cap.udp_slots()]),
             udp_meta: leak_vec(vec![sudp::PacketMetadata::EMPTY; cap.udp_meta_slots()]),
             dns_queries: leak_vec((0..cap.dns_queries).map(|_| None).collect()),
             // Room for the DHCP packet buffer too (see [`DHCP_PACKET_BYTES`]).
@@ -269,7 +325,9 @@ pub enum StackError {
     /// The static prefix length is over 32.
     InvalidPrefix,
     /// [`Capacity::tcp_reserved`] has more than [`MAX_TCP_RESERVED`]
-    /// entries, or a port of 0.
+    /// entries, or a port of 0; or [`Capacity::udp_reserved`] has more than
+    /// [`MAX_UDP_RESERVED`] entries, a port of 0, a port twice or an entry
+    /// with `packets` 0.
     InvalidReserve,
 }
 
@@ -281,7 +339,8 @@ impl core::fmt::Display for StackError {
             StackError::InvalidPrefix => f.write_str("IPv4 prefix length over 32"),
             StackError::InvalidReserve => write!(
                 f,
-                "tcp_reserved: at most {MAX_TCP_RESERVED} entries, each with a non-zero port"
+                "tcp_reserved/udp_reserved: at most {MAX_TCP_RESERVED}/{MAX_UDP_RESERVED} \
+                 entries, each with a non-zero port (udp: distinct ports, packets > 0)"
             ),
         }
     }
@@ -345,16 +404,23 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         bytes,
         state,
     } = memory;
-    if sockets.len() < cap.socket_slots() {
+    if sockets.len() < cap.socket_slots_for(matches!(config.ip, IpConfig::Dhcp)) {
         return Err(StackError::MemoryTooSmall("sockets"));
     }
     if cap.tcp_reserved.len() > MAX_TCP_RESERVED || cap.tcp_reserved.iter().any(|r| r.port == 0) {
         return Err(StackError::InvalidReserve);
     }
+    let udp_bad = |(i, r): (usize, &UdpReserve)| {
+        r.port == 0 || r.packets == 0 || cap.udp_reserved[..i].iter().any(|o| o.port == r.port)
+    };
+    if cap.udp_reserved.len() > MAX_UDP_RESERVED || cap.udp_reserved.iter().enumerate().any(udp_bad)
+    {
+        return Err(StackError::InvalidReserve);
+    }
     if tcp_slots.len() < cap.tcp_slots() {
         return Err(StackError::MemoryTooSmall("tcp_slots"));
     }
-    if udp_slots.len() < cap.udp_sockets {
+    if udp_slots.len() < cap.udp_slots() {
         return Err(StackError::MemoryTooSmall("udp_slots"));
     }
     if udp_meta.len() < cap.udp_meta_slots() {
@@ -405,15 +471,22 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         let sock = stcp::Socket::new(stcp::SocketBuffer::new(rx), stcp::SocketBuffer::new(tx));
         *slot = TcpSlot::new(set.add(sock));
     }
-    // Carve the UDP sockets.
+    // Carve the UDP pool, then the reserved sockets after it (one each).
     let mut meta_rest: &'d mut [sudp::PacketMetadata] = udp_meta;
-    let udp_slots = &mut udp_slots[..cap.udp_sockets];
-    for slot in udp_slots.iter_mut() {
-        let (rx, r) = rest.split_at_mut(cap.udp_rx);
-        let (tx, r) = r.split_at_mut(cap.udp_tx);
+    let udp_slots = &mut udp_slots[..cap.udp_slots()];
+    for (i, slot) in udp_slots.iter_mut().enumerate() {
+        let (rx_len, tx_len, packets) = match i
+            .checked_sub(cap.udp_sockets)
+            .and_then(|r| cap.udp_reserved.get(r))
+        {
+            Some(r) => (r.rx, r.tx, r.packets),
+            None => (cap.udp_rx, cap.udp_tx, cap.udp_packets),
+        };
+        let (rx, r) = rest.split_at_mut(rx_len);
+        let (tx, r) = r.split_at_mut(tx_len);
         rest = r;
-        let (rxm, m) = meta_rest.split_at_mut(cap.udp_packets);
-        let (txm, m) = m.split_at_mut(cap.udp_packets);
+        let (rxm, m) = meta_rest.split_at_mut(packets);
+        let (txm, m) = m.split_at_mut(packets);
         meta_rest = m;
         let sock = sudp::Socket::new(
             sudp::PacketBuffer::new(rxm, rx),
@@ -474,6 +547,8 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         cap.tcp_sockets,
         reserved,
         udp_slots,
+        cap.udp_sockets,
+        cap.udp_reserved.iter().map(|r| r.port).collect(),
         dhcp,
         dns,
         mac,

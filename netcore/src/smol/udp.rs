@@ -55,11 +55,7 @@ pub(crate) fn bind<'d>(
     if taken {
         return Err(UdpError::AddrInUse);
     }
-    let idx = i
-        .udp
-        .iter()
-        .position(|s| !s.in_use && s.handle.is_some())
-        .ok_or(UdpError::NoBuffer)?;
+    let idx = i.free_udp_slot(port).ok_or(UdpError::NoBuffer)?;
     let Inner { udp, sockets, .. } = &mut *i;
     let slot = udp.get_mut(idx).ok_or(UdpError::NoBuffer)?;
     let h = slot.handle.ok_or(UdpError::NoBuffer)?;

@@ -38,10 +38,10 @@ use core::cell::Cell;
 use core::fmt;
 use core::future::poll_fn;
 use core::net::SocketAddr;
+use core::pin::{Pin, pin};
 use core::task::{Poll, Waker};
 
-use embassy_futures::join::join_array;
-use embassy_futures::select::{Either, select};
+use embassy_futures::select::{Either, select, select_slice};
 use petrel_altcp::{Listener, Stream};
 use petrel_netcore::TcpError;
 use petrel_netcore::time::Duration;
@@ -316,12 +316,14 @@ where
     H: Handler,
 {
     let slots: [Slot<L::Stream>; N] = core::array::from_fn(|_| Slot::new());
-    let chunk = (buf.len() / N.max(1)).max(1);
-    let mut chunks = buf.chunks_mut(chunk);
-    let workers: [_; N] = core::array::from_fn(|i| {
-        let mem: &mut [u8] = chunks.next().unwrap_or_default();
-        worker(slots.get(i), mem, upgrade, clock, handler, fs, config)
-    });
+    // Built in place and polled through a pinned slice, never moved: every
+    // move of the `N` worker futures (kilobytes each) would be a temporary
+    // in this future's poll function, whose stack frame — probed page by
+    // page on every wake — would grow by the size of all of them.
+    let mut workers = pin!(workers::<L::Stream, U, C, H, N>(
+        &slots, buf, upgrade, clock, handler, fs, config
+    ));
+    let workers: Pin<&mut [_]> = workers.as_mut();
     let max = config.max_connections.clamp(1, N.max(1));
     let acceptor = async {
         loop {
@@ -359,11 +361,37 @@ where
             let _ = with_timeout(clock, REJECT_TIMEOUT, upgrade.reject(stream)).await;
         }
     };
-    match select(acceptor, join_array(workers)).await {
+    match select(acceptor, select_slice(workers)).await {
         Either::First(e) => e,
         // Workers never finish; keep the type checker honest.
         Either::Second(_) => petrel_altcp::Error::Tcp(TcpError::InvalidState),
     }
+}
+
+/// The `N` workers, one per slot, each with its chunk of `buf`. Not inlined:
+/// its temporaries stay out of the frame of the server's poll function.
+#[inline(never)]
+fn workers<'a, T, U, C, H, const N: usize>(
+    slots: &'a [Slot<T>; N],
+    buf: &'a mut [u8],
+    upgrade: &'a U,
+    clock: &'a C,
+    handler: &'a H,
+    fs: &'a StaticFs,
+    config: &'a Config,
+) -> [impl Future<Output = ()> + 'a; N]
+where
+    T: Stream,
+    U: Upgrade<T>,
+    C: Clock,
+    H: Handler,
+{
+    let chunk = (buf.len() / N.max(1)).max(1);
+    let mut chunks = buf.chunks_mut(chunk);
+    core::array::from_fn(|i| {
+        let mem: &mut [u8] = chunks.next().unwrap_or_default();
+        worker(slots.get(i), mem, upgrade, clock, handler, fs, config)
+    })
 }
 
 /// One connection slot: waits for a stream, serves it, repeats.
@@ -385,10 +413,16 @@ async fn worker<T, U, C, H>(
         return core::future::pending().await;
     };
     loop {
+        // Polled on every wake of the server while idle: keep the stored
+        // waker when it is the same one (no clone, no drop).
         let stream = poll_fn(|cx| match slot.stream.take() {
             Some(s) => Poll::Ready(s),
             None => {
-                slot.waker.set(Some(cx.waker().clone()));
+                let w = match slot.waker.take() {
+                    Some(w) if w.will_wake(cx.waker()) => w,
+                    _ => cx.waker().clone(),
+                };
+                slot.waker.set(Some(w));
                 Poll::Pending
             }
         })
