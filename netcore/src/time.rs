@@ -239,9 +239,115 @@ impl fmt::Display for Duration {
     }
 }
 
+/// A UTC calendar date and time (proleptic Gregorian, no leap seconds),
+/// for wall-clock values such as SNTP time or HTTP dates.
+///
+/// ```
+/// use petrel_netcore::time::DateTime;
+/// let t = DateTime::from_unix(784_111_777);
+/// assert_eq!(t.to_string(), "1994-11-06 08:49:37Z");
+/// assert_eq!(t.to_unix(), Some(784_111_777));
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DateTime {
+    /// The year (1970 or later).
+    pub year: u32,
+    /// The month, 1..=12.
+    pub month: u8,
+    /// The day of the month, 1..=31.
+    pub day: u8,
+    /// 0..=23.
+    pub hour: u8,
+    /// 0..=59.
+    pub minute: u8,
+    /// 0..=60 (60 only as read from a leap-second timestamp).
+    pub second: u8,
+}
+
+impl DateTime {
+    /// The date and time `secs` seconds after 1970-01-01 00:00:00 UTC.
+    pub fn from_unix(secs: u64) -> DateTime {
+        // Howard Hinnant's `civil_from_days`, for days ≥ 0.
+        let days = secs / 86_400;
+        let tod = secs % 86_400;
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z % 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        // Each value is in range by construction (year < 2^32 for any u64
+        // input divided down by 365 days).
+        DateTime {
+            year: u32::try_from(year).unwrap_or(u32::MAX),
+            month: month as u8,
+            day: day as u8,
+            hour: (tod / 3600) as u8,
+            minute: (tod / 60 % 60) as u8,
+            second: (tod % 60) as u8,
+        }
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 UTC, or `None` if a field is out
+    /// of range or the date is before 1970.
+    pub fn to_unix(&self) -> Option<u64> {
+        let (m, d) = (u64::from(self.month), u64::from(self.day));
+        if !(1..=12).contains(&m)
+            || !(1..=31).contains(&d)
+            || self.hour > 23
+            || self.minute > 59
+            || self.second > 60
+            || self.year < 1970
+        {
+            return None;
+        }
+        // Howard Hinnant's `days_from_civil`, for years ≥ 1970.
+        let y = u64::from(self.year) - u64::from(m <= 2);
+        let (era, yoe) = (y / 400, y % 400);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = (era * 146_097 + doe).checked_sub(719_468)?;
+        let tod = u64::from(self.hour) * 3600 + u64::from(self.minute) * 60;
+        Some(days * 86_400 + tod + u64::from(self.second))
+    }
+}
+
+/// `2026-11-25 12:00:00Z`.
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn date_time_round_trips_and_rejects_bad_fields() {
+        for t in [0u64, 951_782_400, 1_764_072_000, 4_102_444_799] {
+            assert_eq!(DateTime::from_unix(t).to_unix(), Some(t), "{t}");
+        }
+        assert_eq!(
+            DateTime::from_unix(951_782_400).to_string(),
+            "2000-02-29 00:00:00Z"
+        );
+        let ok = DateTime::from_unix(0);
+        for bad in [
+            DateTime { month: 13, ..ok },
+            DateTime { day: 0, ..ok },
+            DateTime { hour: 24, ..ok },
+            DateTime { year: 1969, ..ok },
+        ] {
+            assert_eq!(bad.to_unix(), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn arithmetic_saturates() {

@@ -461,7 +461,9 @@ mod tests {
     fn cidr_guard_refuses_other_ranges() {
         assert!(Netns::check_cidr("198.51.100.1/24").is_ok());
         assert!(Netns::check_cidr("203.0.113.9/24").is_ok());
-        assert!(Netns::check_cidr("192.0.2.1/24").is_err());
+        // Near misses of the allowed prefixes are refused too.
+        assert!(Netns::check_cidr("198.51.10.1/24").is_err());
+        assert!(Netns::check_cidr("203.0.11.3/24").is_err());
         assert!(Netns::check_cidr("10.0.0.1/8").is_err());
     }
 

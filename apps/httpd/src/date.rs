@@ -9,36 +9,12 @@
 //! assert_eq!(parse_imf("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
 //! ```
 
+use petrel_netcore::time::DateTime;
+
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Days since 1970-01-01 → (year, month 1..=12, day 1..=31) (Howard
-/// Hinnant's `civil_from_days`).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// (year, month, day) → days since 1970-01-01.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 fn two(out: &mut [u8], at: usize, v: u32) {
     if let Some(s) = out.get_mut(at..at + 2) {
@@ -48,28 +24,26 @@ fn two(out: &mut [u8], at: usize, v: u32) {
 
 /// Writes `unix` seconds as an IMF-fixdate (exactly 29 bytes).
 pub fn format_imf(unix: u64, out: &mut [u8; 29]) {
-    let secs = i64::try_from(unix).unwrap_or(0);
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400) as u32;
-    let (y, m, d) = civil(days);
+    let t = DateTime::from_unix(unix);
+    // 1970-01-01 was a Thursday.
     let dow = DAYS
-        .get(days.rem_euclid(7) as usize)
+        .get((unix / 86_400 % 7) as usize)
         .copied()
         .unwrap_or("Thu");
     let mon = MONTHS
-        .get((m as usize).wrapping_sub(1))
+        .get(usize::from(t.month).wrapping_sub(1))
         .copied()
         .unwrap_or("Jan");
     *out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
     out[..3].copy_from_slice(dow.as_bytes());
-    two(out, 5, d);
+    two(out, 5, t.day.into());
     out[8..11].copy_from_slice(mon.as_bytes());
-    let y = y.clamp(0, 9999) as u32;
+    let y = t.year.min(9999);
     two(out, 12, y / 100);
     two(out, 14, y % 100);
-    two(out, 17, tod / 3600);
-    two(out, 20, tod / 60 % 60);
-    two(out, 23, tod % 60);
+    two(out, 17, t.hour.into());
+    two(out, 20, t.minute.into());
+    two(out, 23, t.second.into());
 }
 
 fn num(s: &str) -> Option<u32> {
@@ -90,11 +64,19 @@ pub fn parse_imf(s: &str) -> Option<u64> {
     let y = num(it.next()?)?;
     let mut t = it.next()?.split(':');
     let (hh, mm, ss) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
-    if it.next()? != "GMT" || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 || y < 1970 {
+    if it.next()? != "GMT" {
         return None;
     }
-    let days = days_from_civil(i64::from(y), m, d);
-    u64::try_from(days * 86_400 + i64::from(hh * 3600 + mm * 60 + ss)).ok()
+    let small = |v: u32| u8::try_from(v).ok();
+    DateTime {
+        year: y,
+        month: small(m)?,
+        day: small(d)?,
+        hour: small(hh)?,
+        minute: small(mm)?,
+        second: small(ss)?,
+    }
+    .to_unix()
 }
 
 #[cfg(test)]

@@ -202,22 +202,7 @@ fn uptime_text(secs: u64) -> String {
 
 /// "2026-11-25 12:00:00Z".
 fn utc_text(unix_ms: u64) -> String {
-    let mut b = [0u8; 29];
-    petrel_httpd::date::format_imf(unix_ms / 1000, &mut b);
-    // "Tue, 25 Nov 2025 12:00:00 GMT" → reorder into ISO form.
-    let s = std::str::from_utf8(&b).unwrap_or("");
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| s.get(8..11) == Some(*m))
-    .map_or(1, |i| i + 1);
-    format!(
-        "{}-{month:02}-{} {}Z",
-        s.get(12..16).unwrap_or(""),
-        s.get(5..7).unwrap_or(""),
-        s.get(17..25).unwrap_or("")
-    )
+    petrel_netcore::time::DateTime::from_unix(unix_ms / 1000).to_string()
 }
 
 impl<N: Network> HostApp<N> {
@@ -362,24 +347,17 @@ impl<N: Network> HostApp<N> {
     }
 
     /// The address the service is reachable on: the listening address if
-    /// it is a specific one, else the first non-loopback IPv4 address of an
-    /// interface, else a loopback one.
+    /// it is a specific one, else the stack's (on host sockets: the host's
+    /// primary) address, else loopback.
     fn first_ipv4(&self) -> String {
-        if let std::net::IpAddr::V4(a) = self.listen.ip()
-            && !a.is_unspecified()
-        {
-            return a.to_string();
+        match self.listen.ip() {
+            std::net::IpAddr::V4(a) if !a.is_unspecified() => a,
+            _ => self
+                .net
+                .ipv4_addr()
+                .unwrap_or(std::net::Ipv4Addr::LOCALHOST),
         }
-        let mut ip = None;
-        self.net.for_each_interface(&mut |i| {
-            if let Some((a, _)) = i.ipv4
-                && ip.is_none_or(|p: std::net::Ipv4Addr| p.is_loopback() && !a.is_loopback())
-            {
-                ip = Some(a);
-            }
-        });
-        ip.or_else(|| self.net.ipv4_addr())
-            .map_or_else(|| "-".to_string(), |a| a.to_string())
+        .to_string()
     }
 
     /// The current settings (shared by the HTTP and HTTPS listeners).

@@ -209,16 +209,6 @@ fn adverts(cfg: &Config) -> Vec<Advert> {
     v
 }
 
-/// The host's source address toward the mDNS group (no packet is sent).
-fn route_addr() -> Option<Ipv4Addr> {
-    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-    s.connect("224.0.0.251:5353").ok()?;
-    match s.local_addr().ok()?.ip() {
-        std::net::IpAddr::V4(a) if !a.is_unspecified() => Some(a),
-        _ => None,
-    }
-}
-
 fn seed() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -250,16 +240,10 @@ where
         .clone()
         .unwrap_or_else(|| host_label(&cfg.device.name));
     let adverts = adverts(cfg);
-    // The host's own sockets have no single address: take the one the
-    // kernel would send multicast from. A smoltcp stack (TAP) knows its
-    // address, or gets one from DHCP later.
-    let on_host_sockets =
-        std::any::TypeId::of::<N>() == std::any::TypeId::of::<petrel_netcore::os::OsNetwork>();
-    let ip = cfg
-        .mdns
-        .address
-        .or_else(|| net.ipv4_addr())
-        .or_else(|| if on_host_sockets { route_addr() } else { None });
+    // On host sockets this is the address the kernel sends multicast
+    // from; a smoltcp stack (TAP) knows its address, or gets one from DHCP
+    // later.
+    let ip = cfg.mdns.address.or_else(|| net.ipv4_addr());
     let list: Vec<String> = adverts
         .iter()
         .map(|a| format!("{}:{}", a.service_type, a.port))

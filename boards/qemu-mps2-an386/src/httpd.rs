@@ -453,7 +453,11 @@ impl Handler for App {
                 None => c.write_str("-"),
             },
             "time" => match status::unix_ms(self.net.now()) {
-                Some(ms) => write!(c, "{}", status::Utc(ms / 1000)),
+                Some(ms) => write!(
+                    c,
+                    "{}",
+                    petrel_netcore::time::DateTime::from_unix(ms / 1000)
+                ),
                 None => c.write_str("not synced"),
             },
             "ip" => match self.net.ipv4_addr() {

@@ -90,7 +90,7 @@ impl Control<SERVERS> for Reporter {
                     crate::log!(
                         "sntp: synced to {} stratum {stratum}, offset {offset_us} us, delay {delay_us} us; UTC {}",
                         Addr(server),
-                        status::Utc(unix_ms / 1000)
+                        petrel_netcore::time::DateTime::from_unix(unix_ms / 1000)
                     );
                 }
                 self.synced_once = true;

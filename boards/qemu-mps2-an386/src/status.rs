@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use core::cell::{Cell, RefCell};
-use core::fmt;
 use core::net::SocketAddr;
 
 use critical_section::Mutex;
@@ -76,31 +75,4 @@ pub(crate) fn mdns_name() -> Option<HostName> {
 pub(crate) fn set_mdns_name(name: Option<&str>) {
     let name = name.and_then(|n| HostName::try_from(n).ok());
     critical_section::with(|cs| *MDNS.borrow(cs).borrow_mut() = name);
-}
-
-/// UTC `"2026-11-25 12:00:00Z"` from Unix seconds.
-pub(crate) struct Utc(pub(crate) u64);
-
-impl fmt::Display for Utc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.0 / 86_400;
-        let rem = self.0 % 86_400;
-        // Civil from days (H. Hinnant's algorithm), for dates after 1970.
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + u64::from(m <= 2);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z",
-            rem / 3600,
-            rem / 60 % 60,
-            rem % 60
-        )
-    }
 }

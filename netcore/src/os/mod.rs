@@ -119,8 +119,12 @@ impl Network for OsNetwork {
         resolve::resolve(host).await
     }
 
+    /// The host's primary IPv4 address: the source address the kernel
+    /// picks toward the multicast range (the default route's interface),
+    /// else the first non-loopback address; `None` with loopback only.
+    /// Reads the kernel's tables on each call.
     fn ipv4_addr(&self) -> Option<Ipv4Addr> {
-        None
+        stats::primary_ipv4()
     }
 
     fn for_each_interface(&self, f: &mut dyn FnMut(&IfInfo)) {

@@ -59,6 +59,29 @@ pub(crate) fn for_each_interface(f: &mut dyn FnMut(&IfInfo)) {
     }
 }
 
+/// See `OsNetwork::ipv4_addr`. Connecting a UDP socket sends nothing: it
+/// only asks the kernel for the route (and so the source address) it would
+/// use toward the mDNS group.
+pub(crate) fn primary_ipv4() -> Option<std::net::Ipv4Addr> {
+    let routed = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            s.connect("224.0.0.251:5353")?;
+            s.local_addr()
+        })
+        .ok()
+        .and_then(|a| match a.ip() {
+            std::net::IpAddr::V4(v4) if !v4.is_unspecified() => Some(v4),
+            _ => None,
+        });
+    routed.or_else(|| {
+        let (trie, route) = (read("/proc/net/fib_trie"), read("/proc/net/route"));
+        procfs::ipv4_addresses(&trie, &route, "lo")
+            .iter()
+            .map(|a| a.addr)
+            .find(|a| !a.is_loopback())
+    })
+}
+
 pub(crate) fn ip_stats() -> IpStats {
     procfs::ip_stats(&read("/proc/net/snmp"))
 }
