@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 step "clippy (workspace, all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "docs (every public item documented, links resolve)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked -q
+
 step "no_std builds for thumbv7em-none-eabihf"
 # Every no_std crate, default features off (netcore also with its smoltcp backend).
 NO_STD_CRATES=(petrel-netcore petrel-altcp petrel-mqtt petrel-snmp petrel-tftp petrel-iperf petrel-mdns petrel-webroot petrel-sntp petrel-netbios petrel-mibs petrel-httpd)
@@ -29,7 +32,22 @@ for c in "${NO_STD_CRATES[@]}"; do
 done
 cargo build --locked -q -p petrel-netcore --no-default-features --features smoltcp --target thumbv7em-none-eabihf
 cargo build --locked -q -p petrel-httpd --no-default-features --features driver --target thumbv7em-none-eabihf
+# rustls with the pure-Rust provider (TLS on the MCU; no getrandom, no C).
+cargo build --locked -q -p petrel-altcp --no-default-features --features tls-rustcrypto --target thumbv7em-none-eabihf
 echo "built ${#NO_STD_CRATES[@]} no_std crates for thumbv7em-none-eabihf"
+
+step "firmware: fmt and clippy (its own Cargo project)"
+# Default services, the self-test, and the two TLS size probes.
+(
+  cd boards/qemu-mps2-an386
+  cargo fmt -- --check
+  for features in "" "--features selftest" \
+      "--no-default-features --features tls-size-rustls" \
+      "--no-default-features --features tftp,iperf,mqtt,tls-size"; do
+    # shellcheck disable=SC2086
+    cargo clippy --release --locked -q $features -- -D warnings
+  done
+)
 
 step "tests"
 # Unit, integration and doc tests of every crate (benchmarks are run by

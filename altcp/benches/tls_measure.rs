@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! cargo bench -p petrel-altcp --features tls-ring,std,embedded-tls --bench tls_measure
+//! PETREL_TLS_PROVIDER=rustcrypto cargo bench -p petrel-altcp \
+//!     --features tls-ring,tls-rustcrypto,std --bench tls_measure
 //! ```
 #![allow(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -101,7 +103,7 @@ fn server(
     port: u16,
     versions: TlsVersions,
 ) -> (mpsc::Sender<Cmd>, mpsc::Receiver<Vec<f64>>) {
-    let cfg = tls::ServerConfig::builder(tls::ring_provider())
+    let cfg = tls::ServerConfig::builder(provider())
         .cert_chain(leaf.chain.clone(), leaf.key())
         .versions(versions)
         .build()
@@ -180,6 +182,25 @@ fn server(
     (ctx, rrx)
 }
 
+/// Whether `PETREL_TLS_PROVIDER=rustcrypto` selected the pure-Rust provider
+/// (feature `tls-rustcrypto`; TLS 1.3 only) instead of ring.
+fn rustcrypto_selected() -> bool {
+    std::env::var("PETREL_TLS_PROVIDER").is_ok_and(|v| v == "rustcrypto")
+}
+
+/// The crypto provider both ends use.
+fn provider() -> std::sync::Arc<tls::rustls::crypto::CryptoProvider> {
+    #[cfg(feature = "tls-rustcrypto")]
+    if rustcrypto_selected() {
+        return std::sync::Arc::new(tls::rustcrypto::os_provider());
+    }
+    assert!(
+        !rustcrypto_selected(),
+        "PETREL_TLS_PROVIDER=rustcrypto needs --features tls-rustcrypto"
+    );
+    tls::ring_provider()
+}
+
 fn main() {
     let ca = Ca::new("bench CA");
     let leaf = ca.leaf(&["localhost"]);
@@ -217,11 +238,22 @@ fn main() {
             vec![],
         ),
     ];
-    for versions in [TlsVersions::Tls13Only, TlsVersions::Tls12Only] {
+    let name = if rustcrypto_selected() {
+        "rustls/rustcrypto"
+    } else {
+        "rustls/ring"
+    };
+    println!("provider: {name}");
+    let all_versions: &[TlsVersions] = if rustcrypto_selected() {
+        &[TlsVersions::Tls13Only]
+    } else {
+        &[TlsVersions::Tls13Only, TlsVersions::Tls12Only]
+    };
+    for &versions in all_versions {
         let port = free_port();
         let (cmd, res) = server(&leaf, port, versions);
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let ccfg = tls::ClientConfig::builder(tls::ring_provider())
+        let ccfg = tls::ClientConfig::builder(provider())
             .roots(ca.roots())
             .versions(versions)
             .resumption(0)
@@ -282,6 +314,7 @@ fn main() {
             let chunk = vec![0x5au8; 16384];
             for use_tls in [false, true] {
                 cmd.send(Cmd::Sink(use_tls)).unwrap();
+                let mut suite = None;
                 let secs = rt.block_on(async {
                     let s = Tcp::new(
                         net.tcp_connect(addr, ConnectConfig::default())
@@ -291,6 +324,7 @@ fn main() {
                     let t = Instant::now();
                     if use_tls {
                         let mut s = tls::connect(s, "localhost", &ccfg, &net).await.unwrap();
+                        suite = s.cipher_suite().map(|c| c.suite());
                         let mut sent = 0;
                         while sent < BYTES {
                             sent += s.write(&chunk).await.unwrap();
@@ -309,13 +343,12 @@ fn main() {
                 let got = res.recv().unwrap()[0] as usize;
                 assert_eq!(got, BYTES);
                 let el = secs.elapsed().as_secs_f64();
+                let what = match suite {
+                    Some(suite) => format!("TLS 1.3 {suite:?} ({name})"),
+                    None => "plain TCP".to_string(),
+                };
                 println!(
-                    "| throughput {} over loopback (OsNetwork), 256 MiB one way | {:.0} MB/s | |",
-                    if use_tls {
-                        "TLS 1.3 AES-256-GCM (rustls/ring)"
-                    } else {
-                        "plain TCP"
-                    },
+                    "| throughput {what} over loopback (OsNetwork), 256 MiB one way | {:.0} MB/s | |",
                     BYTES as f64 / el / 1e6
                 );
             }

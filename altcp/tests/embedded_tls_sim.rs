@@ -7,25 +7,14 @@ mod common;
 
 use std::net::SocketAddr;
 
+use common::SystemClock;
 use common::{Ca, pattern, server_config};
 use embedded_io_async::{Read, Write};
-use petrel_altcp::tls::embedded::{self, ClientBuffers, DefaultBuffers, TlsClock, Verifying};
+use petrel_altcp::tls::embedded::{self, ClientBuffers, DefaultBuffers, Verifying};
 use petrel_altcp::tls::{ClientAuth, TlsAcceptor, TlsError};
 use petrel_altcp::{Error, Listener, Stream, Tcp, TcpAcceptor};
 use petrel_netcore::sim::{self, ADDR_B, SimConfig, SimStack, TokioClock};
 use petrel_netcore::{ConnectConfig, Duration, ListenConfig, Network};
-
-/// Wall-clock seconds for certificate validity checks.
-struct SystemClock;
-
-impl TlsClock for SystemClock {
-    fn now() -> Option<u64> {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs())
-    }
-}
 
 fn addr_b(port: u16) -> SocketAddr {
     SocketAddr::new(ADDR_B.into(), port)

@@ -436,6 +436,29 @@ assert len(b) == 1048576 and b == bytes(i % 251 for i in range(len(b)))' "$WORK/
             else
                 bad "4 concurrent http clients" "$WORK/h1.log"
             fi
+            # The webroot is packed gzip-only (feature petrel-webroot/gzip-only):
+            # app.css exists only gzipped. --compressed decodes it; without
+            # Accept-Encoding curl gets the gzip bytes (Content-Encoding: gzip);
+            # a client that accepts identity only gets 406.
+            CSS="$HERE/../../webroot/www/app.css"
+            gfail=0
+            timeout 20 ip netns exec "$NS" curl -sS -m 10 --compressed -o "$WORK/css.dec" \
+                "http://$FW_IP/app.css" >"$WORK/gz.log" 2>&1 || gfail=1
+            cmp -s "$WORK/css.dec" "$CSS" || { echo "--compressed: differs from $CSS" >>"$WORK/gz.log"; gfail=1; }
+            timeout 20 ip netns exec "$NS" curl -sS -m 10 -D "$WORK/css.head" -o "$WORK/css.gz" \
+                "http://$FW_IP/app.css" >>"$WORK/gz.log" 2>&1 || gfail=1
+            { grep -qi '^content-encoding: gzip' "$WORK/css.head" \
+                && grep -qi '^vary: accept-encoding' "$WORK/css.head" \
+                && gzip -dc "$WORK/css.gz" | cmp -s - "$CSS"; } \
+                || { cat "$WORK/css.head" >>"$WORK/gz.log"; gfail=1; }
+            timeout 20 ip netns exec "$NS" curl -sS -m 10 -H 'Accept-Encoding: identity' \
+                -o "$WORK/css.406" -w '%{http_code}' "http://$FW_IP/app.css" >"$WORK/css.code" 2>>"$WORK/gz.log"
+            grep -qx 406 "$WORK/css.code" || { echo "identity: got $(cat "$WORK/css.code")" >>"$WORK/gz.log"; gfail=1; }
+            if [ "$gfail" -eq 0 ]; then
+                ok "tap: gzip-only app.css: --compressed decodes to webroot/www/app.css ($(wc -c <"$WORK/css.gz") B on the wire), no Accept-Encoding gets gzip, Accept-Encoding: identity gets 406"
+            else
+                bad "gzip-only webroot file" "$WORK/gz.log"
+            fi
         fi
 
         # mDNS: a legacy unicast query (source port != 5353) for the host

@@ -132,12 +132,15 @@ static TAGS: [SsiTag; 1] = [SsiTag {
     name: "x",
     arg: "",
 }];
-static FILES: [StaticFile; 2] = [
+static FILES: [StaticFile; 4] = [
+    // Stored only gzipped (406 without gzip, no ranges), also as 404 page.
+    StaticFile::gzipped("/404.html", "text/html", "\"4\"", b"\x1f\x8b404"),
     StaticFile {
         ssi: &TAGS,
         ..StaticFile::plain("/a.shtml", "text/html", "", b"<!--#x-->!")
     },
     StaticFile::plain("/b", "text/plain", "\"b\"", b"0123456789"),
+    StaticFile::gzipped("/c.css", "text/css", "\"c\"", b"\x1f\x8bgz-only"),
 ];
 static FS: StaticFs = StaticFs::new(&FILES);
 

@@ -2,11 +2,11 @@
 //!
 //! Everything in Petrel stands on this crate:
 //!
-//! - [`time`]: integer-microsecond [`Instant`](time::Instant) and
-//!   [`Duration`](time::Duration);
+//! - [`time`]: integer-microsecond [`time::Instant`] and
+//!   [`time::Duration`];
 //! - [`timer`]: the timer model every protocol core uses (a fixed
-//!   [`Timers`](timer::Timers) table per core, a [`Clock`](timer::Clock) to
-//!   sleep on, [`with_timeout`](timer::with_timeout));
+//!   [`timer::Timers`] table per core, a [`timer::Clock`] to
+//!   sleep on, [`timer::with_timeout`]);
 //! - [`socket`]: the async TCP/UDP traits apps are written against, with the
 //!   typed errors of [`error`];
 //! - [`stats`]: the interface/IP/TCP/UDP counters and connection tables MIB-2

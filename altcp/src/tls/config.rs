@@ -37,8 +37,8 @@ pub struct Limits {
     pub max_fragment: usize,
     /// The receive buffer: it must hold the largest record the peer sends
     /// and the largest handshake message (the peer's certificate chain). A
-    /// peer that exceeds it gets a clean [`TlsError::BufferTooSmall`]
-    /// (crate::tls::TlsError::BufferTooSmall).
+    /// peer that exceeds it gets a clean
+    /// [`TlsError::BufferTooSmall`](crate::tls::TlsError::BufferTooSmall).
     pub incoming_buffer: usize,
 }
 

@@ -15,7 +15,15 @@
 //! AES-128-GCM only; no session resumption; client certificates are not
 //! wired here; a close without `close_notify` is reported as
 //! [`Error::Truncated`] and `close_notify` as a clean `Ok(0)`, but other
-//! alerts after the handshake are reported as [`TlsError::Other`].
+//! alerts after the handshake are reported as [`TlsError::Other`]. A
+//! server's KeyUpdate (RFC 8446 §4.6.3; OpenSSL sends one on request, rustls
+//! near the AES-GCM usage limit) is not implemented by embedded-tls 0.19:
+//! the read fails with [`TlsError::Unsupported`] and the connection must be
+//! reopened (tested against `openssl s_server`). One panic path remains
+//! upstream: a post-handshake handshake message other than NewSessionTicket
+//! or KeyUpdate (which no conforming server sends unasked — e.g. a second
+//! Finished from an authenticated but hostile server) reaches an
+//! `unimplemented!()` in embedded-tls 0.19.
 
 use core::cell::Cell;
 use core::net::SocketAddr;
@@ -203,6 +211,7 @@ fn map_error(e: EtError, status: IoStatus, handshake: bool) -> Error {
         EtError::InvalidHandshake | EtError::InvalidApplicationData => {
             Error::Tls(TlsError::PeerMisbehaved)
         }
+        EtError::Unimplemented => Error::Tls(TlsError::Unsupported),
         _ => Error::Tls(TlsError::Other),
     }
 }

@@ -59,6 +59,10 @@ pub enum TlsError {
     /// The local configuration cannot work (a key that does not match its
     /// certificate, no usable root, …).
     Config,
+    /// The peer used a TLS feature this implementation lacks — e.g. a
+    /// server's KeyUpdate to the no-heap client, which embedded-tls 0.19
+    /// does not implement. The connection cannot continue.
+    Unsupported,
     /// A failure the layer does not classify further.
     Other,
 }
@@ -130,6 +134,7 @@ impl fmt::Display for TlsError {
             TlsError::BufferTooSmall => f.write_str("TLS record larger than the configured buffer"),
             TlsError::InvalidServerName => f.write_str("invalid server name"),
             TlsError::Config => f.write_str("unusable local TLS configuration"),
+            TlsError::Unsupported => f.write_str("peer used an unsupported TLS feature"),
             TlsError::Other => f.write_str("TLS failure"),
         }
     }

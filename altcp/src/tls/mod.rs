@@ -17,13 +17,14 @@
 //!
 //! ## Crypto providers
 //! rustls needs a `CryptoProvider`. On the host, feature `tls-ring` enables
-//! rustls's `ring` provider ([`ring_provider`]). On a Cortex-M target, ring
-//! needs newlib's C headers (`libnewlib-arm-none-eabi`) and a `getrandom`
-//! custom backend; the pure-Rust `rustls-rustcrypto` provider builds but is
-//! an unaudited alpha. An MCU build passes its provider to
-//! [`ServerConfig::builder`] / [`ClientConfig::builder`] and, without `std`,
-//! a `TimeProvider` (RTC or SNTP time) for certificate validity. The
-//! no-heap client for MCUs is embedded-tls (feature `embedded-tls`).
+//! rustls's `ring` provider ([`ring_provider`]). On a Cortex-M target ring
+//! does not build (C code, `getrandom`); feature `tls-rustcrypto` adds our
+//! own pure-Rust provider, `rustcrypto` (TLS 1.3, X25519/P-256, ECDSA and
+//! Ed25519, entropy from the board's TRNG). An MCU build passes its
+//! provider to [`ServerConfig::builder`] / [`ClientConfig::builder`] and,
+//! without `std`, a `TimeProvider` (RTC or SNTP time) for certificate
+//! validity. The no-heap client for MCUs is embedded-tls (feature
+//! `embedded-tls`).
 //!
 //! ## Example
 //! ```no_run
@@ -80,3 +81,6 @@ pub fn ring_provider() -> alloc::sync::Arc<rustls::crypto::CryptoProvider> {
 
 #[cfg(feature = "embedded-tls")]
 pub mod embedded;
+
+#[cfg(feature = "tls-rustcrypto")]
+pub mod rustcrypto;

@@ -2,6 +2,9 @@
 //! configurations built from them.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod host;
+pub mod sim;
+
 use petrel_altcp::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use petrel_altcp::tls::{self, ClientAuth, ClientConfig, ServerConfig};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -30,6 +33,11 @@ impl Leaf {
 
 impl Ca {
     pub fn new(name: &str) -> Ca {
+        Ca::new_with(name, &rcgen::PKCS_ECDSA_P256_SHA256)
+    }
+
+    /// A CA whose own key is of type `alg` (e.g. P-384, Ed25519).
+    pub fn new_with(name: &str, alg: &'static rcgen::SignatureAlgorithm) -> Ca {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(DnType::CommonName, name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -38,7 +46,7 @@ impl Ca {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        let key = KeyPair::generate().unwrap();
+        let key = KeyPair::generate_for(alg).unwrap();
         let cert = params.self_signed(&key).unwrap();
         Ca {
             cert: cert.der().clone(),
@@ -53,8 +61,23 @@ impl Ca {
         self.leaf_valid(names, (2020, 1, 1), (2099, 1, 1))
     }
 
+    /// A leaf for `names` with a key of type `alg`, valid now.
+    pub fn leaf_with(&self, names: &[&str], alg: &'static rcgen::SignatureAlgorithm) -> Leaf {
+        self.leaf_full(names, (2020, 1, 1), (2099, 1, 1), alg)
+    }
+
     /// A leaf valid only between the given dates.
     pub fn leaf_valid(&self, names: &[&str], from: (i32, u8, u8), to: (i32, u8, u8)) -> Leaf {
+        self.leaf_full(names, from, to, &rcgen::PKCS_ECDSA_P256_SHA256)
+    }
+
+    fn leaf_full(
+        &self,
+        names: &[&str],
+        from: (i32, u8, u8),
+        to: (i32, u8, u8),
+        alg: &'static rcgen::SignatureAlgorithm,
+    ) -> Leaf {
         let sans: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params = CertificateParams::new(sans).unwrap();
         params
@@ -62,7 +85,7 @@ impl Ca {
             .push(DnType::CommonName, names.first().copied().unwrap_or("leaf"));
         params.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
         params.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
-        let key = KeyPair::generate().unwrap();
+        let key = KeyPair::generate_for(alg).unwrap();
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer).unwrap();
         Leaf {
@@ -106,4 +129,17 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// Wall-clock Unix seconds, so the embedded-tls client checks validity
+/// dates.
+pub struct SystemClock;
+
+impl petrel_altcp::tls::embedded::TlsClock for SystemClock {
+    fn now() -> Option<u64> {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs())
+    }
 }

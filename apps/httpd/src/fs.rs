@@ -15,6 +15,11 @@
 //! assert_eq!(FS.lookup("/b.txt").map(|f| f.body), Some(&b"b"[..]));
 //! assert!(FS.lookup("/c.txt").is_none());
 //! ```
+//!
+//! A flash-constrained build can store a compressible file only gzipped
+//! ([`StaticFile::gzip_only`], made by the packer's `gzip_only` option or
+//! by hand with [`StaticFile::gzipped`]); the server then answers clients
+//! that refuse gzip with `406 Not Acceptable`.
 
 /// One SSI tag inside an SSI file, found at build time.
 ///
@@ -53,11 +58,22 @@ pub struct StaticFile {
     /// `Cache-Control`. The server adds status line, `Content-Length`,
     /// `Content-Encoding`, `Vary`, `Content-Range` and `Connection`.
     pub headers: &'static str,
-    /// The file's bytes (identity encoding).
+    /// The file's bytes (identity encoding); empty when
+    /// [`gzip_only`](StaticFile::gzip_only) is set.
     pub body: &'static [u8],
-    /// The gzip-encoded body, present only when it is smaller than `body`
-    /// (never for SSI files, whose body is assembled at run time).
+    /// The gzip-encoded body, present only when it is smaller than the
+    /// identity body (never for SSI files, whose body is assembled at run
+    /// time).
     pub gzip: Option<&'static [u8]>,
+    /// Only the gzip body is stored (flash-constrained builds: the packer's
+    /// `Options::gzip_only`): `gzip` is `Some`, `body` is empty. The server
+    /// sends the gzip body with `Content-Encoding: gzip` to every client
+    /// that accepts gzip or sends no `Accept-Encoding`, answers
+    /// `406 Not Acceptable` to a client that excludes gzip (there is no
+    /// identity copy to fall back on), and ignores `Range` (a full `200`,
+    /// never a byte range of the gzip stream). Without a `gzip` body the
+    /// flag is ignored and `body` is served as usual.
+    pub gzip_only: bool,
     /// SSI tags in `body`, in order; empty for files that are not SSI.
     pub ssi: &'static [SsiTag],
 }
@@ -81,13 +97,41 @@ impl StaticFile {
             headers: "",
             body,
             gzip: None,
+            gzip_only: false,
             ssi: &[],
+        }
+    }
+
+    /// A file stored only gzip-encoded (see [`StaticFile::gzip_only`]),
+    /// otherwise like [`StaticFile::plain`]; `etag` should still name the
+    /// content (the packer hashes the identity bytes).
+    pub const fn gzipped(
+        path: &'static str,
+        mime: &'static str,
+        etag: &'static str,
+        gzip: &'static [u8],
+    ) -> Self {
+        StaticFile {
+            body: &[],
+            gzip: Some(gzip),
+            gzip_only: true,
+            ..StaticFile::plain(path, mime, etag, &[])
         }
     }
 
     /// Whether the file has SSI tags to expand.
     pub const fn is_ssi(&self) -> bool {
         !self.ssi.is_empty()
+    }
+
+    /// The gzip body when it is the only copy stored
+    /// ([`StaticFile::gzip_only`] set and a gzip body present; never for an
+    /// SSI file, whose identity body the server needs).
+    pub const fn gzip_only_body(&self) -> Option<&'static [u8]> {
+        match self.gzip {
+            Some(gz) if self.gzip_only && !self.is_ssi() => Some(gz),
+            _ => None,
+        }
     }
 }
 

@@ -26,7 +26,7 @@
 //! from one future without spawning: keep-alive, pipelining,
 //! `Expect: 100-continue`, timeouts (idle, request head → 408), a
 //! connection limit (extra clients get 503), static files with SSI, and
-//! routes handled by the application's [`driver::Handler`].
+//! routes handled by the application's `driver::Handler` (feature `driver`).
 //!
 //! ```
 //! use petrel_httpd::request::{parse_head, Method};

@@ -4,7 +4,7 @@
 //! while the head is incomplete and within limits, a [`RequestHead`] once
 //! it is complete, or a [`HeadError`] naming the status to answer with.
 //! The head is decoded *in place*: the path is percent-decoded and the
-//! query string turned into the [`Pairs`](crate::form::Pairs) layout inside
+//! query string turned into the [`Pairs`] layout inside
 //! the caller's buffer, and [`RequestHead`] keeps only offsets (it is
 //! `Copy` and small), so the buffer can be split between the head and body
 //! bytes that follow it.
@@ -510,6 +510,19 @@ impl<'a> Request<'a> {
             .filter(|(n, _)| n.eq_ignore_ascii_case("accept-encoding"))
             .any(|(_, v)| accepts_coding(v, "gzip"))
     }
+    /// Whether a gzip-coded response is acceptable at all: without any
+    /// `Accept-Encoding` field the client has no preference (RFC 9110
+    /// §12.5.3) and any coding is, otherwise as [`Request::accepts_gzip`]
+    /// (an empty value, `identity` or `gzip;q=0` exclude it). What a file
+    /// stored only gzipped is served by; files with an identity copy keep
+    /// [`Request::accepts_gzip`], which is `false` without the field.
+    pub fn gzip_acceptable(&self) -> bool {
+        let mut fields = self
+            .headers()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("accept-encoding"))
+            .peekable();
+        fields.peek().is_none() || fields.any(|(_, v)| accepts_coding(v, "gzip"))
+    }
 }
 
 /// Whether a quality value is zero (`0`, `0.0`, `0.000`).
@@ -668,6 +681,32 @@ mod tests {
         assert!(accepts_coding("*", "gzip"));
         assert!(!accepts_coding("*;q=0", "gzip"));
         assert!(!accepts_coding("br, *;q=0.1, gzip;q=0", "gzip"));
+    }
+
+    #[test]
+    fn gzip_acceptable_without_the_field() {
+        let check = |extra: &str| {
+            let mut b = format!("GET / HTTP/1.1\r\nHost: a\r\n{extra}\r\n").into_bytes();
+            let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
+            let r = h.view(&b);
+            (r.accepts_gzip(), r.gzip_acceptable())
+        };
+        // No field: no preference; `accepts_gzip` stays conservative.
+        assert_eq!(check(""), (false, true));
+        assert_eq!(check("Accept-Encoding: gzip\r\n"), (true, true));
+        assert_eq!(check("Accept-Encoding: *\r\n"), (true, true));
+        for no in ["identity", "gzip;q=0", "", "br", "*;q=0"] {
+            assert_eq!(
+                check(&format!("Accept-Encoding: {no}\r\n")),
+                (false, false),
+                "{no}"
+            );
+        }
+        // Several fields are one list.
+        assert_eq!(
+            check("Accept-Encoding: identity\r\nAccept-Encoding: gzip\r\n"),
+            (true, true)
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ codes! {
     FORBIDDEN = 403, "Forbidden";
     NOT_FOUND = 404, "Not Found";
     METHOD_NOT_ALLOWED = 405, "Method Not Allowed";
+    NOT_ACCEPTABLE = 406, "Not Acceptable";
     REQUEST_TIMEOUT = 408, "Request Timeout";
     CONFLICT = 409, "Conflict";
     CONTENT_TOO_LARGE = 413, "Content Too Large";

@@ -1,5 +1,5 @@
 //! Server-side includes: the handler trait and the expander that walks an
-//! SSI file's tags (found at build time, [`SsiTag`]).
+//! SSI file's tags (found at build time, [`SsiTag`](crate::fs::SsiTag)).
 //!
 //! The expander hands out the file's bytes between tags as `'static`
 //! slices (no copy) and asks the [`Ssi`] handler for each insert. An insert

@@ -1,6 +1,15 @@
 //! What to answer for a file of a [`StaticFs`]: index mapping, conditional
-//! requests (304), ranges (206/416), gzip negotiation, and the response
+//! requests (304), ranges (206/416), gzip negotiation (406 for a file
+//! stored only gzipped when the client refuses gzip), and the response
 //! head.
+//!
+//! A file with an identity copy is sent identity unless the client's
+//! `Accept-Encoding` accepts gzip; ranges are cut from the identity body.
+//! A file stored only gzipped ([`StaticFile::gzip_only`]) is sent gzipped
+//! with `Content-Encoding: gzip` unless `Accept-Encoding` excludes gzip
+//! (`406`; a request without the field accepts any coding, RFC 9110
+//! §12.5.3), and `Range` is ignored for it (a full `200`, RFC 9110 §14.2):
+//! a byte range of the gzip stream is not a range of the file.
 //!
 //! ```
 //! use petrel_httpd::fs::{StaticFile, StaticFs};
@@ -50,9 +59,10 @@ pub fn resolve(fs: &StaticFs, path: &str) -> Option<&'static StaticFile> {
 /// The decided response for a static file.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    /// 200, 206, 304 or 416.
+    /// 200, 206, 304, 406 or 416.
     pub status: StatusCode,
-    /// The bytes to send (empty for 304/416); for 206 the range.
+    /// The bytes to send (empty for 304/416, [`NOT_ACCEPTABLE_BODY`] for
+    /// 406); for 206 the range.
     pub body: &'static [u8],
     /// Whether `body` is the gzip variant (`Content-Encoding: gzip`).
     pub gzip: bool,
@@ -65,6 +75,10 @@ pub struct Plan {
     /// The body is SSI: sent by the SSI expander, chunked.
     pub ssi: bool,
 }
+
+/// The body of the `406 Not Acceptable` for a file stored only gzipped
+/// whose client refuses gzip.
+pub const NOT_ACCEPTABLE_BODY: &[u8] = b"406 Not Acceptable: stored gzip-encoded only\n";
 
 /// Whether an `If-None-Match` list matches `etag` (weak comparison).
 pub fn etag_matches(list: &str, etag: &str) -> bool {
@@ -146,6 +160,18 @@ pub fn plan(file: &'static StaticFile, req: &Request<'_>) -> Plan {
     if p.ssi {
         return p;
     }
+    // Stored only gzipped: the one representation there is, or 406 (before
+    // the preconditions: RFC 9110 §13.2.1 applies them to 2xx answers only).
+    let gzip_only = file.gzip_only_body();
+    if let Some(gz) = gzip_only {
+        if !req.gzip_acceptable() {
+            p.status = StatusCode::NOT_ACCEPTABLE;
+            p.body = NOT_ACCEPTABLE_BODY;
+            return p;
+        }
+        p.body = gz;
+        p.gzip = true;
+    }
     // Conditional GET: If-None-Match wins over If-Modified-Since.
     let not_modified = match req.header("if-none-match") {
         Some(list) => etag_matches(list, file.etag),
@@ -157,6 +183,11 @@ pub fn plan(file: &'static StaticFile, req: &Request<'_>) -> Plan {
     if not_modified {
         p.status = StatusCode::NOT_MODIFIED;
         p.body = &[];
+        p.gzip = false;
+        return p;
+    }
+    if gzip_only.is_some() {
+        // No identity bytes to take a range of: the full 200.
         return p;
     }
     let range_ok = req
@@ -205,7 +236,12 @@ pub fn write_head(
     if !date.is_empty() {
         w.header("Date", date);
     }
-    if plan.ssi {
+    if plan.status == StatusCode::NOT_ACCEPTABLE {
+        // Not the file: none of its validators or cache policy.
+        w.header("Content-Type", "text/plain; charset=utf-8");
+        w.header("Vary", "Accept-Encoding");
+        w.header_fmt("Content-Length", format_args!("{}", plan.body.len()));
+    } else if plan.ssi {
         w.header("Content-Type", file.mime);
         w.header("Cache-Control", "no-cache");
         if minor_version >= 1 {
@@ -223,7 +259,9 @@ pub fn write_head(
         } else {
             w.raw(file.headers.as_bytes());
         }
-        w.header("Accept-Ranges", "bytes");
+        if file.gzip_only_body().is_none() {
+            w.header("Accept-Ranges", "bytes");
+        }
         if plan.vary {
             w.header("Vary", "Accept-Encoding");
         }
@@ -266,7 +304,8 @@ mod tests {
     use crate::request::parse_head;
 
     static GZ: &[u8] = b"\x1f\x8b-fake";
-    static FILES: [StaticFile; 2] = [
+    static GZ_ONLY: &[u8] = b"\x1f\x8b-stored-alone";
+    static FILES: [StaticFile; 3] = [
         StaticFile {
             path: "/app.js",
             mime: "text/javascript",
@@ -276,9 +315,16 @@ mod tests {
             headers: "Content-Type: text/javascript\r\nETag: \"abc\"\r\n",
             body: b"0123456789",
             gzip: Some(GZ),
+            gzip_only: false,
             ssi: &[],
         },
         StaticFile::plain("/dir/index.html", "text/html", "\"d\"", b"dir"),
+        StaticFile {
+            last_modified: "Tue, 25 Nov 2025 12:00:00 GMT",
+            modified_unix: 1_764_072_000,
+            headers: "Content-Type: text/css\r\nETag: \"gz\"\r\nCache-Control: max-age=300\r\n",
+            ..StaticFile::gzipped("/gz.css", "text/css", "\"gz\"", GZ_ONLY)
+        },
     ];
     static FS: StaticFs = StaticFs::new(&FILES);
 
@@ -286,6 +332,18 @@ mod tests {
         let mut b = format!("GET /app.js HTTP/1.1\r\nHost: x\r\n{extra}\r\n").into_bytes();
         let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
         plan(&FILES[0], &h.view(&b))
+    }
+
+    fn go_gz(extra: &str) -> Plan {
+        let mut b = format!("GET /gz.css HTTP/1.1\r\nHost: x\r\n{extra}\r\n").into_bytes();
+        let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
+        plan(&FILES[2], &h.view(&b))
+    }
+
+    fn head_of(file: &StaticFile, p: &Plan) -> String {
+        let mut b = [0u8; 512];
+        let n = write_head(&mut b, file, p, 1, true, "").unwrap();
+        String::from_utf8(b[..n].to_vec()).unwrap()
     }
 
     #[test]
@@ -353,5 +411,145 @@ mod tests {
         assert!(s.starts_with("HTTP/1.1 206 Partial Content\r\nContent-Type: text/javascript\r\n"));
         assert!(s.contains("Content-Range: bytes 2-4/10\r\nContent-Length: 3\r\n"));
         assert!(s.contains("Vary: Accept-Encoding\r\n"));
+    }
+
+    #[test]
+    fn gzip_only_file_is_sent_gzipped_or_refused() {
+        assert!(FILES[2].gzip_only_body().is_some() && FILES[0].gzip_only_body().is_none());
+        // No Accept-Encoding: any coding is acceptable.
+        for extra in [
+            "",
+            "Accept-Encoding: gzip\r\n",
+            "Accept-Encoding: br, GZIP;q=0.5\r\n",
+            "Accept-Encoding: *\r\n",
+            "Accept-Encoding: identity\r\nAccept-Encoding: gzip\r\n",
+        ] {
+            let p = go_gz(extra);
+            assert_eq!(
+                (p.status, p.body, p.gzip, p.vary),
+                (StatusCode::OK, GZ_ONLY, true, true),
+                "{extra}"
+            );
+            let h = head_of(&FILES[2], &p);
+            assert!(
+                h.contains("Content-Encoding: gzip\r\n") && h.contains("Vary: Accept-Encoding\r\n"),
+                "{h}"
+            );
+            assert!(
+                h.contains(&format!("Content-Length: {}\r\n", GZ_ONLY.len())),
+                "{h}"
+            );
+            assert!(
+                h.contains("ETag: \"gz\"\r\n") && !h.contains("Accept-Ranges"),
+                "{h}"
+            );
+        }
+        for extra in [
+            "Accept-Encoding: identity\r\n",
+            "Accept-Encoding: gzip;q=0\r\n",
+            "Accept-Encoding: \r\n",
+            "Accept-Encoding: br, *;q=0\r\n",
+            // 406 wins over the preconditions and the range.
+            "Accept-Encoding: identity\r\nIf-None-Match: \"gz\"\r\n",
+            "Accept-Encoding: identity\r\nRange: bytes=0-1\r\n",
+        ] {
+            let p = go_gz(extra);
+            assert_eq!(
+                (p.status, p.body, p.gzip),
+                (StatusCode::NOT_ACCEPTABLE, NOT_ACCEPTABLE_BODY, false),
+                "{extra}"
+            );
+            let h = head_of(&FILES[2], &p);
+            assert!(
+                h.starts_with(
+                    "HTTP/1.1 406 Not Acceptable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                ),
+                "{h}"
+            );
+            assert!(
+                h.contains("Vary: Accept-Encoding\r\n")
+                    && !h.contains("ETag")
+                    && !h.contains("Content-Encoding"),
+                "{h}"
+            );
+            assert!(
+                h.contains(&format!(
+                    "Content-Length: {}\r\n",
+                    NOT_ACCEPTABLE_BODY.len()
+                )),
+                "{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn gzip_only_file_ignores_ranges_and_revalidates() {
+        for r in ["bytes=2-4", "bytes=-3", "bytes=100-", "bytes=0-0"] {
+            for ae in ["", "Accept-Encoding: gzip\r\n"] {
+                let p = go_gz(&format!("{ae}Range: {r}\r\n"));
+                assert_eq!(
+                    (p.status, p.body, p.range, p.unsatisfied_len),
+                    (StatusCode::OK, GZ_ONLY, None, None),
+                    "{r}"
+                );
+                assert!(!head_of(&FILES[2], &p).contains("Content-Range"));
+            }
+        }
+        let p = go_gz("Accept-Encoding: gzip\r\nIf-None-Match: \"gz\"\r\n");
+        assert_eq!(
+            (p.status, p.body, p.gzip, p.vary),
+            (StatusCode::NOT_MODIFIED, &b""[..], false, true)
+        );
+        let h = head_of(&FILES[2], &p);
+        assert!(
+            h.starts_with("HTTP/1.1 304")
+                && h.contains("ETag: \"gz\"\r\nCache-Control")
+                && h.contains("Vary: Accept-Encoding\r\n"),
+            "{h}"
+        );
+        assert!(
+            !h.contains("Content-Length") && !h.contains("Content-Encoding"),
+            "{h}"
+        );
+        assert_eq!(
+            go_gz("If-Modified-Since: Tue, 25 Nov 2025 12:00:00 GMT\r\n").status,
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            go_gz("If-Modified-Since: Tue, 25 Nov 2025 11:00:00 GMT\r\n").status,
+            StatusCode::OK
+        );
+        assert_eq!(go_gz("If-None-Match: \"other\"\r\n").body, GZ_ONLY);
+    }
+
+    #[test]
+    fn gzip_only_flag_without_gzip_or_with_ssi_serves_the_body() {
+        static ODD: [StaticFile; 2] = [
+            StaticFile {
+                gzip_only: true,
+                ..StaticFile::plain("/a", "text/plain", "\"a\"", b"0123456789")
+            },
+            StaticFile {
+                gzip_only: true,
+                gzip: Some(GZ),
+                ssi: &[crate::fs::SsiTag {
+                    start: 0,
+                    end: 1,
+                    name: "x",
+                    arg: "",
+                }],
+                ..StaticFile::plain("/b", "text/html", "", b"x")
+            },
+        ];
+        let mut b =
+            *b"GET /a HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\nRange: bytes=1-2\r\n\r\n";
+        let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
+        let p = plan(&ODD[0], &h.view(&b));
+        assert_eq!(
+            (p.status, p.body),
+            (StatusCode::PARTIAL_CONTENT, &b"12"[..])
+        );
+        assert!(ODD[1].gzip_only_body().is_none());
+        assert!(plan(&ODD[1], &h.view(&b)).ssi);
     }
 }

@@ -62,14 +62,22 @@ pub async fn bind<N: Network>(net: &N) -> Result<N::UdpSocket, UdpError> {
 /// [`UdpMeta::interface_addr`](petrel_netcore::socket::UdpMeta) when the
 /// backend reports it; set it with [`Responder::set_address`] before calling
 /// to start probing at once.
-pub async fn run<C, U, const S: usize, const Q: usize, const K: usize>(
+pub async fn run<
+    C,
+    U,
+    const S: usize,
+    const P: usize,
+    const R: usize,
+    const Q: usize,
+    const K: usize,
+>(
     clock: &C,
     socket: &mut U,
-    responder: &mut Responder<'_, S>,
+    responder: &mut Responder<'_, S, P, R>,
     mut querier: Option<&mut Querier<Q, K>>,
     buf: &mut [u8],
     stop: impl Future<Output = ()>,
-    notify: &mut dyn FnMut(Note, &Responder<'_, S>),
+    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R>),
 ) -> Result<(), UdpError>
 where
     C: Clock,

@@ -244,8 +244,16 @@ impl Built<'_> {
 
 /// The mDNS responder for one host name, one address and up to `S`
 /// services. See the [module docs](self) for the call order.
+///
+/// `P` bounds the answers waiting for their (randomised or aggregated)
+/// send time and `R` the records whose last multicast time is remembered
+/// (RFC 6762 6: no record multicast twice within a second). The defaults
+/// suit a host with a handful of services; a microcontroller with one
+/// service can use 16 of each (about 3 KB less RAM). When a queue is full,
+/// a further answer is dropped — the querier asks again — and the oldest
+/// send time is forgotten.
 #[derive(Debug)]
-pub struct Responder<'a, const S: usize> {
+pub struct Responder<'a, const S: usize, const P: usize = 48, const R: usize = 64> {
     config: ResponderConfig,
     rng: u64,
     host: heapless::String<63>,
@@ -253,9 +261,9 @@ pub struct Responder<'a, const S: usize> {
     host_claim: Claim,
     host_renamed: bool,
     services: heapless::Vec<Slot<'a>, S>,
-    pending: heapless::Vec<Pending, 48>,
+    pending: heapless::Vec<Pending, P>,
     legacy: heapless::Vec<Legacy, 2>,
-    sent: heapless::Vec<(Rec, Instant), 64>,
+    sent: heapless::Vec<(Rec, Instant), R>,
     conflicts: heapless::Deque<Instant, CONFLICT_LIMIT>,
     paused_until: Option<Instant>,
     events: heapless::Deque<Event, 8>,
@@ -321,7 +329,7 @@ fn next_name(cur: &str, instance: bool) -> heapless::String<63> {
     out
 }
 
-impl<'a, const S: usize> Responder<'a, S> {
+impl<'a, const S: usize, const P: usize, const R: usize> Responder<'a, S, P, R> {
     /// A responder for `host` (one label: `petrel` answers `petrel.local`).
     /// `seed` feeds the random delays (use a hardware RNG or the MAC).
     pub fn new(config: ResponderConfig, host: &str, seed: u64) -> Result<Self, NameError> {
@@ -715,7 +723,7 @@ impl<'a, const S: usize> Responder<'a, S> {
         }
     }
 
-    fn owners(&self) -> impl Iterator<Item = Owner> + use<'a, S> {
+    fn owners(&self) -> impl Iterator<Item = Owner> + use<'a, S, P, R> {
         core::iter::once(Owner::Host).chain((0..self.services.len()).map(Owner::Service))
     }
 

@@ -150,3 +150,72 @@ fn random_garbage_never_panics() {
     }
     assert!(answers_a(&mut r, now + Duration::from_secs(5)));
 }
+
+/// A responder with tiny answer queues (`P` = `R` = 2, as a board might
+/// size them) flooded with unicast-response questions from 40 hosts: the
+/// queues fill, further answers are dropped, nothing panics, and a later
+/// multicast question is still answered.
+#[test]
+fn full_answer_queues_drop_answers_and_keep_serving() {
+    let mut r: Responder<'static, 1, 2, 2> =
+        Responder::new(ResponderConfig::default(), "petrel", 7).unwrap();
+    let mut now = Instant::from_secs(1);
+    r.set_address(now, Some("198.51.100.2".parse().unwrap()));
+    let mut buf = [0u8; 1500];
+    for _ in 0..100 {
+        while r.poll_transmit(now, &mut buf).is_some() {}
+        if r.host_claimed() {
+            break;
+        }
+        now = r.poll_timeout().unwrap().max(now);
+    }
+    assert!(r.host_claimed());
+    now += Duration::from_secs(5);
+    // The A question with the QU bit (RFC 6762 5.4): answer by unicast.
+    let mut qu = A_QUERY.to_vec();
+    let class = qu.len() - 2;
+    qu[class] |= 0x80;
+    for host in 1..=40u8 {
+        let from: SocketAddr = format!("198.51.100.{}:5353", 100 + host).parse().unwrap();
+        r.handle_packet(now, &qu, from).unwrap();
+    }
+    let mut unicast = 0;
+    for _ in 0..200 {
+        let Some(t) = r.poll_transmit(now, &mut buf) else {
+            match r.poll_timeout() {
+                Some(at) if at <= now + Duration::from_secs(2) => {
+                    now = at.max(now);
+                    continue;
+                }
+                _ => break,
+            }
+        };
+        if t.to != MDNS_DEST {
+            unicast += 1;
+        }
+    }
+    assert!(
+        (1..40).contains(&unicast),
+        "{unicast} unicast answers from a 2-entry queue"
+    );
+    now += Duration::from_secs(2);
+    r.handle_packet(now, A_QUERY, peer()).unwrap();
+    let mut answered = false;
+    for _ in 0..20 {
+        if let Some(t) = r.poll_transmit(now, &mut buf) {
+            let (_, _, rows) = common::decode(&buf[..t.len]);
+            answered |= t.to == MDNS_DEST
+                && rows
+                    .iter()
+                    .any(|x| x.rtype == 1 && x.data == "198.51.100.2");
+        } else if let Some(at) = r
+            .poll_timeout()
+            .filter(|at| *at <= now + Duration::from_secs(1))
+        {
+            now = at.max(now);
+        } else {
+            break;
+        }
+    }
+    assert!(answered, "no multicast answer after the flood");
+}

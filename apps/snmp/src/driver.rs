@@ -91,7 +91,7 @@ impl Default for DriverConfig<'_> {
     fn default() -> Self {
         DriverConfig {
             targets: &[],
-            enterprise: crate::mib2::PETREL_SYS_OBJECT_ID,
+            enterprise: Oid::new(crate::mib2::PETREL_SYS_OBJECT_ID),
             agent_addr: [0; 4],
             cold_start: true,
             inform: InformConfig::default(),
@@ -133,9 +133,9 @@ pub enum Notification {
 impl Notification {
     fn oid(self) -> Oid {
         match self {
-            Notification::ColdStart => trap::COLD_START,
-            Notification::WarmStart => trap::WARM_START,
-            Notification::AuthenticationFailure => trap::AUTHENTICATION_FAILURE,
+            Notification::ColdStart => Oid::new(trap::COLD_START),
+            Notification::WarmStart => Oid::new(trap::WARM_START),
+            Notification::AuthenticationFailure => Oid::new(trap::AUTHENTICATION_FAILURE),
             Notification::Defined { oid, .. } => Oid::new(oid),
         }
     }
@@ -472,7 +472,7 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
                 Event::AuthenticationFailure { .. } => {
                     let mut scratch = [0u8; 16];
                     let enabled = !matches!(
-                        mib.get(&SNMP_ENABLE_AUTHEN_TRAPS_0, &mut scratch),
+                        mib.get(&Oid::new(SNMP_ENABLE_AUTHEN_TRAPS_0), &mut scratch),
                         Ok(Value::Integer(2))
                     );
                     if enabled {
@@ -608,7 +608,7 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
     {
         let uptime = {
             let mut scratch = [0u8; MIB_SCRATCH_LEN];
-            match mib.get(&SYS_UPTIME_0, &mut scratch) {
+            match mib.get(&Oid::new(SYS_UPTIME_0), &mut scratch) {
                 Ok(Value::TimeTicks(t)) => t,
                 _ => 0,
             }

@@ -219,7 +219,7 @@ impl fmt::Display for ErrorStatus {
 }
 
 /// A varbind list borrowed from a message; iterate it with
-/// [`VarBindList::iter`]. [`Pdu::decode`] has already checked that every
+/// [`VarBindList::iter`]. [`AnyPdu::decode`] has already checked that every
 /// element decodes, so iteration yields no errors for a decoded PDU.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct VarBindList<'a> {

@@ -1,8 +1,6 @@
 //! Counters the agent keeps: the `snmp` group of SNMPv2-MIB (RFC 3418),
 //! the MPD statistics (RFC 3412) and `usmStats` (RFC 3414).
 
-use crate::oid::Oid;
-
 /// snmpInPkts … snmpSilentDrops, plus the RFC 3412 message-processing
 /// counters. All wrap at 2^32 like Counter32.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -94,21 +92,20 @@ pub(crate) fn inc(c: &mut u32) {
 
 /// OIDs of the counters sent in Report PDUs.
 pub mod oids {
-    use super::Oid;
     /// usmStatsUnsupportedSecLevels.0
-    pub const USM_STATS_UNSUPPORTED_SEC_LEVELS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 1, 0]);
+    pub const USM_STATS_UNSUPPORTED_SEC_LEVELS: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1, 1, 0];
     /// usmStatsNotInTimeWindows.0
-    pub const USM_STATS_NOT_IN_TIME_WINDOWS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 2, 0]);
+    pub const USM_STATS_NOT_IN_TIME_WINDOWS: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1, 2, 0];
     /// usmStatsUnknownUserNames.0
-    pub const USM_STATS_UNKNOWN_USER_NAMES: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 3, 0]);
+    pub const USM_STATS_UNKNOWN_USER_NAMES: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1, 3, 0];
     /// usmStatsUnknownEngineIDs.0
-    pub const USM_STATS_UNKNOWN_ENGINE_IDS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0]);
+    pub const USM_STATS_UNKNOWN_ENGINE_IDS: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0];
     /// usmStatsWrongDigests.0
-    pub const USM_STATS_WRONG_DIGESTS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 5, 0]);
+    pub const USM_STATS_WRONG_DIGESTS: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1, 5, 0];
     /// usmStatsDecryptionErrors.0
-    pub const USM_STATS_DECRYPTION_ERRORS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0]);
+    pub const USM_STATS_DECRYPTION_ERRORS: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0];
     /// snmpUnknownContexts.0
-    pub const SNMP_UNKNOWN_CONTEXTS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1, 5, 0]);
+    pub const SNMP_UNKNOWN_CONTEXTS: &[u32] = &[1, 3, 6, 1, 6, 3, 12, 1, 5, 0];
     /// snmpUnknownPDUHandlers.0
-    pub const SNMP_UNKNOWN_PDU_HANDLERS: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 11, 2, 1, 3, 0]);
+    pub const SNMP_UNKNOWN_PDU_HANDLERS: &[u32] = &[1, 3, 6, 1, 6, 3, 11, 2, 1, 3, 0];
 }

@@ -15,21 +15,21 @@ use crate::pdu::{AnyPdu, PduHeader, PduType};
 use crate::value::{Value, VarBind};
 
 /// sysUpTime.0
-pub const SYS_UPTIME_0: Oid = Oid::new(&[1, 3, 6, 1, 2, 1, 1, 3, 0]);
+pub const SYS_UPTIME_0: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
 /// snmpTrapOID.0
-pub const SNMP_TRAP_OID_0: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0]);
+pub const SNMP_TRAP_OID_0: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
 /// snmpTrapEnterprise.0
-pub const SNMP_TRAP_ENTERPRISE_0: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 4, 3, 0]);
+pub const SNMP_TRAP_ENTERPRISE_0: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 4, 3, 0];
 /// coldStart (snmpTraps.1).
-pub const COLD_START: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 5, 1]);
+pub const COLD_START: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 5, 1];
 /// warmStart (snmpTraps.2).
-pub const WARM_START: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 5, 2]);
+pub const WARM_START: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 5, 2];
 /// linkDown (snmpTraps.3).
-pub const LINK_DOWN: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 5, 3]);
+pub const LINK_DOWN: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 5, 3];
 /// linkUp (snmpTraps.4).
-pub const LINK_UP: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 5, 4]);
+pub const LINK_UP: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 5, 4];
 /// authenticationFailure (snmpTraps.5).
-pub const AUTHENTICATION_FAILURE: Oid = Oid::new(&[1, 3, 6, 1, 6, 3, 1, 1, 5, 5]);
+pub const AUTHENTICATION_FAILURE: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 5, 5];
 
 /// SNMPv1 generic-trap codes (RFC 1157).
 #[non_exhaustive]
@@ -147,11 +147,11 @@ pub(crate) fn notification_varbinds<'v>(
 ) -> impl Iterator<Item = VarBind<'v>> + Clone {
     [
         VarBind {
-            name: SYS_UPTIME_0,
+            name: Oid::new(SYS_UPTIME_0),
             value: Value::TimeTicks(uptime),
         },
         VarBind {
-            name: SNMP_TRAP_OID_0,
+            name: Oid::new(SNMP_TRAP_OID_0),
             value: Value::ObjectId(*trap_oid),
         },
     ]

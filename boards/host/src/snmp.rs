@@ -611,7 +611,7 @@ where
         net.clone(),
         Mib2Config {
             descr: descr.as_bytes(),
-            object_id: PETREL_SYS_OBJECT_ID,
+            object_id: petrel_snmp::Oid::new(PETREL_SYS_OBJECT_ID),
             contact: snmp.sys_contact.as_bytes(),
             name: device.as_bytes(),
             location: snmp.sys_location.as_bytes(),
@@ -624,7 +624,7 @@ where
         agent,
         DriverConfig {
             targets: &targets,
-            enterprise: PETREL_SYS_OBJECT_ID,
+            enterprise: petrel_snmp::Oid::new(PETREL_SYS_OBJECT_ID),
             agent_addr,
             ..DriverConfig::default()
         },

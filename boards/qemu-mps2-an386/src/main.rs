@@ -51,6 +51,8 @@ mod status;
 #[cfg(feature = "tftp")]
 mod tftp;
 mod time;
+#[cfg(feature = "tls-size-rustls")]
+mod tlsrustls;
 #[cfg(feature = "tls-size")]
 mod tlssize;
 
@@ -274,7 +276,8 @@ const CAP: Capacity = Capacity {
         + ECHO_BACKLOG as usize
         + one_if!("selftest")
         + IPERF_TCP
-        + one_if!("mqtt"),
+        + one_if!("mqtt")
+        + 2 * one_if!("tls-size-rustls"),
     tcp_rx: 2048,
     tcp_tx: 1024,
     udp_sockets: 1 + one_if!("selftest") + TFTP_UDP,
@@ -624,6 +627,8 @@ async fn services(spawner: Spawner, net: Net, seed: u64) {
     if let Some(socket) = sntp::bind(net).await {
         spawn(spawner, "sntp", sntp::run(net, socket));
     }
+    #[cfg(feature = "tls-size-rustls")]
+    spawn(spawner, "tls-size-rustls", tlsrustls::serve(net, seed));
     #[cfg(feature = "tls-size")]
     if let Some((host, _)) = netcfg::MQTT_BROKER {
         spawn(spawner, "tls-size", tlssize::probe(net, host, seed));

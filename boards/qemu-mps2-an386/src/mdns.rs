@@ -23,6 +23,13 @@ pub(crate) const PORT: u16 = petrel_mdns::responder::MDNS_PORT;
 pub(crate) const BUF: usize = 1024;
 /// Services advertised.
 const SERVICES: usize = 1;
+/// Answers waiting to be sent, and records with a remembered multicast
+/// time: one host and one service make about 8 records (the library's
+/// defaults, 48 and 64, are for hosts with several services).
+const PENDING: usize = 16;
+const REMEMBERED: usize = 16;
+/// The responder as this board sizes it.
+type BoardResponder<'a> = Responder<'a, SERVICES, PENDING, REMEMBERED>;
 
 static BUFFER: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
 
@@ -40,7 +47,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
 /// The responder; ends only if receiving fails for good.
 #[embassy_executor::task]
 pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed: u64) {
-    let mut responder: Responder<'_, SERVICES> =
+    let mut responder: BoardResponder<'_> =
         match Responder::new(ResponderConfig::default(), DEVICE_NAME, seed) {
             Ok(r) => r,
             Err(e) => {
@@ -73,7 +80,7 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
             ""
         }
     );
-    let mut notify = |note: Note, r: &Responder<'_, SERVICES>| on_note(note, r);
+    let mut notify = |note: Note, r: &BoardResponder<'_>| on_note(note, r);
     let r = driver::run(
         &net,
         &mut socket,
@@ -89,7 +96,7 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
     }
 }
 
-fn on_note(note: Note, r: &Responder<'_, SERVICES>) {
+fn on_note(note: Note, r: &BoardResponder<'_>) {
     match note {
         Note::Responder(Event::Claimed(Owner::Host)) => {
             crate::log!("mdns: claimed {}.local", r.host_name());

@@ -76,7 +76,7 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
         net,
         Mib2Config {
             descr: DESCR.as_bytes(),
-            object_id: PETREL_SYS_OBJECT_ID,
+            object_id: petrel_snmp::Oid::new(PETREL_SYS_OBJECT_ID),
             name: DEVICE_NAME.as_bytes(),
             ..Mib2Config::default()
         },

@@ -5,7 +5,7 @@
 //! # Shape
 //! [`new`] takes the device's MAC address, an IP configuration ([`IpConfig`]:
 //! static or DHCPv4), and caller-provided [`Memory`], and returns a
-//! [`Stack`] handle (cheap `Copy`, implements [`Network`](crate::Network)) and
+//! [`Stack`] handle (cheap `Copy`, implements [`Network`]) and
 //! a [`Runner`]. The runner is the one pump: it owns the device, polls the
 //! interface, and sleeps until smoltcp's `poll_at`, a frame arrives, or an
 //! application touches a socket. Run it as its own task (`runner.run().await`).

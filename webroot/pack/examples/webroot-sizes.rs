@@ -1,18 +1,23 @@
 //! Prints the size of each file of a webroot as it would be packed:
 //! identity bytes, stored gzip bytes, bytes on the wire for a client that
-//! accepts gzip, and the flash the table's bodies take.
+//! accepts gzip, and the flash the table's bodies take. `--gzip-only`
+//! packs as `Options::gzip_only` does (no identity copy when gzip is
+//! smaller).
 //!
-//! `cargo run -p petrel-webroot-pack --example webroot-sizes -- webroot/www`
+//! `cargo run -p petrel-webroot-pack --example webroot-sizes -- webroot/www [--gzip-only]`
 
 use std::path::PathBuf;
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let gzip_only = args.iter().any(|a| a == "--gzip-only");
     let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "webroot/www".into()),
+        args.iter()
+            .find(|a| !a.starts_with("--"))
+            .map_or("webroot/www", String::as_str),
     );
-    let files = match petrel_webroot_pack::scan(&dir, &Default::default()) {
+    let opts = petrel_webroot_pack::Options::default().with_gzip_only(gzip_only);
+    let files = match petrel_webroot_pack::scan(&dir, &opts) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -28,6 +33,8 @@ fn main() {
             format!("SSI, {} tags, sent identity", f.ssi.len())
         } else if g.is_none() {
             "gzip not smaller".into()
+        } else if f.gzip_only {
+            "gzip only (no identity copy)".into()
         } else {
             String::new()
         };
@@ -40,7 +47,7 @@ fn main() {
         id += f.len;
         gz += g.unwrap_or(0);
         wire += served;
-        flash += f.len + g.unwrap_or(0);
+        flash += f.stored_len();
     }
     println!("| **total** | {id} | {gz} | {wire} | flash for bodies: {flash} |");
 }

@@ -8,7 +8,9 @@ use crate::{Error, Options, PackedFile, write_if_changed};
 /// Renders `files` (sorted, as [`crate::scan`] returns them) as Rust source:
 /// a private `static <NAME>_FILES: [StaticFile; N]` and a documented
 /// `pub static <NAME>: StaticFs`. Gzip bodies are written to `gz_dir` as
-/// `<sha256>.gz` (only when missing or different) and included from there.
+/// `<sha256>.gz` (only when missing or different) and included from there;
+/// a [`PackedFile::gzip_only`] file gets `body: &[]` and
+/// `gzip_only: true`, so its identity bytes are not in the binary.
 pub fn render(files: &[PackedFile], gz_dir: &Path, opts: &Options) -> Result<String, Error> {
     let k = &opts.httpd_crate;
     let name = &opts.static_name;
@@ -32,6 +34,11 @@ pub fn render(files: &[PackedFile], gz_dir: &Path, opts: &Options) -> Result<Str
                 format!("Some(include_bytes!({}))", lit(&path.to_string_lossy()))
             }
             None => "None".to_owned(),
+        };
+        let body = if f.gzip_only && f.gzip.is_some() {
+            "&[]".to_owned()
+        } else {
+            format!("include_bytes!({})", lit(&f.source.to_string_lossy()))
         };
         let mut ssi = String::from("&[");
         for t in &f.ssi {
@@ -57,8 +64,9 @@ pub fn render(files: &[PackedFile], gz_dir: &Path, opts: &Options) -> Result<Str
         last_modified: {lm},
         modified_unix: {mu},
         headers: {headers},
-        body: include_bytes!({src}),
+        body: {body},
         gzip: {gzip},
+        gzip_only: {gzip_only},
         ssi: {ssi},
     }},",
             path = lit(&f.url),
@@ -67,16 +75,19 @@ pub fn render(files: &[PackedFile], gz_dir: &Path, opts: &Options) -> Result<Str
             lm = lit(&f.last_modified),
             mu = f.modified_unix,
             headers = lit(&f.headers),
-            src = lit(&f.source.to_string_lossy()),
+            gzip_only = f.gzip_only && f.gzip.is_some(),
         );
     }
     let _ = writeln!(s, "];\n");
     let total: usize = files.iter().map(|f| f.len).sum();
+    let stored: usize = files.iter().map(PackedFile::stored_len).sum();
     let _ = writeln!(
         s,
-        "/// The packed web files ({} files, {total} bytes), sorted by path.\n\
+        "/// The packed web files ({} files, {total} bytes; {stored} bytes of bodies\n\
+         /// stored{}), sorted by path.\n\
          pub static {name}: {k}::fs::StaticFs = {k}::fs::StaticFs::new(&{name}_FILES);",
-        files.len()
+        files.len(),
+        if opts.gzip_only { ", gzip-only" } else { "" }
     );
     Ok(s)
 }

@@ -15,7 +15,8 @@
 //! - the header block common to every 200/206/304 response:
 //!   `Content-Type`, `ETag`, `Last-Modified` and `Cache-Control`;
 //! - a gzip body (miniz_oxide, best compression) when it is smaller than the
-//!   file, never for SSI files;
+//!   file, never for SSI files; with [`Options::gzip_only`] that body is
+//!   then the only copy stored (see "Gzip-only packing" below);
 //! - SSI tag offsets ([`find_tags`]) for files whose extension is in
 //!   [`Options::ssi_extensions`].
 //!
@@ -37,6 +38,24 @@
 //!   `Cache-Control: max-age=N` with N = [`Options::asset_max_age`]
 //!   (300 s by default: short enough that an update shows within minutes,
 //!   long enough that a dashboard session does not refetch its assets).
+//!
+//! ## Gzip-only packing
+//!
+//! For flash-constrained builds, [`Options::gzip_only`] (off by default;
+//! `Options::default().with_gzip_only(true)`) stores a file whose gzip body
+//! is smaller than the file *only* gzipped: the table's `body` is empty,
+//! `gzip` holds the bytes and `gzip_only` is `true`. SSI files and files
+//! gzip does not shrink keep their identity body as before. The ETag stays
+//! the hash of the identity content (the same entity; the only
+//! representation a client can get is the gzip one), `Last-Modified` and
+//! the cache policy are unchanged.
+//!
+//! The server ([`petrel_httpd::static_file`]) then sends such a file
+//! gzipped with `Content-Encoding: gzip` to clients that accept gzip or
+//! send no `Accept-Encoding`, answers `406 Not Acceptable` to clients that
+//! exclude gzip (`identity`, `gzip;q=0`, an empty value) since no identity
+//! copy exists, and ignores `Range` for it (full `200`). Every browser
+//! sends `Accept-Encoding: gzip`; `curl` needs `--compressed` to decode.
 //!
 //! ## Which files
 //!
@@ -103,6 +122,12 @@ pub struct Options {
     pub ssi_extensions: Vec<String>,
     /// Whether to produce gzip bodies at all.
     pub gzip: bool,
+    /// Store a file whose gzip body is smaller *only* gzipped, without its
+    /// identity body (saves flash; clients that refuse gzip get `406`).
+    /// Off by default; no effect when [`Options::gzip`] is off. Set it with
+    /// [`Options::with_gzip_only`] (the struct is `#[non_exhaustive]`) or
+    /// `opts.gzip_only = true` on a mutable value.
+    pub gzip_only: bool,
     /// The longest URL path accepted, in bytes.
     pub max_path_len: usize,
     /// Seconds since 1970 used as every file's modification time instead
@@ -121,6 +146,7 @@ impl Default for Options {
             asset_max_age: 300,
             ssi_extensions: DEFAULT_SSI_EXTENSIONS.map(String::from).to_vec(),
             gzip: true,
+            gzip_only: false,
             max_path_len: 255,
             source_date_epoch: None,
             static_name: "WEBROOT".into(),
@@ -138,6 +164,18 @@ impl Options {
             o.source_date_epoch = Some(parse_source_date_epoch(&v.to_string_lossy())?);
         }
         Ok(o)
+    }
+
+    /// These options with [`Options::gzip_only`] set to `on`.
+    ///
+    /// ```
+    /// let o = petrel_webroot_pack::Options::default().with_gzip_only(true);
+    /// assert!(o.gzip_only && o.gzip);
+    /// ```
+    #[must_use]
+    pub fn with_gzip_only(mut self, on: bool) -> Self {
+        self.gzip_only = on;
+        self
     }
 }
 
@@ -171,8 +209,24 @@ pub struct PackedFile {
     pub sha256: String,
     /// The gzip body, when it is smaller than the identity body.
     pub gzip: Option<Vec<u8>>,
+    /// Only `gzip` is stored, not the identity body
+    /// ([`Options::gzip_only`] and a gzip body exists).
+    pub gzip_only: bool,
     /// SSI tags, empty when the file is not an SSI file.
     pub ssi: Vec<Tag>,
+}
+
+impl PackedFile {
+    /// The body bytes this file puts into the binary: the identity body
+    /// (unless [`PackedFile::gzip_only`]) plus the gzip body.
+    pub fn stored_len(&self) -> usize {
+        let gz = self.gzip.as_ref().map_or(0, Vec::len);
+        if self.gzip_only && gz > 0 {
+            gz
+        } else {
+            self.len + gz
+        }
+    }
 }
 
 /// Walks `dir` and analyses every file; the result is sorted by URL path.
@@ -349,6 +403,7 @@ fn analyse(url: String, source: PathBuf, opts: &Options) -> Result<PackedFile, E
         headers = format!("Content-Type: {mime}\r\nCache-Control: no-store\r\n");
         gzip = None;
     }
+    let gzip_only = opts.gzip_only && gzip.is_some();
     Ok(PackedFile {
         url,
         source,
@@ -360,6 +415,7 @@ fn analyse(url: String, source: PathBuf, opts: &Options) -> Result<PackedFile, E
         len: body.len(),
         sha256,
         gzip,
+        gzip_only,
         ssi,
     })
 }

@@ -181,6 +181,96 @@ fn gzip_only_when_smaller_and_never_for_ssi() {
 }
 
 #[test]
+fn gzip_only_drops_the_identity_copy_of_compressible_files_only() {
+    let t = Tmp::new();
+    let big = "hello petrel ".repeat(100);
+    t.put("w/big.txt", big.as_bytes());
+    t.put("w/tiny.txt", b"x");
+    let mut x: u32 = 11;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    t.put("w/noise.bin", &noise);
+    t.put("w/page.shtml", format!("<!--#a-->{big}").as_bytes());
+    t.put("w/notags.shtml", big.as_bytes());
+    let both = scan(&t.0.join("w"), &opts()).unwrap();
+    let only_opts = opts().with_gzip_only(true);
+    let only = scan(&t.0.join("w"), &only_opts).unwrap();
+    assert!(both.iter().all(|f| !f.gzip_only));
+    let get = |u: &str| only.iter().find(|f| f.url == u).unwrap();
+    for (u, want) in [
+        ("/big.txt", true),
+        ("/notags.shtml", true),
+        ("/tiny.txt", false),
+        ("/noise.bin", false),
+        ("/page.shtml", false),
+    ] {
+        assert_eq!(get(u).gzip_only, want, "{u}");
+    }
+    assert_eq!(
+        gunzip(get("/big.txt").gzip.as_ref().unwrap()),
+        big.as_bytes()
+    );
+    assert_eq!(
+        get("/big.txt").stored_len(),
+        get("/big.txt").gzip.as_ref().unwrap().len()
+    );
+    assert_eq!(get("/noise.bin").stored_len(), noise.len());
+    // Same entity: ETag, dates and headers do not depend on the mode.
+    for (a, b) in both.iter().zip(&only) {
+        assert_eq!(
+            (&a.url, &a.etag, &a.headers, a.len),
+            (&b.url, &b.etag, &b.headers, b.len)
+        );
+        assert_eq!(a.gzip, b.gzip);
+    }
+    // gzip off: nothing to be gzip-only with.
+    let mut off = opts().with_gzip_only(true);
+    off.gzip = false;
+    assert!(
+        scan(&t.0.join("w"), &off)
+            .unwrap()
+            .iter()
+            .all(|f| !f.gzip_only && f.gzip.is_none())
+    );
+
+    // The emitted table: no identity bytes for gzip-only files.
+    let out = pack(&[(&t.0.join("w"), "/")], &t.0.join("o"), &only_opts).unwrap();
+    let src = std::fs::read_to_string(&out.output).unwrap();
+    let entry = |u: &str| {
+        let start = src.find(&format!("path: {u:?}")).unwrap();
+        let end = src[start..].find("\n    },").unwrap();
+        src[start..start + end].to_owned()
+    };
+    let e = entry("/big.txt");
+    assert!(
+        e.contains("body: &[],") && e.contains("gzip_only: true,"),
+        "{e}"
+    );
+    assert!(
+        e.contains("gzip: Some(include_bytes!(") && !e.contains("big.txt\")"),
+        "{e}"
+    );
+    for u in ["/page.shtml", "/noise.bin", "/tiny.txt"] {
+        let e = entry(u);
+        assert!(
+            e.contains("body: include_bytes!(") && e.contains("gzip_only: false,"),
+            "{e}"
+        );
+    }
+    assert!(!src.contains(&format!("{:?}", get("/big.txt").source.to_string_lossy())));
+    assert!(src.contains("gzip-only"), "{src}");
+    let default = pack(&[(&t.0.join("w"), "/")], &t.0.join("o2"), &opts()).unwrap();
+    let src = std::fs::read_to_string(&default.output).unwrap();
+    assert!(!src.contains("gzip_only: true") && !src.contains("body: &[]"));
+}
+
+#[test]
 fn ssi_extensions_are_the_documented_ones() {
     let t = Tmp::new();
     for ext in [

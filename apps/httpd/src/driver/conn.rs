@@ -367,17 +367,30 @@ async fn method_not_allowed<S: Stream, C: Clock>(
     }
 }
 
-/// 404, with `/404.html` as the body when the webroot has one.
+/// 404, with `/404.html` as the body when the webroot has one (stored only
+/// gzipped: sent gzipped when gzip is acceptable, else the plain 404).
 async fn not_found<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
     fs: &StaticFs,
 ) -> Result<(), Error> {
-    match fs.lookup("/404.html") {
-        Some(page) if !page.is_ssi() => {
-            ex.respond(StatusCode::NOT_FOUND, page.mime, page.body)
+    const GZIP: &[u8] = b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
+    const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
+    let page = fs.lookup("/404.html").filter(|p| !p.is_ssi());
+    let send = page.and_then(|p| match p.gzip_only_body() {
+        None => Some((p.mime, &b""[..], p.body)),
+        Some(gz) if ex.request().gzip_acceptable() => Some((p.mime, GZIP, gz)),
+        Some(_) => None,
+    });
+    match send {
+        Some((mime, extra, body)) => {
+            ex.respond_with(StatusCode::NOT_FOUND, mime, extra, body)
                 .await
         }
-        _ => ex.respond_error(StatusCode::NOT_FOUND).await,
+        // No page, or one the client cannot take (only gzipped).
+        None => {
+            let extra = if page.is_some() { VARY } else { b"" };
+            ex.respond_error_with(StatusCode::NOT_FOUND, extra).await
+        }
     }
 }
 

@@ -60,6 +60,7 @@ pub(crate) static FILES: [StaticFile; 5] = [
         headers: "Content-Type: text/javascript\r\nETag: \"js1\"\r\nLast-Modified: Tue, 25 Nov 2025 12:00:00 GMT\r\n",
         body: b"console.log('hello, world');",
         gzip: Some(GZ),
+        gzip_only: false,
         ssi: &[],
     },
     StaticFile {
@@ -311,13 +312,24 @@ pub(crate) async fn with_server<T>(
     cfg: Config,
     test: impl core::future::Future<Output = T>,
 ) -> T {
+    with_server_fs(b, app, cfg, &FS, test).await
+}
+
+/// [`with_server`] serving the files of `fs`.
+pub(crate) async fn with_server_fs<T>(
+    b: &SimStack,
+    app: &TestApp,
+    cfg: Config,
+    fs: &StaticFs,
+    test: impl core::future::Future<Output = T>,
+) -> T {
     let l = b
         .tcp_listen(server_addr(), ListenConfig::with_backlog(8))
         .await
         .unwrap();
     let mut l = TcpAcceptor::new(l);
     let mut buf = vec![0u8; 4 * 8192];
-    let serve = driver::serve::<_, _, _, _, 4>(&mut l, &Plain, b, app, &FS, &cfg, &mut buf);
+    let serve = driver::serve::<_, _, _, _, 4>(&mut l, &Plain, b, app, fs, &cfg, &mut buf);
     match select(serve, test).await {
         Either::First(e) => panic!("server stopped: {e}"),
         Either::Second(t) => t,

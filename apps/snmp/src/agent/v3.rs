@@ -72,7 +72,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                 reportable,
                 response,
                 Report {
-                    oid: oids::USM_STATS_UNKNOWN_ENGINE_IDS,
+                    oid: Oid::new(oids::USM_STATS_UNKNOWN_ENGINE_IDS),
                     count,
                     authenticated: None,
                 },
@@ -92,7 +92,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                 reportable,
                 response,
                 Report {
-                    oid: oids::USM_STATS_UNKNOWN_USER_NAMES,
+                    oid: Oid::new(oids::USM_STATS_UNKNOWN_USER_NAMES),
                     count,
                     authenticated: None,
                 },
@@ -111,7 +111,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                 reportable,
                 response,
                 Report {
-                    oid: oids::USM_STATS_UNSUPPORTED_SEC_LEVELS,
+                    oid: Oid::new(oids::USM_STATS_UNSUPPORTED_SEC_LEVELS),
                     count,
                     authenticated: None,
                 },
@@ -142,7 +142,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                     reportable,
                     response,
                     Report {
-                        oid: oids::USM_STATS_WRONG_DIGESTS,
+                        oid: Oid::new(oids::USM_STATS_WRONG_DIGESTS),
                         count,
                         authenticated: None,
                     },
@@ -162,7 +162,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                     reportable,
                     response,
                     Report {
-                        oid: oids::USM_STATS_NOT_IN_TIME_WINDOWS,
+                        oid: Oid::new(oids::USM_STATS_NOT_IN_TIME_WINDOWS),
                         count,
                         authenticated: Some(ui),
                     },
@@ -199,7 +199,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                     reportable,
                     response,
                     Report {
-                        oid: oids::USM_STATS_DECRYPTION_ERRORS,
+                        oid: Oid::new(oids::USM_STATS_DECRYPTION_ERRORS),
                         count,
                         authenticated: None,
                     },
@@ -228,7 +228,7 @@ impl<const USERS: usize> Agent<'_, USERS> {
                 reportable,
                 response,
                 Report {
-                    oid: oids::SNMP_UNKNOWN_CONTEXTS,
+                    oid: Oid::new(oids::SNMP_UNKNOWN_CONTEXTS),
                     count,
                     authenticated: None,
                 },

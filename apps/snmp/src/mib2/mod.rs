@@ -52,11 +52,11 @@ use tables::Find;
 /// Petrel's enterprise arc, 1.3.6.1.4.1.32473 (PETREL-MIB's petrelMIB) —
 /// RFC 5612's documentation number, not an IANA assignment of Petrel's
 /// own; a product moves to its own.
-pub const PETREL_ENTERPRISE: Oid = Oid::new(&[1, 3, 6, 1, 4, 1, 32473]);
+pub const PETREL_ENTERPRISE: &[u32] = &[1, 3, 6, 1, 4, 1, 32473];
 
 /// The default sysObjectID: PETREL-MIB's petrelAgent
 /// (petrelMIB.4.1 = petrelProducts.1).
-pub const PETREL_SYS_OBJECT_ID: Oid = Oid::new(&[1, 3, 6, 1, 4, 1, 32473, 4, 1]);
+pub const PETREL_SYS_OBJECT_ID: &[u32] = &[1, 3, 6, 1, 4, 1, 32473, 4, 1];
 
 /// Longest sysContact, sysName and sysLocation (DisplayString SIZE(0..255)).
 pub const SYS_STRING_LEN: usize = 255;
@@ -66,15 +66,15 @@ pub const IF_ALIAS_LEN: usize = 64;
 pub const MAX_IF_ALIASES: usize = 8;
 
 /// sysContact.0
-pub const SYS_CONTACT_0: Oid = Oid::new(&[1, 3, 6, 1, 2, 1, 1, 4, 0]);
+pub const SYS_CONTACT_0: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 4, 0];
 /// sysName.0
-pub const SYS_NAME_0: Oid = Oid::new(&[1, 3, 6, 1, 2, 1, 1, 5, 0]);
+pub const SYS_NAME_0: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 5, 0];
 /// sysLocation.0
-pub const SYS_LOCATION_0: Oid = Oid::new(&[1, 3, 6, 1, 2, 1, 1, 6, 0]);
+pub const SYS_LOCATION_0: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 6, 0];
 /// snmpEnableAuthenTraps.0
-pub const SNMP_ENABLE_AUTHEN_TRAPS_0: Oid = Oid::new(&[1, 3, 6, 1, 2, 1, 11, 30, 0]);
+pub const SNMP_ENABLE_AUTHEN_TRAPS_0: &[u32] = &[1, 3, 6, 1, 2, 1, 11, 30, 0];
 /// ifAlias (append the ifIndex).
-pub const IF_ALIAS: Oid = Oid::new(&[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18]);
+pub const IF_ALIAS: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18];
 
 /// [`Mib2`] settings: the `system` group's initial values.
 #[derive(Copy, Clone, Debug)]
@@ -100,7 +100,7 @@ impl Default for Mib2Config<'_> {
     fn default() -> Self {
         Mib2Config {
             descr: b"Petrel network services",
-            object_id: PETREL_SYS_OBJECT_ID,
+            object_id: Oid::new(PETREL_SYS_OBJECT_ID),
             contact: b"",
             name: b"petrel",
             location: b"",
@@ -362,16 +362,16 @@ impl<'c, N: Network> Mib2<'c, N> {
 
     /// The writable object `oid` names, if any.
     fn target(oid: &Oid) -> Option<Target> {
-        if *oid == SYS_CONTACT_0 {
+        if oid.as_slice() == SYS_CONTACT_0 {
             Some(Target::Contact)
-        } else if *oid == SYS_NAME_0 {
+        } else if oid.as_slice() == SYS_NAME_0 {
             Some(Target::Name)
-        } else if *oid == SYS_LOCATION_0 {
+        } else if oid.as_slice() == SYS_LOCATION_0 {
             Some(Target::Location)
-        } else if *oid == SNMP_ENABLE_AUTHEN_TRAPS_0 {
+        } else if oid.as_slice() == SNMP_ENABLE_AUTHEN_TRAPS_0 {
             Some(Target::AuthenTraps)
         } else {
-            match oid.as_slice().strip_prefix(IF_ALIAS.as_slice()) {
+            match oid.as_slice().strip_prefix(IF_ALIAS) {
                 Some(&[i]) => Some(Target::Alias(i)),
                 _ => None,
             }

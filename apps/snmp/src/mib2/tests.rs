@@ -307,7 +307,7 @@ fn get_exceptions() {
     );
     assert_eq!(
         get("1.3.6.1.2.1.1.2.0"),
-        format!("{:?}", Value::ObjectId(PETREL_SYS_OBJECT_ID))
+        format!("{:?}", Value::ObjectId(Oid::new(PETREL_SYS_OBJECT_ID)))
     );
     assert_eq!(get("1.3.5"), format!("{:?}", Value::NoSuchObject));
     let mut scratch = [0u8; MIB_SCRATCH_LEN];

@@ -202,7 +202,10 @@ fn discovery_reports_engine_id() {
     assert_eq!((flags, t), (0, PduType::Report));
     assert_eq!(
         vbs,
-        vec![(oids::USM_STATS_UNKNOWN_ENGINE_IDS, "Counter32(1)".into())]
+        vec![(
+            Oid::new(oids::USM_STATS_UNKNOWN_ENGINE_IDS),
+            "Counter32(1)".into()
+        )]
     );
     assert_eq!(a.usm_stats().unknown_engine_ids, 1);
     // The Report carries the request-id of the probe (0x7e5bf07a).
@@ -241,7 +244,7 @@ fn auth_no_priv_sha512_and_min_level() {
     let (_, resp) = exchange(&mut a, &req);
     let (_, t, vbs) = m.open(&resp);
     assert_eq!(t, PduType::Report);
-    assert_eq!(vbs[0].0, oids::USM_STATS_UNSUPPORTED_SEC_LEVELS);
+    assert_eq!(vbs[0].0, Oid::new(oids::USM_STATS_UNSUPPORTED_SEC_LEVELS));
     // noAuthNoPriv below carol's minimum: authorizationError.
     let req = m.request(ENGINE_ID, 1, 100, FLAG_REPORTABLE, &names(&[sys(3)]));
     let (_, resp) = exchange(&mut a, &req);
@@ -282,7 +285,7 @@ fn usm_failures_report() {
     let (_, resp) = exchange(&mut a, &req);
     let (flags, t, vbs) = mgr(b"", None, None).open(&resp);
     assert_eq!((flags, t), (0, PduType::Report));
-    assert_eq!(vbs[0].0, oids::USM_STATS_WRONG_DIGESTS);
+    assert_eq!(vbs[0].0, Oid::new(oids::USM_STATS_WRONG_DIGESTS));
     assert_eq!(
         a.poll_event(),
         Some(Event::AuthenticationFailure {
@@ -300,11 +303,11 @@ fn usm_failures_report() {
     let (_, resp) = exchange(&mut a, &req);
     let (flags, _, vbs) = good.open(&resp);
     assert_eq!(flags, 1);
-    assert_eq!(vbs[0].0, oids::USM_STATS_NOT_IN_TIME_WINDOWS);
+    assert_eq!(vbs[0].0, Oid::new(oids::USM_STATS_NOT_IN_TIME_WINDOWS));
     let req = good.request(ENGINE_ID, 2, 100, 3 | FLAG_REPORTABLE, &names(&[sys(1)]));
     assert_eq!(
         good.open(&exchange(&mut a, &req).1).2[0].0,
-        oids::USM_STATS_NOT_IN_TIME_WINDOWS
+        Oid::new(oids::USM_STATS_NOT_IN_TIME_WINDOWS)
     );
     // Unknown user.
     let eve = mgr(b"eve", Some(AuthProtocol::HmacSha1), None);
@@ -312,7 +315,7 @@ fn usm_failures_report() {
     let (_, resp) = exchange(&mut a, &req);
     assert_eq!(
         mgr(b"", None, None).open(&resp).2[0].0,
-        oids::USM_STATS_UNKNOWN_USER_NAMES
+        Oid::new(oids::USM_STATS_UNKNOWN_USER_NAMES)
     );
     // Decryption error: wrong privacy key.
     let mut wrong_priv = mgr(
@@ -328,7 +331,7 @@ fn usm_failures_report() {
     let (_, resp) = exchange(&mut a, &req);
     assert_eq!(
         mgr(b"", None, None).open(&resp).2[0].0,
-        oids::USM_STATS_DECRYPTION_ERRORS
+        Oid::new(oids::USM_STATS_DECRYPTION_ERRORS)
     );
     // Not reportable: silently dropped.
     let req = eve.request(ENGINE_ID, 1, 100, 1, &names(&[sys(1)]));
@@ -360,7 +363,7 @@ fn v3_trap_verifies() {
             1,
             2,
             500,
-            &crate::trap::COLD_START,
+            &Oid::new(crate::trap::COLD_START),
             &[],
             &mut buf,
         )
@@ -374,7 +377,7 @@ fn v3_trap_verifies() {
     assert_eq!((flags, t), (3, PduType::TrapV2));
     assert_eq!(
         vbs[1].1,
-        format!("{:?}", Value::ObjectId(crate::trap::COLD_START))
+        format!("{:?}", Value::ObjectId(Oid::new(crate::trap::COLD_START)))
     );
     assert!(
         a.encode_v3_trap(
@@ -384,7 +387,7 @@ fn v3_trap_verifies() {
             1,
             2,
             0,
-            &crate::trap::COLD_START,
+            &Oid::new(crate::trap::COLD_START),
             &[],
             &mut buf
         )

@@ -36,7 +36,7 @@ fn v1_trap_encodes() {
     assert!(
         encode_trap_v1(
             b"public",
-            &COLD_START,
+            &Oid::new(COLD_START),
             [0; 4],
             GenericTrap::ColdStart,
             0,
@@ -59,7 +59,7 @@ fn v2c_trap_and_inform_encode() {
             kind,
             5,
             100,
-            &AUTHENTICATION_FAILURE,
+            &Oid::new(AUTHENTICATION_FAILURE),
             &[],
             &mut buf,
         )
@@ -73,15 +73,15 @@ fn v2c_trap_and_inform_encode() {
         assert_eq!(
             vbs[0],
             VarBind {
-                name: SYS_UPTIME_0,
+                name: Oid::new(SYS_UPTIME_0),
                 value: Value::TimeTicks(100)
             }
         );
         assert_eq!(
             vbs[1],
             VarBind {
-                name: SNMP_TRAP_OID_0,
-                value: Value::ObjectId(AUTHENTICATION_FAILURE)
+                name: Oid::new(SNMP_TRAP_OID_0),
+                value: Value::ObjectId(Oid::new(AUTHENTICATION_FAILURE))
             }
         );
     }
@@ -100,7 +100,7 @@ fn inform_retries_then_times_out_or_is_acked() {
         NotificationKind::Inform,
         42,
         1,
-        &COLD_START,
+        &Oid::new(COLD_START),
         &[],
         &mut buf,
     )
