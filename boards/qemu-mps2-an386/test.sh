@@ -2,7 +2,8 @@
 # Tests for the qemu-mps2-an386 firmware: builds it, runs its self-test under
 # QEMU user networking, then talks to it from real Linux peers over a TAP
 # device in a network namespace this script creates (198.51.100.0/24), and
-# through QEMU's hostfwd on 127.0.0.1. Over TAP: ping, TCP/UDP echo, TFTP
+# through QEMU's hostfwd on 127.0.0.1 (and the rustls TLS probe build
+# against openssl s_client). Over TAP: ping, TCP/UDP echo, TFTP
 # (tftp-hpa, atftp), iperf 2, SNMP (net-snmp's snmpget/snmpwalk, MIB-2 and
 # PETREL-MIB), HTTP (curl: dashboard with SSI, /api/status, /api/events, 4
 # clients at once), mDNS (dig -p 5353, legacy unicast), NetBIOS (nmblookup
@@ -608,6 +609,40 @@ else
     bad "user: firmware did not get an address" "$WORK/user.log"
 fi
 stop_qemu
+
+# ---- 5. rustls on the MCU: the TLS size probe against openssl s_client ----
+# The measurement-only build (`tls-size-rustls`: rustls 0.23 with our
+# pure-Rust provider, a heap, a TLS echo on tcp/4433; its randomness is NOT
+# cryptographic) must complete real TLS 1.3 handshakes that OpenSSL
+# verifies, with both AEADs, and echo data.
+if have openssl && build tls-rustls --no-default-features --features "tls-size-rustls dhcp"; then
+    openssl x509 -inform der -in "$HERE/src/tlsprobe/cert.der" -out "$WORK/tlsprobe.pem"
+    TPORT="$(free_port)"
+    "${QEMU[@]}" \
+        -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$TPORT-:4433" \
+        "${NIC[@]}" -kernel "$WORK/fw-tls-rustls.elf" </dev/null >"$WORK/tls.log" 2>&1 &
+    QEMU_PID=$!
+    if wait_log "$WORK/tls.log" "tls-rustls: size probe" 30; then
+        for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
+            if (printf 'petrel over tls\n'; sleep 5) \
+                    | timeout 60 openssl s_client -connect "127.0.0.1:$TPORT" -tls1_3 \
+                        -ciphersuites "$suite" -CAfile "$WORK/tlsprobe.pem" \
+                        -verify_return_error -brief \
+                        >"$WORK/tls-$suite.out" 2>"$WORK/tls-$suite.err" \
+                && grep -q "petrel over tls" "$WORK/tls-$suite.out" \
+                && grep -q "Verification: OK" "$WORK/tls-$suite.err" \
+                && grep -q "Ciphersuite: $suite" "$WORK/tls-$suite.err"; then
+                ok "tls: openssl s_client -tls1_3 $suite to the firmware's rustls server: verified, echoed"
+            else
+                bad "tls: openssl s_client $suite to the firmware" "$WORK/tls-$suite.err"
+            fi
+        done
+        grep -E "tls-rustls: (handshake done|heap)" "$WORK/tls.log" | sed 's/^/    /'
+    else
+        bad "tls: the rustls probe firmware did not start" "$WORK/tls.log"
+    fi
+    stop_qemu
+fi
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
