@@ -15,7 +15,7 @@ use log::{debug, info, warn};
 use petrel_altcp::{self as altcp, Listener, Stream, Tcp, TcpAcceptor};
 use petrel_httpd::StatusCode;
 use petrel_httpd::driver::{
-    self, Auth, Error, Exchange, Handler, PartSink, Plain, ServerEvent, Upgrade,
+    self, Auth, Error, Exchange, Handler, PartSink, Plain, ServerEvent, Upgrade, download,
 };
 use petrel_httpd::multipart::PartHeaders;
 use petrel_httpd::request::MethodSet;
@@ -27,8 +27,6 @@ use petrel_netcore::{Clock, Duration, Network, TcpListener, TcpStream};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-#[path = "http_download.rs"]
-mod download;
 #[path = "http_json.rs"]
 mod json;
 #[path = "http_settings.rs"]
@@ -136,6 +134,10 @@ pub(crate) enum Api {
     Upload,
     Download,
 }
+
+/// `/api/download`'s pattern block: 261 periods, just under 64 KiB, so each
+/// write hands the kernel a large piece.
+static DOWNLOAD_BLOCK: [u8; 261 * download::PERIOD] = download::pattern();
 
 static ROUTES_OPEN: [Route<Api>; 6] = [
     Route::new(MethodSet::GET, "/api/status", Api::Status),
@@ -564,7 +566,7 @@ impl<N: Network> Handler for HostApp<N> {
                     .await
             }
             Api::SettingsPost => self.post_settings(ex).await,
-            Api::Download => download::download(ex).await,
+            Api::Download => download::serve(ex, &DOWNLOAD_BLOCK).await,
             Api::Upload => {
                 let mut sink = HashSink {
                     files: Vec::new(),

@@ -26,7 +26,7 @@ use core::net::{Ipv4Addr, SocketAddr};
 
 use petrel_altcp::{Stream, Tcp, TcpAcceptor};
 use petrel_httpd::StatusCode;
-use petrel_httpd::driver::{self, Error, Exchange, Handler, Plain, ServerEvent, Upgrade};
+use petrel_httpd::driver::{self, Error, Exchange, Handler, Plain, ServerEvent, Upgrade, download};
 use petrel_httpd::request::MethodSet;
 use petrel_httpd::response::{Cursor, Overflow};
 use petrel_httpd::router::Route;
@@ -63,24 +63,9 @@ static ROUTES: [Route<Api>; 3] = [
     Route::new(MethodSet::GET, "/api/download", Api::Download),
 ];
 
-/// The largest `/api/download` (64 MiB, as on the host).
-const DOWNLOAD_MAX: u64 = 64 << 20;
-/// Its size without `bytes` (1 MiB).
-const DOWNLOAD_DEFAULT: u64 = 1 << 20;
-/// Four periods of the download pattern (byte `i` is `i % 251`, as on the
-/// host), streamed again and again from flash.
-const BLOCK_LEN: usize = 251 * 4;
-static BLOCK: [u8; BLOCK_LEN] = block();
-
-const fn block() -> [u8; BLOCK_LEN] {
-    let mut b = [0u8; BLOCK_LEN];
-    let mut i = 0;
-    while i < BLOCK_LEN {
-        b[i] = (i % 251) as u8;
-        i += 1;
-    }
-    b
-}
+/// Four periods of the `/api/download` pattern, streamed again and again
+/// from flash.
+static DOWNLOAD_BLOCK: [u8; 4 * download::PERIOD] = download::pattern();
 
 /// The build, shown by `<!--#build-->` and in `/api/status`.
 const BUILD: &str = "release, thumbv7em-none-eabihf";
@@ -385,42 +370,6 @@ impl App {
     }
 }
 
-/// `GET /api/download?bytes=N`: a generated download for throughput
-/// tests (the dashboard's links), streamed with a `Content-Length`.
-async fn download<S: Stream, C: Clock>(ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
-    let len = match ex.query("bytes") {
-        None => Some(DOWNLOAD_DEFAULT),
-        Some(q) => q.parse::<u64>().ok().filter(|n| *n <= DOWNLOAD_MAX),
-    };
-    let Some(len) = len else {
-        return ex
-            .respond_with(
-                StatusCode::BAD_REQUEST,
-                "text/plain; charset=utf-8",
-                b"",
-                b"bytes must be a number from 0 to 67108864\n",
-            )
-            .await;
-    };
-    let mut w = ex
-        .sized(
-            StatusCode::OK,
-            "application/octet-stream",
-            b"Cache-Control: no-store\r\n\
-              Content-Disposition: attachment; filename=\"petrel-download.bin\"\r\n",
-            len,
-        )
-        .await?;
-    let mut left = len;
-    // Bounded: each round writes at least one byte of `left`.
-    while left > 0 {
-        let n = usize::try_from(left).map_or(BLOCK_LEN, |l| l.min(BLOCK_LEN));
-        w.write(BLOCK.get(..n).unwrap_or(&[])).await?;
-        left -= n as u64;
-    }
-    w.finish().await
-}
-
 impl Handler for App {
     type Route = Api;
 
@@ -436,7 +385,7 @@ impl Handler for App {
         match route {
             Api::Status => self.status(ex).await,
             Api::Events => self.events(ex).await,
-            Api::Download => download(ex).await,
+            Api::Download => download::serve(ex, &DOWNLOAD_BLOCK).await,
         }
     }
 

@@ -31,6 +31,7 @@
 //! ```
 
 mod conn;
+pub mod download;
 mod exchange;
 mod websocket;
 
