@@ -269,17 +269,17 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             else
                 bad "tftp-hpa get test.bin" "$WORK/tftp1.log"
             fi
-            head -c 3000 /dev/urandom >"$WORK/up.bin"
+            head -c 1500 /dev/urandom >"$WORK/up.bin"
             rm -f "$WORK/back.bin"
             (cd "$WORK" && timeout 30 ip netns exec "$NS" tftp "$FW_IP" -m binary -c put up.bin up.bin \
                 && timeout 30 ip netns exec "$NS" tftp "$FW_IP" -m binary -c get up.bin back.bin) \
                 >"$WORK/tftp2.log" 2>&1
             if cmp -s "$WORK/up.bin" "$WORK/back.bin"; then
-                ok "tap: tftp-hpa put 3000 B then get back: identical"
+                ok "tap: tftp-hpa put 1500 B then get back: identical"
             else
                 bad "tftp-hpa put then get" "$WORK/tftp2.log"
             fi
-            # Larger than an upload slot (4 KiB): the firmware fails the
+            # Larger than an upload slot (2 KiB): the firmware fails the
             # transfer with "disk full", tells the client (ERROR 3: the error
             # datagram goes out even though the transfer socket is dropped
             # right after it), and stores nothing.
@@ -289,7 +289,7 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             if wait_log "$WORK/tap.log" "failed: file system: disk full" 5 \
                 && grep -q "Error code 3" "$WORK/tftp3.log" \
                 && grep -q "Error code 1: file not found" "$WORK/tftp3.log"; then
-                ok "tap: tftp-hpa put 12000 B (over the 4 KiB upload slot): ERROR 3 disk full, nothing stored (get: error 1)"
+                ok "tap: tftp-hpa put 12000 B (over the 2 KiB upload slot): ERROR 3 disk full, nothing stored (get: error 1)"
             else
                 bad "tftp put over the upload limit" "$WORK/tftp3.log"
             fi
@@ -419,7 +419,13 @@ assert len(b) == 1048576 and b == bytes(i % 251 for i in range(len(b)))' "$WORK/
                 bad "curl /api/download" "$WORK/dl.log"
             fi
             # Four clients at once (the server's connections), each fetching
-            # the dashboard and a gzip asset.
+            # the dashboard and a gzip asset. First let the /api/events stream
+            # above end on the firmware: a stream whose client has gone keeps
+            # its slot until the next event write fails (up to 2 s: one write
+            # into CLOSE_WAIT, the RST, the next write), and a streaming
+            # connection is not reclaimed like an idle one, so a fifth
+            # client would get 503 (a known limit, see BENCHMARKS.md).
+            sleep 2.5
             pids=()
             for i in 1 2 3 4; do
                 timeout 30 ip netns exec "$NS" curl -sS -m 20 --compressed -o "$WORK/h$i.html" \
@@ -435,7 +441,12 @@ assert len(b) == 1048576 and b == bytes(i % 251 for i in range(len(b)))' "$WORK/
             if [ "$hfail" -eq 0 ]; then
                 ok "tap: 4 concurrent curl clients: dashboard + app.js (gzip) identical to webroot/www"
             else
-                bad "4 concurrent http clients" "$WORK/h1.log"
+                for i in 1 2 3 4; do
+                    printf 'client %s: ' "$i"; cat "$WORK/h$i.log"; echo
+                    ls -l "$WORK/h$i.html" "$WORK/h$i.js" 2>&1
+                done >"$WORK/hall.log"
+                grep -E "http " "$WORK/tap.log" | tail -8 >>"$WORK/hall.log"
+                bad "4 concurrent http clients" "$WORK/hall.log"
             fi
             # The webroot is packed gzip-only (feature petrel-webroot/gzip-only):
             # app.css exists only gzipped. --compressed decodes it; without

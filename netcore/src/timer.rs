@@ -23,8 +23,8 @@
 //! ```
 
 use core::future::Future;
-use core::pin::pin;
-use core::task::Poll;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use crate::time::{Duration, Instant};
 
@@ -129,50 +129,93 @@ impl core::error::Error for Elapsed {}
 /// Runs `fut` until it completes or `deadline` passes, whichever is first.
 ///
 /// The future is polled before the timer, so work that is already done wins a
-/// tie.
-pub async fn with_deadline<C: Clock + ?Sized, F: Future>(
+/// tie. The returned future holds `fut` and the clock's sleep once each (an
+/// `async fn` would keep a second copy of `fut` beside its pinned one, which
+/// on a microcontroller is RAM in every task that waits with a deadline).
+pub fn with_deadline<C: Clock + ?Sized, F: Future>(
     clock: &C,
     deadline: Instant,
     fut: F,
-) -> Result<F::Output, Elapsed> {
-    let mut fut = pin!(fut);
-    let mut sleep = pin!(clock.sleep_until(deadline));
-    core::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        if sleep.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Err(Elapsed));
-        }
-        Poll::Pending
-    })
-    .await
+) -> impl Future<Output = Result<F::Output, Elapsed>> {
+    Deadline {
+        fut,
+        sleep: clock.sleep_until(deadline),
+    }
 }
 
-/// Runs `fut` for at most `d`; see [`with_deadline`].
-pub async fn with_timeout<C: Clock + ?Sized, F: Future>(
+/// Runs `fut` for at most `d` from now; see [`with_deadline`].
+pub fn with_timeout<C: Clock + ?Sized, F: Future>(
     clock: &C,
     d: Duration,
     fut: F,
-) -> Result<F::Output, Elapsed> {
-    with_deadline(clock, clock.now() + d, fut).await
+) -> impl Future<Output = Result<F::Output, Elapsed>> {
+    with_deadline(clock, clock.now() + d, fut)
+}
+
+/// The future of [`with_deadline`].
+struct Deadline<F, S> {
+    fut: F,
+    sleep: S,
+}
+
+impl<F: Future, S: Future<Output = ()>> Future for Deadline<F, S> {
+    type Output = Result<F::Output, Elapsed>;
+
+    #[allow(unsafe_code)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of both fields: `Deadline` has no `Drop`
+        // impl, is `Unpin` only when both fields are (the auto impl), and
+        // neither field is ever moved out of or replaced while pinned; the
+        // two pins below are the only access to them.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above (`fut` stays where the pinned `Deadline` is).
+        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        if let Poll::Ready(v) = fut.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        // SAFETY: see above (`sleep` stays where the pinned `Deadline` is).
+        let sleep = unsafe { Pin::new_unchecked(&mut this.sleep) };
+        if sleep.poll(cx).is_ready() {
+            return Poll::Ready(Err(Elapsed));
+        }
+        Poll::Pending
+    }
 }
 
 /// Polls two futures and returns the output of whichever finishes first
-/// (`a` is polled first). No allocation, no executor support needed.
-pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    core::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+/// (`a` is polled first). No allocation, no executor support needed; the
+/// returned future holds each of `a` and `b` once (see [`with_deadline`]).
+pub fn select<A: Future, B: Future>(
+    a: A,
+    b: B,
+) -> impl Future<Output = Either<A::Output, B::Output>> {
+    Select { a, b }
+}
+
+/// The future of [`select`].
+struct Select<A, B> {
+    a: A,
+    b: B,
+}
+
+impl<A: Future, B: Future> Future for Select<A, B> {
+    type Output = Either<A::Output, B::Output>;
+
+    #[allow(unsafe_code)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of both fields, as in `Deadline::poll`:
+        // no `Drop` impl, the auto `Unpin`, fields never moved while pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        if let Poll::Ready(v) = unsafe { Pin::new_unchecked(&mut this.a) }.poll(cx) {
             return Poll::Ready(Either::First(v));
         }
-        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+        // SAFETY: see above.
+        if let Poll::Ready(v) = unsafe { Pin::new_unchecked(&mut this.b) }.poll(cx) {
             return Poll::Ready(Either::Second(v));
         }
         Poll::Pending
-    })
-    .await
+    }
 }
 
 /// Which of two raced futures finished first; see [`select`].

@@ -4,8 +4,16 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::str::FromStr;
 
-/// Maximum number of sub-identifiers in an [`Oid`] (RFC 2578 allows 128).
-pub const MAX_OID_LEN: usize = 128;
+/// Maximum number of sub-identifiers in an [`Oid`]: RFC 2578's 128, or 64
+/// or 32 with the features `max-oid-len-64` / `max-oid-len-32` (the largest
+/// enabled wins). A received OID that is longer fails to decode.
+pub const MAX_OID_LEN: usize = if cfg!(feature = "max-oid-len-64") {
+    64
+} else if cfg!(feature = "max-oid-len-32") {
+    32
+} else {
+    128
+};
 
 /// An OBJECT IDENTIFIER of up to [`MAX_OID_LEN`] sub-identifiers, stored
 /// inline. Ordered lexicographically, as SNMP walks the MIB.

@@ -260,14 +260,34 @@ where
                     on_event(ServerEvent::Dropped { peer });
                     continue;
                 }
+                // No room: a transfer that is only dallying (its upload is
+                // complete, see `Transfer::is_dallying`) gives its slot up,
+                // so "put, then get at once" works with one slot.
+                if slots.iter().flatten().count() >= config.max_transfers
+                    && let Some(i) = slots
+                        .iter()
+                        .position(|s| s.as_ref().is_some_and(|s| s.transfer.is_dallying()))
+                    && let (Some(entry), Some(b)) =
+                        (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
+                {
+                    if let Some(s) = entry.as_mut() {
+                        s.transfer.abort(fs);
+                    }
+                    flush(net, fs, entry, i, b, &mut on_event).await;
+                }
                 // With every slot busy the core refuses (max_transfers <= N).
                 let free = slots.iter().position(Option::is_none).unwrap_or(N);
                 let active = slots.iter().flatten().count();
                 let mut reply = [0u8; 128];
                 let now = net.now();
-                match server.handle_request(now, fs, active, packet, &mut reply) {
+                // Matched by reference: the transfer is moved out of the
+                // decision only after the socket's `await` (a by-value match
+                // would keep the decision and the transfer both in this
+                // future's state, two copies of a `Transfer`).
+                let mut decision = server.handle_request(now, fs, active, packet, &mut reply);
+                match &mut decision {
                     Decision::Ignore => on_event(ServerEvent::Dropped { peer }),
-                    Decision::Refuse { len, code } => {
+                    &mut Decision::Refuse { len, code } => {
                         if let Some(r) = reply.get(..len)
                             && let Err(error) = listen.send_to(r, peer).await
                         {
@@ -275,7 +295,7 @@ where
                         }
                         on_event(ServerEvent::Refused { peer, code });
                     }
-                    Decision::Accept(mut transfer) => {
+                    Decision::Accept(transfer) => {
                         let sock = match net.udp_bind(SocketAddr::new(bind_ip, 0)).await {
                             Ok(s) => s,
                             Err(error) => {
@@ -321,6 +341,11 @@ where
                                     continue;
                                 }
                             };
+                        let Decision::Accept(transfer) =
+                            core::mem::replace(&mut decision, Decision::Ignore)
+                        else {
+                            continue;
+                        };
                         *entry = Some(Slot {
                             sock,
                             peer,

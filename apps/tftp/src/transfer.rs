@@ -324,6 +324,14 @@ impl<H> Transfer<H> {
         self.event.take()
     }
 
+    /// Whether the transfer is only dallying: the upload is complete and
+    /// the final ACK sent; what is left is re-ACKing a repeated last DATA
+    /// (RFC 1350 §6). Such a transfer may be [`abort`](Transfer::abort)ed
+    /// without losing anything, e.g. to free its slot for a new request.
+    pub fn is_dallying(&self) -> bool {
+        matches!(self.state, State::Dallying { .. })
+    }
+
     /// Whether the transfer is over and has nothing left to send.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed && self.ctl == Control::None && !self.stranger

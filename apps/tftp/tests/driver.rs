@@ -247,6 +247,29 @@ fn four_transfers_at_once_and_the_fifth_is_refused() {
 }
 
 #[test]
+fn one_slot_a_dallying_upload_yields_to_the_next_request() {
+    sim::block_on(async {
+        let (a, b, _link) = sim::pair(SimConfig::default().seed(5));
+        let fs = MemFs::default();
+        let mut config = ServerConfig::default();
+        config.max_transfers = 1;
+        let up = random(3_000, 11);
+        let ((sent, back), log) = with_server(&a, &b, fs, config, async {
+            // The server dallies after the upload's final ACK (2 x its
+            // timeout); the get comes at once, from another port.
+            let sent = put(&a, ClientConfig::default(), b"up", up.clone()).await;
+            let back = get(&a, ClientConfig::default(), b"up").await;
+            (sent, back)
+        })
+        .await;
+        assert_eq!(sent.unwrap(), up.len() as u64, "{log:#?}");
+        assert_eq!(back.unwrap(), up, "{log:#?}");
+        assert!(!log.iter().any(|l| l.starts_with("Refused")), "{log:#?}");
+        assert_eq!(log.iter().filter(|l| l.starts_with("Started")).count(), 2);
+    });
+}
+
+#[test]
 fn hostile_datagrams_are_refused_and_the_server_keeps_serving() {
     sim::block_on(async {
         let (a, b, _link) = sim::pair(SimConfig::default().seed(5));

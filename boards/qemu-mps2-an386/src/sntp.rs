@@ -19,7 +19,7 @@ use crate::netcfg::SNTP_SERVER;
 use crate::{Addr, Net, status};
 
 /// Servers kept (configured + DHCP).
-const SERVERS: usize = 4;
+pub(crate) const SERVERS: usize = 2;
 /// How often DHCP's server list is compared with the one in use.
 const DHCP_CHECK: Duration = Duration::from_secs(5);
 

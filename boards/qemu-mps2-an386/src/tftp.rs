@@ -26,13 +26,13 @@ use static_cell::ConstStaticCell;
 use crate::{Addr, Net};
 
 /// Transfers at once (and transfer sockets used from the UDP pool).
-pub(crate) const MAX_TRANSFERS: usize = 2;
+pub(crate) const MAX_TRANSFERS: usize = 1;
 /// UDP sockets the service takes: port 69 plus one per transfer.
 pub(crate) const UDP_SOCKETS: usize = 1 + MAX_TRANSFERS;
 /// Upload slots in RAM.
 pub(crate) const RAM_FILES: usize = 2;
 /// Largest upload, bytes.
-pub(crate) const RAM_FILE_MAX: usize = 4 * 1024;
+pub(crate) const RAM_FILE_MAX: usize = 2 * 1024;
 /// Largest block size granted: an Ethernet frame's worth (1500 - 20 - 8 - 4).
 const MAX_BLKSIZE: u16 = 1468;
 /// Driver buffer: `MAX_TRANSFERS + 1` chunks of a whole DATA packet.

@@ -435,7 +435,9 @@ async fn serve_ssi<S: Stream, C: Clock, H: Handler>(
     let mut w = ex.chunked(StatusCode::OK, file.mime, extra).await?;
     let mut exp = SsiExpander::new();
     let ssi = SsiOf(handler);
-    let mut scratch = [0u8; 512];
+    // Inserts longer than this come in several pieces (`Insert::More`):
+    // every byte here is per connection, in the worker's future.
+    let mut scratch = [0u8; 256];
     // Bounded: every piece advances the page; an insert's pieces are
     // bounded by the handler (each `More` must carry bytes).
     loop {

@@ -190,6 +190,7 @@ where
 
 /// Connects to `to` and sends for `amount` without a header (the reverse
 /// test of `-d`/`-r`, either side).
+#[cfg(feature = "reverse")]
 async fn connect_and_send<Net, F>(
     net: &Net,
     to: SocketAddr,
@@ -216,6 +217,7 @@ where
 
 /// Caps a peer-requested amount: a time at `max`, bytes at what `max`
 /// allows at 10 Gbit/s (a hostile header cannot make us send for days).
+#[cfg(feature = "reverse")]
 fn cap_amount(amount: Amount, max: Duration) -> Amount {
     let max_centis = u32::try_from(max.as_millis() / 10).unwrap_or(u32::MAX);
     match amount {

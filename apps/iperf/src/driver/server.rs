@@ -13,15 +13,21 @@
 use core::cell::Cell;
 use core::net::SocketAddr;
 
-use embassy_futures::join::{join, join_array};
+#[cfg(feature = "reverse")]
+use embassy_futures::join::join;
+use embassy_futures::join::join_array;
 use embassy_futures::select::{Either, Either3, select, select3};
 use petrel_netcore::socket::{TcpListener, TcpStream, UdpSocket};
 use petrel_netcore::time::Duration;
 use petrel_netcore::{Network, TcpError, UdpError};
 
-use super::{Direction, Mailbox, cap_amount, connect_and_send, receive, sleep_opt};
+use super::{Direction, Mailbox, receive, sleep_opt};
+#[cfg(feature = "reverse")]
+use super::{cap_amount, connect_and_send};
 use crate::report::Report;
-use crate::tcp::{TcpClientConfig, TcpEvent, TcpServerSession};
+#[cfg(feature = "reverse")]
+use crate::tcp::TcpClientConfig;
+use crate::tcp::{TcpEvent, TcpServerSession};
 use crate::udp::{UdpEvent, UdpServer};
 use crate::wire::{Amount, ClientHeader, HeaderError, ReverseMode, ServerReport};
 
@@ -31,7 +37,8 @@ use crate::wire::{Amount, ClientHeader, HeaderError, ReverseMode, ServerReport};
 pub struct ServerConfig {
     /// Interval reports per session (None: only summaries). Default 1 s.
     pub interval: Option<Duration>,
-    /// Run the `-d`/`-r` reverse tests clients ask for. Default true.
+    /// Run the `-d`/`-r` reverse tests clients ask for. Default true;
+    /// without the crate feature `reverse` they are never run.
     pub reverse: bool,
     /// Longest reverse test, whatever the header asks. Default 60 s.
     pub max_reverse: Duration,
@@ -295,6 +302,7 @@ async fn session<Net, E>(
     E: Fn(ServerEvent),
 {
     let (config, on_event) = (ctx.config, ctx.on_event);
+    #[cfg(feature = "reverse")]
     let peer_ip = stream.peer_addr().map(|a| a.ip());
     let mut core = TcpServerSession::new(net.now(), id, config.interval);
     let dual: Mailbox<(u16, Amount)> = Mailbox::new();
@@ -346,7 +354,15 @@ async fn session<Net, E>(
             on_event(ServerEvent::TcpFailed { id, error });
         }
     };
+    #[cfg(not(feature = "reverse"))]
+    {
+        // Built without reverse tests: a request for one is not run.
+        let _ = tx;
+        receiving.await;
+    }
+    #[cfg(feature = "reverse")]
     let tx_ref = &mut *tx;
+    #[cfg(feature = "reverse")]
     let reversing = async {
         if let Some((port, amount)) = dual.take().await
             && config.reverse
@@ -364,6 +380,7 @@ async fn session<Net, E>(
             .await;
         }
     };
+    #[cfg(feature = "reverse")]
     join(receiving, reversing).await;
     if refused.get() {
         stream.abort();
@@ -371,6 +388,7 @@ async fn session<Net, E>(
         // The client closed its side; the result of closing ours is moot.
         let _ = stream.close().await;
     }
+    #[cfg(feature = "reverse")]
     if let Some((port, amount)) = tradeoff.get()
         && config.reverse
         && let Some(ip) = peer_ip
@@ -389,6 +407,7 @@ async fn session<Net, E>(
 }
 
 /// Connects back to the client and sends (capped) `amount`.
+#[cfg(feature = "reverse")]
 #[allow(
     clippy::too_many_arguments,
     reason = "the reverse test's whole context"

@@ -83,7 +83,7 @@ pub struct Mib2Config<'a> {
     pub descr: &'a [u8],
     /// sysObjectID.
     pub object_id: Oid,
-    /// Initial sysContact (cut at [`SYS_STRING_LEN`]).
+    /// Initial sysContact (cut to the [`Mib2`]'s `S` bytes).
     pub contact: &'a [u8],
     /// Initial sysName.
     pub name: &'a [u8],
@@ -110,20 +110,19 @@ impl Default for Mib2Config<'_> {
     }
 }
 
-type SysString = heapless::Vec<u8, SYS_STRING_LEN>;
 type Alias = heapless::Vec<u8, IF_ALIAS_LEN>;
 
 /// Everything Set can change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Writable {
-    contact: SysString,
-    name: SysString,
-    location: SysString,
-    aliases: heapless::Vec<(u32, Alias), MAX_IF_ALIASES>,
+struct Writable<const S: usize, const A: usize> {
+    contact: heapless::Vec<u8, S>,
+    name: heapless::Vec<u8, S>,
+    location: heapless::Vec<u8, S>,
+    aliases: heapless::Vec<(u32, Alias), A>,
     authen_traps: bool,
 }
 
-impl Writable {
+impl<const S: usize, const A: usize> Writable<S, A> {
     fn alias(&self, if_index: u32) -> &[u8] {
         self.aliases
             .iter()
@@ -155,14 +154,30 @@ enum Target {
 
 /// MIB-2 over the network stack `N` (see the module docs). `N` is usually
 /// a cheap handle (`OsNetwork`, `&Stack`).
+///
+/// `S` is the room for each of sysContact, sysName and sysLocation
+/// (default [`SYS_STRING_LEN`], the DisplayString maximum) and `A` how many
+/// interfaces may carry an ifAlias (default [`MAX_IF_ALIASES`]): the
+/// writable state and the copy taken for a Set's undo are `2 × (3 × S +
+/// A × 72)` bytes, so a microcontroller picks smaller ones (a Set of a
+/// longer string gets `wrongLength`, one alias too many
+/// `resourceUnavailable`):
+///
+/// ```
+/// use petrel_snmp::mib2::{Mib2, Mib2Config};
+/// # fn f(net: petrel_netcore::os::OsNetwork) {
+/// // 64-byte system strings, one ifAlias.
+/// let mib: Mib2<'_, _, 64, 1> = Mib2::sized(net, Mib2Config::default());
+/// # let _ = mib; }
+/// ```
 #[derive(Debug)]
-pub struct Mib2<'c, N> {
+pub struct Mib2<'c, N, const S: usize = SYS_STRING_LEN, const A: usize = MAX_IF_ALIASES> {
     net: N,
     config: Mib2Config<'c>,
     start: Instant,
-    writable: Writable,
+    writable: Writable<S, A>,
     /// The writable state before the first commit of the running Set.
-    snapshot: Option<Writable>,
+    snapshot: Option<Writable<S, A>>,
     agent: AgentSnapshot,
 }
 
@@ -190,8 +205,17 @@ fn is_display_string(s: &[u8]) -> bool {
 }
 
 impl<'c, N: Network> Mib2<'c, N> {
-    /// MIB-2 over `net`; sysUpTime counts from now.
+    /// MIB-2 over `net` with the default room for the writable objects
+    /// (see [`Mib2::sized`] for less); sysUpTime counts from now.
     pub fn new(net: N, config: Mib2Config<'c>) -> Self {
+        Self::sized(net, config)
+    }
+}
+
+impl<'c, N: Network, const S: usize, const A: usize> Mib2<'c, N, S, A> {
+    /// MIB-2 over `net` with room for `S`-byte system strings and `A`
+    /// ifAliases (the type's parameters); sysUpTime counts from now.
+    pub fn sized(net: N, config: Mib2Config<'c>) -> Self {
         let start = net.now();
         Mib2 {
             writable: Writable {
@@ -402,7 +426,7 @@ impl<'c, N: Network> Mib2<'c, N> {
                 Ok(())
             }
             (_, Value::OctetString(s)) => {
-                if s.len() > SYS_STRING_LEN {
+                if s.len() > S {
                     Err(ErrorStatus::WrongLength)
                 } else if !is_display_string(s) {
                     Err(ErrorStatus::WrongValue)
@@ -449,7 +473,7 @@ fn snmp_counter(s: &SnmpStats, arc: u32) -> Option<u32> {
     })
 }
 
-impl<N: Network> Mib for Mib2<'_, N> {
+impl<N: Network, const S: usize, const A: usize> Mib for Mib2<'_, N, S, A> {
     fn handle_agent_state(&mut self, state: &AgentState<'_>) {
         self.agent.stats = *state.stats;
         self.agent.usm = *state.usm_stats;

@@ -162,7 +162,7 @@ fn is_loopback(i: &IfInfo) -> bool {
     i.mac == [0; 6] && i.name.starts_with("lo")
 }
 
-impl<N: Network> Mib2<'_, N> {
+impl<N: Network, const S: usize, const A: usize> Mib2<'_, N, S, A> {
     fn for_each_row(&self, table: Table, f: &mut dyn FnMut(RowRef<'_>)) {
         match table {
             Table::If | Table::IfX | Table::IpAddr => {

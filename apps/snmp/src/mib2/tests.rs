@@ -335,6 +335,35 @@ fn vb(oid: &str, value: Value<'static>) -> VarBind<'static> {
 }
 
 #[test]
+fn small_writable_state_bounds_sets() {
+    // 8-byte system strings and one ifAlias, as a microcontroller picks.
+    let config = Mib2Config {
+        name: b"a-name-longer-than-eight",
+        ..Mib2Config::default()
+    };
+    let mut mib: Mib2<'_, _, 8, 1> = Mib2::sized(fake(), config);
+    assert_eq!(mib.name(), b"a-name-l", "the initial value is cut to S");
+    let fits = vb("1.3.6.1.2.1.1.4.0", Value::OctetString(b"12345678"));
+    assert_eq!(mib.test_set(0, &fits), Ok(()));
+    let long = vb("1.3.6.1.2.1.1.4.0", Value::OctetString(b"123456789"));
+    assert_eq!(mib.test_set(0, &long), Err(ErrorStatus::WrongLength));
+    let first = vb("1.3.6.1.2.1.31.1.1.1.18.1", Value::OctetString(b"wan"));
+    mib.commit_set(0, &first).unwrap();
+    mib.commit_set(1, &fits).unwrap();
+    mib.end_set(SetOutcome::Committed);
+    assert_eq!(mib.contact(), b"12345678");
+    let second = vb("1.3.6.1.2.1.31.1.1.1.18.2", Value::OctetString(b"lan"));
+    assert_eq!(
+        mib.test_set(0, &second),
+        Err(ErrorStatus::ResourceUnavailable),
+        "one alias slot, already used"
+    );
+    // Changing the alias that holds the slot still works.
+    let again = vb("1.3.6.1.2.1.31.1.1.1.18.1", Value::OctetString(b"uplink"));
+    assert_eq!(mib.test_set(0, &again), Ok(()));
+}
+
+#[test]
 fn set_checks_and_undo() {
     let mut mib = Mib2::new(fake(), Mib2Config::default());
     let ok = vb("1.3.6.1.2.1.1.4.0", Value::OctetString(b"noc"));
