@@ -18,17 +18,23 @@
 
 use core::cell::Cell;
 use core::future::{pending, poll_fn};
+#[cfg(feature = "reverse")]
 use core::net::SocketAddr;
 use core::task::{Poll, Waker};
 
 use embassy_futures::select::{Either, select};
 use petrel_netcore::socket::TcpStream;
-use petrel_netcore::time::{Duration, Instant};
+use petrel_netcore::time::Instant;
 use petrel_netcore::timer::Clock;
-use petrel_netcore::{ConnectConfig, Network, TcpError};
+#[cfg(feature = "reverse")]
+use petrel_netcore::{ConnectConfig, time::Duration};
+use petrel_netcore::{Network, TcpError};
 
 use crate::report::Report;
-use crate::tcp::{TcpClient, TcpClientConfig, TcpEvent};
+#[cfg(feature = "reverse")]
+use crate::tcp::TcpClientConfig;
+use crate::tcp::{TcpClient, TcpEvent};
+#[cfg(feature = "reverse")]
 use crate::wire::Amount;
 
 pub mod client;

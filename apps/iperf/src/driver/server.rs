@@ -170,6 +170,7 @@ impl core::fmt::Display for ServeError {
 struct Ctx<'a, E> {
     config: ServerConfig,
     /// The listener's address (never the target of a reverse test).
+    #[cfg(feature = "reverse")]
     own: SocketAddr,
     on_event: &'a E,
 }
@@ -202,6 +203,7 @@ where
     if chunk < MIN_CHUNK || S == 0 || udp_buf.len() < 128 {
         return ServeError::BufferTooSmall;
     }
+    #[cfg(feature = "reverse")]
     let own = listener.local_addr();
     let boxes: [Mailbox<(Net::TcpStream, u16)>; S] = core::array::from_fn(|_| Mailbox::new());
     let busy: [Cell<bool>; S] = core::array::from_fn(|_| Cell::new(false));
@@ -218,6 +220,7 @@ where
             tx,
             Ctx {
                 config,
+                #[cfg(feature = "reverse")]
                 own,
                 on_event,
             },
