@@ -42,36 +42,22 @@ QEMU=(qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographi
       -semihosting-config enable=on,target=native)
 NIC=(-net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02)
 
-stop_qemu() {
-    if [ -n "$QEMU_PID" ]; then
-        kill "$QEMU_PID" 2>/dev/null
-        # Bounded: SIGKILL if it has not gone after 5 s.
-        for _ in $(seq 50); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$QEMU_PID" 2>/dev/null
-        wait "$QEMU_PID" 2>/dev/null
-        QEMU_PID=""
+# stop_pid VAR TENTHS: stops the process whose pid is in $VAR (SIGTERM,
+# then SIGKILL if it has not gone after TENTHS tenths of a second) and
+# clears VAR.
+stop_pid() {
+    local pid="${!1}"
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null
+        for _ in $(seq "$2"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        printf -v "$1" '%s' ""
     fi
 }
-
-stop_mosquitto() {
-    if [ -n "$MOSQ_PID" ]; then
-        kill "$MOSQ_PID" 2>/dev/null
-        for _ in $(seq 30); do kill -0 "$MOSQ_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$MOSQ_PID" 2>/dev/null
-        wait "$MOSQ_PID" 2>/dev/null
-        MOSQ_PID=""
-    fi
-}
-
-stop_chrony() {
-    if [ -n "$CHRONY_PID" ]; then
-        kill "$CHRONY_PID" 2>/dev/null
-        for _ in $(seq 30); do kill -0 "$CHRONY_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$CHRONY_PID" 2>/dev/null
-        wait "$CHRONY_PID" 2>/dev/null
-        CHRONY_PID=""
-    fi
-}
+stop_qemu() { stop_pid QEMU_PID 50; }
+stop_mosquitto() { stop_pid MOSQ_PID 30; }
+stop_chrony() { stop_pid CHRONY_PID 30; }
 
 cleanup() {
     stop_qemu

@@ -137,10 +137,10 @@ pub fn with_deadline<C: Clock + ?Sized, F: Future>(
     deadline: Instant,
     fut: F,
 ) -> impl Future<Output = Result<F::Output, Elapsed>> {
-    Deadline {
-        fut,
-        sleep: clock.sleep_until(deadline),
-    }
+    Deadline(Select {
+        a: fut,
+        b: clock.sleep_until(deadline),
+    })
 }
 
 /// Runs `fut` for at most `d` from now; see [`with_deadline`].
@@ -152,33 +152,23 @@ pub fn with_timeout<C: Clock + ?Sized, F: Future>(
     with_deadline(clock, clock.now() + d, fut)
 }
 
-/// The future of [`with_deadline`].
-struct Deadline<F, S> {
-    fut: F,
-    sleep: S,
-}
+/// The future of [`with_deadline`]: the race of [`select`], its second
+/// side the sleep.
+struct Deadline<F, S>(Select<F, S>);
 
 impl<F: Future, S: Future<Output = ()>> Future for Deadline<F, S> {
     type Output = Result<F::Output, Elapsed>;
 
     #[allow(unsafe_code)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: structural pinning of both fields: `Deadline` has no `Drop`
-        // impl, is `Unpin` only when both fields are (the auto impl), and
-        // neither field is ever moved out of or replaced while pinned; the
-        // two pins below are the only access to them.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above (`fut` stays where the pinned `Deadline` is).
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        if let Poll::Ready(v) = fut.poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        // SAFETY: see above (`sleep` stays where the pinned `Deadline` is).
-        let sleep = unsafe { Pin::new_unchecked(&mut this.sleep) };
-        if sleep.poll(cx).is_ready() {
-            return Poll::Ready(Err(Elapsed));
-        }
-        Poll::Pending
+        // SAFETY: structural pinning of the one field: `Deadline` has no
+        // `Drop` impl, is `Unpin` only when `Select` is (the auto impl), and
+        // the field is never moved out of or replaced while pinned.
+        let race = unsafe { self.map_unchecked_mut(|d| &mut d.0) };
+        race.poll(cx).map(|r| match r {
+            Either::First(v) => Ok(v),
+            Either::Second(()) => Err(Elapsed),
+        })
     }
 }
 
@@ -203,8 +193,10 @@ impl<A: Future, B: Future> Future for Select<A, B> {
 
     #[allow(unsafe_code)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: structural pinning of both fields, as in `Deadline::poll`:
-        // no `Drop` impl, the auto `Unpin`, fields never moved while pinned.
+        // SAFETY: structural pinning of both fields: `Select` has no `Drop`
+        // impl, is `Unpin` only when both fields are (the auto impl), and
+        // neither field is ever moved out of or replaced while pinned; the
+        // two pins below are the only access to them.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         if let Poll::Ready(v) = unsafe { Pin::new_unchecked(&mut this.a) }.poll(cx) {

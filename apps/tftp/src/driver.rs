@@ -260,24 +260,16 @@ where
                     on_event(ServerEvent::Dropped { peer });
                     continue;
                 }
-                // No room: a transfer that is only dallying (its upload is
-                // complete, see `Transfer::is_dallying`) gives its slot up,
-                // so "put, then get at once" works with one slot.
-                if slots.iter().flatten().count() >= config.max_transfers
-                    && let Some(i) = slots
-                        .iter()
-                        .position(|s| s.as_ref().is_some_and(|s| s.transfer.is_dallying()))
-                    && let (Some(entry), Some(b)) =
-                        (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
-                {
-                    if let Some(s) = entry.as_mut() {
-                        s.transfer.abort(fs);
-                    }
-                    flush(net, fs, entry, i, b, &mut on_event).await;
-                }
-                // With every slot busy the core refuses (max_transfers <= N).
-                let free = slots.iter().position(Option::is_none).unwrap_or(N);
-                let active = slots.iter().flatten().count();
+                // A transfer that is only dallying (its upload is complete,
+                // see `Transfer::is_dallying`) does not count: an accepted
+                // request may take its slot, so "put, then get at once"
+                // works with one slot. Otherwise, with every slot busy the
+                // core refuses (max_transfers <= N).
+                let active = slots
+                    .iter()
+                    .flatten()
+                    .filter(|s| !s.transfer.is_dallying())
+                    .count();
                 let mut reply = [0u8; 128];
                 let now = net.now();
                 // Matched by reference: the transfer is moved out of the
@@ -296,6 +288,26 @@ where
                         on_event(ServerEvent::Refused { peer, code });
                     }
                     Decision::Accept(transfer) => {
+                        let free = match slots.iter().position(Option::is_none) {
+                            Some(i) => i,
+                            None => {
+                                let Some(i) = slots.iter().position(|s| {
+                                    s.as_ref().is_some_and(|s| s.transfer.is_dallying())
+                                }) else {
+                                    transfer.abort(fs);
+                                    continue;
+                                };
+                                if let (Some(entry), Some(b)) =
+                                    (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
+                                {
+                                    if let Some(s) = entry.as_mut() {
+                                        s.transfer.abort(fs);
+                                    }
+                                    flush(net, fs, entry, i, b, &mut on_event).await;
+                                }
+                                i
+                            }
+                        };
                         let sock = match net.udp_bind(SocketAddr::new(bind_ip, 0)).await {
                             Ok(s) => s,
                             Err(error) => {

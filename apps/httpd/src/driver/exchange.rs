@@ -599,29 +599,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         content_type: &str,
         extra: &[u8],
     ) -> Result<ChunkedWriter<'_, 'a, S, C>, Error> {
-        self.begin(status);
-        let minor = self.req.head().minor_version;
-        if minor == 0 {
-            self.flags.keep_alive = false;
-        }
-        let keep = self.flags.keep_alive;
-        let mut w = self.head_writer(status);
-        w.header("Content-Type", content_type);
-        if minor >= 1 {
-            w.header("Transfer-Encoding", "chunked");
-        }
-        w.raw(extra);
-        Self::connection_header(&mut w, keep, minor);
-        let n = w.finish()?;
-        // The head waits in the buffer for the first chunks: one write.
-        let head_only = self.head_only();
-        Ok(ChunkedWriter {
-            ex: self,
-            chunked: minor >= 1,
-            head_only,
-            pos: n,
-            left: None,
-        })
+        self.body_writer(status, content_type, extra, None)
     }
 
     /// Starts a response of `len` body bytes (`Content-Length`) to be
@@ -637,21 +615,47 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         extra: &[u8],
         len: u64,
     ) -> Result<ChunkedWriter<'_, 'a, S, C>, Error> {
+        self.body_writer(status, content_type, extra, Some(len))
+    }
+
+    /// The head of a body sent in pieces, left in the buffer for the first
+    /// of them: `Content-Length: len`, or without a length chunked
+    /// (HTTP/1.1) or close-delimited (HTTP/1.0).
+    fn body_writer(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: &[u8],
+        len: Option<u64>,
+    ) -> Result<ChunkedWriter<'_, 'a, S, C>, Error> {
         self.begin(status);
-        let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
+        let minor = self.req.head().minor_version;
+        let chunked = len.is_none() && minor >= 1;
+        if len.is_none() && minor == 0 {
+            self.flags.keep_alive = false;
+        }
+        let keep = self.flags.keep_alive;
         let mut w = self.head_writer(status);
         w.header("Content-Type", content_type);
-        w.header_fmt("Content-Length", format_args!("{len}"));
+        match len {
+            Some(len) => {
+                w.header_fmt("Content-Length", format_args!("{len}"));
+            }
+            None if chunked => {
+                w.header("Transfer-Encoding", "chunked");
+            }
+            None => {}
+        }
         w.raw(extra);
         Self::connection_header(&mut w, keep, minor);
         let n = w.finish()?;
         let head_only = self.head_only();
         Ok(ChunkedWriter {
             ex: self,
-            chunked: false,
+            chunked,
             head_only,
             pos: n,
-            left: Some(len),
+            left: len,
         })
     }
 
