@@ -9,9 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One-shot builds: incremental caches would only take disk (CI's is small).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 start=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
 
+df -h . | tail -1 | awk '{print "disk: " $4 " free of " $2}'
 step "peers and toolchain"
 scripts/install-peers.sh
 
@@ -60,3 +63,5 @@ if [ -x boards/qemu-mps2-an386/test.sh ]; then
 fi
 
 step "done"
+# What the run left on disk (CI's disk is shared and small; keep an eye on it).
+du -sh "$CARGO_TARGET_DIR" 2>/dev/null || true
