@@ -405,13 +405,9 @@ assert len(b) == 1048576 and b == bytes(i % 251 for i in range(len(b)))' "$WORK/
                 bad "curl /api/download" "$WORK/dl.log"
             fi
             # Four clients at once (the server's connections), each fetching
-            # the dashboard and a gzip asset. First let the /api/events stream
-            # above end on the firmware: a stream whose client has gone keeps
-            # its slot until the next event write fails (up to 2 s: one write
-            # into CLOSE_WAIT, the RST, the next write), and a streaming
-            # connection is not reclaimed like an idle one, so a fifth
-            # client would get 503 (a known limit, see BENCHMARKS.md).
-            sleep 2.5
+            # the dashboard and a gzip asset, right after the /api/events
+            # client above left: its stream must have freed its slot on the
+            # client's FIN (SseStream::wait), or one of these gets 503.
             pids=()
             for i in 1 2 3 4; do
                 timeout 30 ip netns exec "$NS" curl -sS -m 20 --compressed -o "$WORK/h$i.html" \

@@ -550,6 +550,35 @@ fn server_sent_events_and_websocket() {
     });
 }
 
+#[test]
+fn sse_stream_ends_when_the_client_leaves_while_it_waits() {
+    run(Config::default(), 10, async |a, app| {
+        let mut s = connect(a).await;
+        s.write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 512];
+        while !text(&got).contains("event: tick\ndata: {}\n\n") {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "EOF before the first event: {}", text(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        // The client goes while the handler waits 600 s for its next event.
+        let left = a.now();
+        petrel_altcp::Stream::shutdown(&mut s).await.unwrap();
+        let rest = read_to_eof(a, &mut s).await;
+        let waited = a.now() - left;
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        assert_eq!(
+            app.stream_end.borrow().as_deref(),
+            Some("peer closed the connection"),
+            "{}",
+            text(&rest)
+        );
+    });
+}
+
 fn multipart_body(boundary: &str, file: &[u8]) -> Vec<u8> {
     let mut b = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"fw\"; filename=\"fw.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
     b.extend_from_slice(file);

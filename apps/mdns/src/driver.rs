@@ -68,16 +68,17 @@ pub async fn run<
     const S: usize,
     const P: usize,
     const R: usize,
+    const L: usize,
     const Q: usize,
     const K: usize,
 >(
     clock: &C,
     socket: &mut U,
-    responder: &mut Responder<'_, S, P, R>,
+    responder: &mut Responder<'_, S, P, R, L>,
     mut querier: Option<&mut Querier<Q, K>>,
     buf: &mut [u8],
     stop: impl Future<Output = ()>,
-    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R>),
+    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
 ) -> Result<(), UdpError>
 where
     C: Clock,

@@ -252,8 +252,22 @@ impl Built<'_> {
 /// service can use 16 of each (about 3 KB less RAM). When a queue is full,
 /// a further answer is dropped — the querier asks again — and the oldest
 /// send time is forgotten.
+///
+/// `L` bounds the legacy unicast queries (RFC 6762 6.7: from a port other
+/// than 5353, answered by unicast) queued between two [`poll_transmit`]s,
+/// about 560 bytes each; a query beyond them gets no answer and the
+/// resolver asks again. A microcontroller that sends each answer before it
+/// reads the next datagram (the [`driver`](crate::driver)) needs 1.
+///
+/// [`poll_transmit`]: Responder::poll_transmit
 #[derive(Debug)]
-pub struct Responder<'a, const S: usize, const P: usize = 48, const R: usize = 64> {
+pub struct Responder<
+    'a,
+    const S: usize,
+    const P: usize = 48,
+    const R: usize = 64,
+    const L: usize = 2,
+> {
     config: ResponderConfig,
     rng: u64,
     host: heapless::String<63>,
@@ -262,7 +276,7 @@ pub struct Responder<'a, const S: usize, const P: usize = 48, const R: usize = 6
     host_renamed: bool,
     services: heapless::Vec<Slot<'a>, S>,
     pending: heapless::Vec<Pending, P>,
-    legacy: heapless::Vec<Legacy, 2>,
+    legacy: heapless::Vec<Legacy, L>,
     sent: heapless::Vec<(Rec, Instant), R>,
     conflicts: heapless::Deque<Instant, CONFLICT_LIMIT>,
     paused_until: Option<Instant>,
@@ -329,7 +343,7 @@ fn next_name(cur: &str, instance: bool) -> heapless::String<63> {
     out
 }
 
-impl<'a, const S: usize, const P: usize, const R: usize> Responder<'a, S, P, R> {
+impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Responder<'a, S, P, R, L> {
     /// A responder for `host` (one label: `petrel` answers `petrel.local`).
     /// `seed` feeds the random delays (use a hardware RNG or the MAC).
     pub fn new(config: ResponderConfig, host: &str, seed: u64) -> Result<Self, NameError> {
@@ -723,7 +737,7 @@ impl<'a, const S: usize, const P: usize, const R: usize> Responder<'a, S, P, R> 
         }
     }
 
-    fn owners(&self) -> impl Iterator<Item = Owner> + use<'a, S, P, R> {
+    fn owners(&self) -> impl Iterator<Item = Owner> + use<'a, S, P, R, L> {
         core::iter::once(Owner::Host).chain((0..self.services.len()).map(Owner::Service))
     }
 

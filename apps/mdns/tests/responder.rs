@@ -734,3 +734,43 @@ fn goodbyes_on_removal_and_shutdown() {
     let until = now + Duration::from_secs(1);
     assert!(run(&mut r, &mut now, until).is_empty());
 }
+
+#[test]
+fn legacy_queue_of_one_answers_one_query_per_drain() {
+    // A microcontroller's responder: one service, small queues, `L` = 1.
+    let mut r: Responder<'static, 1, 16, 16, 1> =
+        Responder::new(ResponderConfig::default(), "petrel", 42).unwrap();
+    let mut now = Instant::from_secs(100);
+    r.add_service(now, spec()).unwrap();
+    r.set_address(now, Some(ADDR.parse().unwrap()));
+    let mut buf = [0u8; 1500];
+    let until = now + Duration::from_secs(5);
+    for _ in 0..1000 {
+        while r.poll_transmit(now, &mut buf).is_some() {}
+        match r.poll_timeout() {
+            Some(t) if t.max(now) <= until => now = t.max(now),
+            _ => break,
+        }
+    }
+    now = until;
+    assert!(r.host_claimed());
+    let a: SocketAddr = "198.51.100.1:40000".parse().unwrap();
+    let b: SocketAddr = "198.51.100.3:40001".parse().unwrap();
+    let q = |id| query(&[("petrel.local", rtype::A, false)], &[], id);
+    // Two legacy queries before the next transmit: the queue holds one.
+    r.handle_packet(now, &q(1), a).unwrap();
+    r.handle_packet(now, &q(2), b).unwrap();
+    let mut sent = Vec::new();
+    while let Some(t) = r.poll_transmit(now, &mut buf) {
+        sent.push((t.to, decode(&buf[..t.len]).0.id));
+    }
+    assert_eq!(
+        sent,
+        vec![(a, 1)],
+        "the second waits for the resolver's retry"
+    );
+    // Its retry, after the first answer went out, is answered.
+    r.handle_packet(now, &q(3), b).unwrap();
+    let t = r.poll_transmit(now, &mut buf).unwrap();
+    assert_eq!((t.to, decode(&buf[..t.len]).0.id), (b, 3));
+}

@@ -400,7 +400,8 @@ impl<N: Network> HostApp<N> {
     async fn events<S: Stream, C: Clock>(&self, ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
         let mut last_log = unix_ms();
         let mut sse = ex.sse().await?;
-        // Bounded by the client: a failed write (client gone) ends it.
+        // Bounded by the client: its FIN or reset (seen while waiting) or a
+        // failed write ends it.
         loop {
             let stats = self.stats_json();
             sse.send(Some("stats"), std::str::from_utf8(&stats).unwrap_or("{}"))
@@ -421,7 +422,7 @@ impl<N: Network> HostApp<N> {
                     .await?;
                 last_log = l.unix_ms;
             }
-            sse.clock().sleep(Duration::from_secs(1)).await;
+            sse.wait(Duration::from_secs(1)).await?;
         }
     }
 

@@ -359,13 +359,14 @@ impl App {
 
     async fn events<S: Stream, C: Clock>(&self, ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
         let mut sse = ex.sse().await?;
-        // Ends when the client goes (a write fails) or its slot is needed.
+        // Ends when the client goes: its FIN or reset, seen while waiting, or
+        // a failed write.
         loop {
             let mut data = [0u8; 200];
             let n = self.stats(&mut data)?;
             let text = core::str::from_utf8(data.get(..n).unwrap_or(&[])).unwrap_or("{}");
             sse.send(Some("stats"), text).await?;
-            sse.clock().sleep(Duration::from_secs(1)).await;
+            sse.wait(Duration::from_secs(1)).await?;
         }
     }
 }

@@ -11,7 +11,7 @@
 use core::net::{Ipv4Addr, SocketAddr};
 
 use petrel_iperf::driver::Direction;
-use petrel_iperf::driver::server::{self, ServerConfig, ServerEvent};
+use petrel_iperf::driver::server::{self, ServerConfig, ServerEvent, TCP_CHUNKS_PER_WORKER};
 use petrel_iperf::report::{Bytes, Rate};
 use petrel_netcore::{ListenConfig, Network};
 use static_cell::ConstStaticCell;
@@ -22,7 +22,7 @@ use crate::{Addr, Net};
 pub(crate) const SESSIONS: usize = 1;
 /// The listener's backlog: a socket in LISTEN while the session runs.
 pub(crate) const BACKLOG: u8 = 1;
-/// Each session's receive and send buffers (reads of up to this size; the
+/// Each session's receive buffer (reads of up to this size; the
 /// socket's own receive window is larger, see `TCP_RESERVED` in main.rs).
 const TCP_CHUNK: usize = 1024;
 /// The UDP receive buffer: a whole datagram (iperf sends 1470 bytes).
@@ -30,8 +30,10 @@ const UDP_BUF: usize = 1536;
 /// The port, TCP and UDP.
 pub(crate) const PORT: u16 = 5001;
 
-static TCP_BUF: ConstStaticCell<[u8; 2 * TCP_CHUNK * SESSIONS]> =
-    ConstStaticCell::new([0; 2 * TCP_CHUNK * SESSIONS]);
+/// Receive chunks only: petrel-iperf is built without `reverse`, so a
+/// session needs no send buffer.
+static TCP_BUF: ConstStaticCell<[u8; TCP_CHUNKS_PER_WORKER * TCP_CHUNK * SESSIONS]> =
+    ConstStaticCell::new([0; TCP_CHUNKS_PER_WORKER * TCP_CHUNK * SESSIONS]);
 static UDP_BUF_MEM: ConstStaticCell<[u8; UDP_BUF]> = ConstStaticCell::new([0; UDP_BUF]);
 
 /// Listens on tcp/5001 and binds udp/5001, or logs why not.

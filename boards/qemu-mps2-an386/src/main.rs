@@ -141,12 +141,12 @@ const IPERF_RESERVE: TcpReserve = TcpReserve {
 /// plus the listener's LISTEN socket, small windows (a request head in;
 /// out, more than one full segment, so that Linux ACKs at once instead of
 /// delaying its ACK by up to 40 ms: with 1 KiB out the dashboard made 45
-/// requests/s).
+/// requests/s; 1 536 B does as well as 2 048, BENCHMARKS.md).
 const HTTP_RESERVE: TcpReserve = TcpReserve {
     port: 80,
     sockets: HTTP_SOCKETS,
     rx: 512,
-    tx: 2048,
+    tx: 1536,
 };
 #[cfg(feature = "httpd")]
 const HTTP_SOCKETS: usize = httpd::CONNS + httpd::BACKLOG as usize;

@@ -28,8 +28,11 @@ const SERVICES: usize = 1;
 /// defaults, 48 and 64, are for hosts with several services).
 const PENDING: usize = 16;
 const REMEMBERED: usize = 16;
+/// Legacy unicast queries queued: the driver answers each before it reads
+/// the next datagram.
+const LEGACY: usize = 1;
 /// The responder as this board sizes it.
-type BoardResponder<'a> = Responder<'a, SERVICES, PENDING, REMEMBERED>;
+type BoardResponder<'a> = Responder<'a, SERVICES, PENDING, REMEMBERED, LEGACY>;
 
 static BUFFER: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
 

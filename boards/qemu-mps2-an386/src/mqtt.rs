@@ -49,8 +49,8 @@ const SUBS: usize = 1;
 static RX: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
 static OUTBOX: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
 static SUB_LIST: ConstStaticCell<[u8; 64]> = ConstStaticCell::new([0; 64]);
-static READ: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
-static WRITE: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
+static READ: ConstStaticCell<[u8; 256]> = ConstStaticCell::new([0; 256]);
+static WRITE: ConstStaticCell<[u8; 256]> = ConstStaticCell::new([0; 256]);
 
 /// A JSON string literal of `s` (quotes, backslashes and controls escaped).
 struct JsonStr<'a>(&'a str);

@@ -10,8 +10,11 @@
 //! - No SNMPv3: `Agent<'_, 0>` has no USM users and `enable_v3` is off, so
 //!   the USM cryptography (HMAC, DES, AES: about 50 KB) is not linked.
 //! - No notifications (no trap targets; no coldStart).
-//! - Requests and responses up to [`MAX_MESSAGE`] bytes (one Ethernet
-//!   frame); a larger GetBulk answer drops whole trailing varbinds.
+//! - Requests and responses up to [`MAX_MESSAGE`] bytes (1 KiB: twice
+//!   RFC 3417's 484-byte minimum, and what a `snmpbulkwalk` page of MIB-2
+//!   needs); a larger GetBulk answer drops whole trailing varbinds, a larger
+//!   Get answer is `tooBig`, a larger request does not fit the socket and
+//!   is dropped.
 
 use core::net::{Ipv4Addr, SocketAddr};
 
@@ -27,8 +30,10 @@ use crate::{Addr, Net};
 
 /// The agent's port.
 pub(crate) const PORT: u16 = 161;
-/// Largest request and response, bytes: one Ethernet frame's UDP payload.
-pub(crate) const MAX_MESSAGE: usize = 1472;
+/// Largest request and response, bytes (the socket's buffers and the
+/// driver's two are this size each: 1 472, a whole frame, would cost 1.8 KB
+/// more RAM).
+pub(crate) const MAX_MESSAGE: usize = 1024;
 /// sysDescr.
 const DESCR: &str = concat!(
     "Petrel ",

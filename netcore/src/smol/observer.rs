@@ -9,7 +9,8 @@
 //!   `SynSent` to `Closed` can be told apart as *refused* (RST seen) or *timed
 //!   out* (none), and an established one as *reset* or *timed out*;
 //! - TCP retransmissions, by tracking the highest sequence number sent per
-//!   connection;
+//!   connection (a connection that sent FIN or saw RST is the first to give
+//!   its entry up);
 //! - the listen-backlog `Drop` policy: SYNs to a port whose backlog is full
 //!   are discarded here, before smoltcp would answer them with RST;
 //! - which neighbours smoltcp has learnt from ARP, mirrored by the same rules
@@ -37,13 +38,26 @@ pub(crate) struct FourTuple {
 }
 
 const RST_MEMORY: usize = 16;
-const SEQ_TRACK: usize = 64;
+/// Connections whose highest sent sequence number is tracked. Closing ones
+/// give their entry up first, so this bounds the *open* connections whose
+/// retransmissions are counted exactly (a microcontroller has a dozen).
+const SEQ_TRACK: usize = 24;
 /// Entries of the neighbour mirror: smoltcp's neighbour cache size.
 const NEIGHBOURS: usize = 8;
 /// How long a mirrored neighbour counts as known. smoltcp keeps an entry
 /// 60 s from its fill; a little less here, so that a datagram judged
 /// "resolved" is still resolved when the runner dispatches it.
 const NEIGHBOUR_LIFETIME: Duration = Duration::from_secs(55);
+
+/// A tracked connection's highest sent sequence number.
+#[derive(Copy, Clone, Debug)]
+struct SentHigh {
+    tuple: FourTuple,
+    /// Sequence number after the last byte (or SYN/FIN) sent.
+    high: u32,
+    /// We sent FIN or a RST went either way: evict this one first.
+    closing: bool,
+}
 
 /// A mirrored neighbour cache entry.
 #[derive(Copy, Clone, Debug)]
@@ -80,8 +94,9 @@ pub(crate) struct Observer {
     rsts: [Option<FourTuple>; RST_MEMORY],
     rst_next: usize,
     /// Highest sequence number sent (seq + len) per connection, for
-    /// retransmission detection; evicted round-robin.
-    sent: [Option<(FourTuple, u32)>; SEQ_TRACK],
+    /// retransmission detection; a free or closing entry is taken first,
+    /// else one round-robin.
+    sent: [Option<SentHigh>; SEQ_TRACK],
     sent_next: usize,
     /// For listeners with the `Drop` policy: (port, SYNs that may still
     /// pass before the next maintenance). A SYN to a port at budget 0 is
@@ -220,7 +235,7 @@ impl Observer {
     /// Forgets retransmission state for a connection that is gone.
     pub(crate) fn forget(&mut self, t: &FourTuple) {
         for slot in self.sent.iter_mut() {
-            if matches!(slot, Some((s, _)) if s == t) {
+            if slot.is_some_and(|e| e.tuple == *t) {
                 *slot = None;
             }
         }
@@ -302,6 +317,7 @@ impl Observer {
                 };
                 if tcp.rst() {
                     self.remember_rst(tuple);
+                    self.mark_closing(tuple);
                 } else if tcp.syn() && !tcp.ack() && !self.admit_syn(tcp.dst_port()) {
                     self.counters.iface.in_discards += 1;
                     return Verdict::Drop;
@@ -362,6 +378,9 @@ impl Observer {
                 } else {
                     self.counters.tcp.out_segs += 1;
                 }
+                if tcp.fin() || tcp.rst() {
+                    self.mark_closing(tuple);
+                }
             }
             IpProtocol::Udp => c.udp.out_datagrams += 1,
             IpProtocol::Icmp => {
@@ -386,21 +405,43 @@ impl Observer {
     /// Records that data up to `end` (exclusive) was sent; says whether it
     /// had been sent before.
     fn is_retransmission(&mut self, t: FourTuple, end: u32) -> bool {
-        for (tuple, high) in self.sent.iter_mut().flatten() {
-            if *tuple == t {
+        for e in self.sent.iter_mut().flatten() {
+            if e.tuple == t {
                 // Sequence space wraps: compare with serial-number arithmetic.
-                if (end.wrapping_sub(*high) as i32) <= 0 {
+                if (end.wrapping_sub(e.high) as i32) <= 0 {
                     return true;
                 }
-                *high = end;
+                e.high = end;
                 return false;
             }
         }
+        let new = Some(SentHigh {
+            tuple: t,
+            high: end,
+            closing: false,
+        });
+        let free = self.sent.iter().position(Option::is_none);
+        let closing = || self.sent.iter().position(|e| e.is_some_and(|e| e.closing));
+        if let Some(i) = free.or_else(closing) {
+            if let Some(slot) = self.sent.get_mut(i) {
+                *slot = new;
+            }
+            return false;
+        }
         if let Some(slot) = self.sent.get_mut(self.sent_next) {
-            *slot = Some((t, end));
+            *slot = new;
         }
         self.sent_next = (self.sent_next + 1) % SEQ_TRACK;
         false
+    }
+
+    /// The connection sent FIN or a RST was seen: its entry may go first.
+    fn mark_closing(&mut self, t: FourTuple) {
+        for e in self.sent.iter_mut().flatten() {
+            if e.tuple == t {
+                e.closing = true;
+            }
+        }
     }
 }
 
@@ -565,6 +606,35 @@ mod tests {
         o.forget(&tuple());
         o.egress(&tcp_frame(false, TcpControl::None, 100, b"abcd", false));
         assert_eq!(o.counters.tcp.retrans_segs, 1);
+    }
+
+    #[test]
+    fn a_new_connection_takes_a_free_or_closing_entry_before_an_open_one() {
+        let mut o = Observer::new(OUR_MAC);
+        let conn = |port: u16| FourTuple {
+            local: (OUR_IP, 80),
+            remote: (PEER_IP, port),
+        };
+        // Fill the table; the first connection sends FIN.
+        for p in 0..SEQ_TRACK as u16 {
+            assert!(!o.is_retransmission(conn(1000 + p), 10));
+        }
+        o.mark_closing(conn(1000));
+        // A new one takes the closing entry: every open one is still tracked.
+        assert!(!o.is_retransmission(conn(5000), 10));
+        for p in 1..SEQ_TRACK as u16 {
+            assert!(o.is_retransmission(conn(1000 + p), 10), "{p}");
+        }
+        assert!(
+            !o.is_retransmission(conn(1000), 10),
+            "closing one was evicted"
+        );
+        // A forgotten connection's entry is free and taken before any other.
+        o.forget(&conn(1001));
+        assert!(!o.is_retransmission(conn(5001), 10));
+        for p in 2..SEQ_TRACK as u16 {
+            assert!(o.is_retransmission(conn(1000 + p), 10), "{p}");
+        }
     }
 
     #[test]

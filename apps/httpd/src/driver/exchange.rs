@@ -5,7 +5,8 @@
 use core::fmt;
 
 use petrel_altcp::Stream;
-use petrel_netcore::timer::{Clock, with_timeout};
+use petrel_netcore::time::Duration;
+use petrel_netcore::timer::{Clock, with_deadline, with_timeout};
 
 use super::Error;
 use crate::Config;
@@ -846,6 +847,39 @@ impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
     /// The clock.
     pub fn clock(&self) -> &C {
         self.w.ex.clock
+    }
+
+    /// Waits `d` between events, watching the connection meanwhile: fails
+    /// with [`Error::Closed`] as soon as the client closes its side (or
+    /// [`Error::Io`] if it resets), so a stream whose client has gone frees
+    /// its connection slot at once instead of at the next failed write.
+    /// Bytes the client sends on the stream are read and ignored.
+    ///
+    /// ```no_run
+    /// # use petrel_altcp::Stream;
+    /// # use petrel_httpd::driver::{Error, Exchange};
+    /// # use petrel_netcore::{time::Duration, timer::Clock};
+    /// async fn ticks<S: Stream, C: Clock>(ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
+    ///     let mut sse = ex.sse().await?;
+    ///     loop {
+    ///         sse.send(Some("tick"), "{}").await?;
+    ///         sse.wait(Duration::from_secs(1)).await?;
+    ///     }
+    /// }
+    /// ```
+    pub async fn wait(&mut self, d: Duration) -> Result<(), Error> {
+        let ex = &mut *self.w.ex;
+        let deadline = ex.clock.now() + d;
+        let mut scratch = [0u8; 16];
+        loop {
+            // `read` is cancel-safe: losing the race to the deadline loses no bytes.
+            match with_deadline(ex.clock, deadline, ex.stream.read(&mut scratch)).await {
+                Err(_) => return Ok(()),
+                Ok(Ok(0)) => return Err(Error::Closed),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(Error::Io(e)),
+            }
+        }
     }
 
     /// Ends the stream.

@@ -84,9 +84,10 @@ pub(crate) enum Api {
     Form,
     Silent,
     Sized,
+    Stream,
 }
 
-pub(crate) static ROUTES: [Route<Api>; 10] = [
+pub(crate) static ROUTES: [Route<Api>; 11] = [
     Route::new(MethodSet::GET, "/api/hello", Api::Hello),
     Route::new(MethodSet::POST.with(Method::Put), "/echo", Api::Echo),
     Route::new(MethodSet::POST, "/upload", Api::Upload),
@@ -97,6 +98,7 @@ pub(crate) static ROUTES: [Route<Api>; 10] = [
     Route::new(MethodSet::POST, "/form", Api::Form),
     Route::new(MethodSet::GET, "/silent", Api::Silent),
     Route::new(MethodSet::GET, "/sized/{n}", Api::Sized),
+    Route::new(MethodSet::GET, "/stream", Api::Stream),
 ];
 
 /// Counts and hashes uploaded file bytes; optionally sleeps per piece (a
@@ -144,6 +146,8 @@ impl<C: Clock> PartSink for UploadSink<'_, C> {
 pub(crate) struct TestApp {
     pub(crate) upload_delay: Cell<Duration>,
     pub(crate) events: RefCell<Vec<ServerEvent>>,
+    /// How the endless `/stream` ended (its error's text).
+    pub(crate) stream_end: RefCell<Option<String>>,
 }
 
 impl Handler for TestApp {
@@ -213,6 +217,22 @@ impl Handler for TestApp {
                     sse.clock().sleep(Duration::from_millis(100)).await;
                 }
                 sse.finish().await
+            }
+            Api::Stream => {
+                // Endless: an event, then a long wait that must notice the
+                // client leaving.
+                let mut sse = ex.sse().await?;
+                let r: Result<(), Error> = async {
+                    loop {
+                        sse.send(Some("tick"), "{}").await?;
+                        sse.wait(Duration::from_secs(600)).await?;
+                    }
+                }
+                .await;
+                if let Err(e) = &r {
+                    *self.stream_end.borrow_mut() = Some(e.to_string());
+                }
+                r
             }
             Api::Ws => {
                 let mut ws = ex.websocket().await?;

@@ -177,15 +177,21 @@ struct Ctx<'a, E> {
 
 /// Smallest buffer per worker half.
 const MIN_CHUNK: usize = 1024;
+/// How many chunks of [`serve`]'s `tcp_buf` each worker takes: receive, and
+/// send for reverse tests when the crate feature `reverse` is on.
+pub const TCP_CHUNKS_PER_WORKER: usize = if cfg!(feature = "reverse") { 2 } else { 1 };
+
 /// How long to wait before accepting again when out of sockets.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Runs the server: TCP on `listener` with `S` workers and UDP on `udp`,
 /// until accepting or receiving fails for good.
 ///
-/// `tcp_buf` is cut into `2 * S` equal chunks (each worker's receive and
-/// send buffer: larger reads mean fewer wake-ups); `udp_buf` receives
-/// datagrams (65 536 bytes take any). `on_event` sees every report.
+/// `tcp_buf` is cut into equal chunks, each worker's receive buffer (larger
+/// reads mean fewer wake-ups) and, with the crate feature `reverse`, its
+/// send buffer: `2 * S` chunks with the feature, `S` without
+/// ([`TCP_CHUNKS_PER_WORKER`]). `udp_buf` receives datagrams (65 536 bytes
+/// take any). `on_event` sees every report.
 pub async fn serve<Net, E, const S: usize>(
     net: &Net,
     listener: &mut Net::TcpListener,
@@ -199,7 +205,7 @@ where
     Net: Network,
     E: Fn(ServerEvent),
 {
-    let chunk = tcp_buf.len() / (2 * S).max(1);
+    let chunk = tcp_buf.len() / (TCP_CHUNKS_PER_WORKER * S).max(1);
     if chunk < MIN_CHUNK || S == 0 || udp_buf.len() < 128 {
         return ServeError::BufferTooSmall;
     }
@@ -210,7 +216,11 @@ where
     let mut chunks = tcp_buf.chunks_mut(chunk);
     let workers: [_; S] = core::array::from_fn(|i| {
         let rx = chunks.next().unwrap_or(&mut []);
-        let tx = chunks.next().unwrap_or(&mut []);
+        let tx = if cfg!(feature = "reverse") {
+            chunks.next().unwrap_or(&mut [])
+        } else {
+            &mut []
+        };
         worker(
             net,
             &boxes,

@@ -7,7 +7,7 @@ use petrel_netcore::time::{Duration, Instant};
 
 use super::*;
 
-impl<'a, const S: usize, const P: usize, const R: usize> Responder<'a, S, P, R> {
+impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Responder<'a, S, P, R, L> {
     // ---- input -------------------------------------------------------------
 
     /// Handles one datagram received on port 5353 from `src`. Malformed

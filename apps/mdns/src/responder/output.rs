@@ -5,7 +5,7 @@ use petrel_netcore::time::{Duration, Instant};
 
 use super::*;
 
-impl<'a, const S: usize, const P: usize, const R: usize> Responder<'a, S, P, R> {
+impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Responder<'a, S, P, R, L> {
     // ---- output ------------------------------------------------------------
 
     /// Writes the next datagram due at `now` into `buf` (1500 bytes is
