@@ -38,7 +38,11 @@ struct Sent {
 }
 
 /// Runs the responder's timers from `now` until `until`, collecting output.
-fn run(r: &mut Responder<'static, 4>, now: &mut Instant, until: Instant) -> Vec<Sent> {
+fn run<const S: usize, const P: usize, const R: usize, const L: usize>(
+    r: &mut Responder<'static, S, P, R, L>,
+    now: &mut Instant,
+    until: Instant,
+) -> Vec<Sent> {
     let mut out = Vec::new();
     let mut buf = [0u8; 1500];
     for _ in 0..1000 {
@@ -64,11 +68,18 @@ fn run_now(r: &mut Responder<'static, 4>, now: Instant) -> Vec<Sent> {
     run(r, &mut t, now)
 }
 
-fn events(r: &mut Responder<'static, 4>) -> Vec<Event> {
+fn events<const S: usize, const P: usize, const R: usize, const L: usize>(
+    r: &mut Responder<'static, S, P, R, L>,
+) -> Vec<Event> {
     std::iter::from_fn(|| r.poll_event()).collect()
 }
 
 fn new_responder() -> (Responder<'static, 4>, Instant) {
+    new_responder_sized()
+}
+
+fn new_responder_sized<const S: usize, const P: usize, const R: usize, const L: usize>()
+-> (Responder<'static, S, P, R, L>, Instant) {
     let mut r = Responder::new(ResponderConfig::default(), "petrel", 42).unwrap();
     let now = Instant::from_secs(100);
     r.add_service(now, spec()).unwrap();
@@ -77,7 +88,13 @@ fn new_responder() -> (Responder<'static, 4>, Instant) {
 }
 
 fn claimed() -> (Responder<'static, 4>, Instant) {
-    let (mut r, mut now) = new_responder();
+    claimed_sized()
+}
+
+/// [`claimed`] with the responder's queue sizes chosen by the caller.
+fn claimed_sized<const S: usize, const P: usize, const R: usize, const L: usize>()
+-> (Responder<'static, S, P, R, L>, Instant) {
+    let (mut r, mut now) = new_responder_sized();
     let until = now + Duration::from_secs(5);
     run(&mut r, &mut now, until);
     assert!(r.host_claimed() && r.service_claimed(0));
@@ -738,22 +755,8 @@ fn goodbyes_on_removal_and_shutdown() {
 #[test]
 fn legacy_queue_of_one_answers_one_query_per_drain() {
     // A microcontroller's responder: one service, small queues, `L` = 1.
-    let mut r: Responder<'static, 1, 16, 16, 1> =
-        Responder::new(ResponderConfig::default(), "petrel", 42).unwrap();
-    let mut now = Instant::from_secs(100);
-    r.add_service(now, spec()).unwrap();
-    r.set_address(now, Some(ADDR.parse().unwrap()));
+    let (mut r, now) = claimed_sized::<1, 16, 16, 1>();
     let mut buf = [0u8; 1500];
-    let until = now + Duration::from_secs(5);
-    for _ in 0..1000 {
-        while r.poll_transmit(now, &mut buf).is_some() {}
-        match r.poll_timeout() {
-            Some(t) if t.max(now) <= until => now = t.max(now),
-            _ => break,
-        }
-    }
-    now = until;
-    assert!(r.host_claimed());
     let a: SocketAddr = "198.51.100.1:40000".parse().unwrap();
     let b: SocketAddr = "198.51.100.3:40001".parse().unwrap();
     let q = |id| query(&[("petrel.local", rtype::A, false)], &[], id);

@@ -216,10 +216,9 @@ where
     let mut chunks = tcp_buf.chunks_mut(chunk);
     let workers: [_; S] = core::array::from_fn(|i| {
         let rx = chunks.next().unwrap_or(&mut []);
-        let tx = if cfg!(feature = "reverse") {
-            chunks.next().unwrap_or(&mut [])
-        } else {
-            &mut []
+        let tx = match TCP_CHUNKS_PER_WORKER {
+            2 => chunks.next().unwrap_or(&mut []),
+            _ => &mut [],
         };
         worker(
             net,
