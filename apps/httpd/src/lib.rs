@@ -97,6 +97,28 @@ pub struct Config {
     /// bytes to keep the connection; a longer remainder closes it.
     /// Default 64 KiB.
     pub max_drain: u64,
+    /// Bytes of each connection's memory that build responses (heads,
+    /// small bodies, chunks gathered before a write); the rest receives
+    /// (request heads and body bytes). `None`: half of it. Default `None`.
+    pub tx_buffer: Option<usize>,
+}
+
+impl Config {
+    /// Bytes of a connection's memory of `mem_len` bytes that receive: all
+    /// but [`tx_buffer`](Config::tx_buffer) (at most `mem_len`), or half.
+    ///
+    /// ```
+    /// let mut c = petrel_httpd::Config::default();
+    /// assert_eq!(c.rx_len(1536), 768);
+    /// c.tx_buffer = Some(512);
+    /// assert_eq!(c.rx_len(1280), 768);
+    /// ```
+    pub fn rx_len(&self, mem_len: usize) -> usize {
+        match self.tx_buffer {
+            Some(tx) => mem_len.saturating_sub(tx),
+            None => mem_len / 2,
+        }
+    }
 }
 
 impl Default for Config {
@@ -110,6 +132,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(10),
             max_connections: 8,
             max_drain: 64 << 10,
+            tx_buffer: None,
         }
     }
 }

@@ -193,6 +193,24 @@ impl<'a> HeadWriter<'a> {
     }
 }
 
+/// Formatted text goes into the head as is (end each line with CRLF).
+///
+/// ```
+/// use core::fmt::Write;
+/// use petrel_httpd::response::{HeadWriter, StatusCode};
+///
+/// let mut buf = [0u8; 64];
+/// let mut w = HeadWriter::new(&mut buf, StatusCode::OK);
+/// write!(w, "Retry-After: {}\r\n", 5).unwrap();
+/// let n = w.finish().unwrap();
+/// assert_eq!(&buf[..n], b"HTTP/1.1 200 OK\r\nRetry-After: 5\r\n\r\n");
+/// ```
+impl Write for HeadWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.cur.write_str(s)
+    }
+}
+
 /// Writes the chunk-size line for a chunk of `len` bytes (`"1a2\r\n"`) into
 /// `buf`; returns its length (at most 18 bytes).
 pub fn chunk_header(len: usize, buf: &mut [u8]) -> Result<usize, Overflow> {

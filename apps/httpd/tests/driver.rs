@@ -190,6 +190,15 @@ fn ssi_page_is_chunked_and_keeps_the_connection() {
         assert!(text(&r).starts_with("HTTP/1.1 200 OK\r\n"), "{}", text(&r));
         assert!(!text(&r).contains("chunked"));
         assert_eq!(text(body_of(&r)), want);
+
+        // HEAD: the head only, no inserts (and no endless loop).
+        let r = roundtrip(
+            a,
+            b"HEAD /index.shtml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(text(&r).starts_with("HTTP/1.1 200 OK\r\n"), "{}", text(&r));
+        assert!(!text(&r).contains("petrel"), "{}", text(&r));
     });
 }
 

@@ -67,7 +67,8 @@ pub const FILTER_LEN: usize = 8;
 pub const MIN_POLL: Duration = Duration::from_secs(16);
 /// The longest poll interval a `RATE` back-off reaches (NTP's maxpoll 2^17 s).
 pub const MAX_POLL: Duration = Duration::from_secs(1 << 17);
-/// Events kept until read; the oldest is dropped beyond this.
+/// Events kept until read by default (`Client`'s `E`); the oldest is
+/// dropped beyond this.
 pub const EVENT_QUEUE: usize = 8;
 
 const POLL: usize = 0;
@@ -304,9 +305,13 @@ struct Outstanding {
     t1: i64,
 }
 
-/// The SNTP client for up to `N` servers.
+/// The SNTP client for up to `N` servers, keeping up to `E` events until
+/// they are read ([`EVENT_QUEUE`] by default; the oldest is dropped beyond
+/// that). A loop that reads them after every call, as
+/// [`driver::run`](crate::driver::run) does, needs only a few: a timeout
+/// reports one per silent server, a packet at most two.
 #[derive(Clone, Debug)]
-pub struct Client<const N: usize> {
+pub struct Client<const N: usize, const E: usize = EVENT_QUEUE> {
     config: Config,
     servers: Vec<Server, N>,
     current: usize,
@@ -315,13 +320,13 @@ pub struct Client<const N: usize> {
     timers: Timers<2>,
     retry: Duration,
     clock: WallClock,
-    events: Deque<Event, EVENT_QUEUE>,
+    events: Deque<Event, E>,
     rng: u64,
     reported_none: bool,
     last_sync: Option<Instant>,
 }
 
-impl<const N: usize> Client<N> {
+impl<const N: usize, const E: usize> Client<N, E> {
     /// A client with no servers yet. In unicast mode the first request goes
     /// out as soon as a server is set.
     pub fn new(config: Config, now: Instant) -> Self {

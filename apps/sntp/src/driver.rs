@@ -16,13 +16,13 @@ use petrel_netcore::socket::{Network, UdpSocket};
 use petrel_netcore::time::Instant;
 use petrel_netcore::timer::{Clock, Either, select};
 
-use crate::client::{Client, Event};
+use crate::client::{Client, EVENT_QUEUE, Event};
 use crate::wire::PORT;
 
 /// The board's side of [`run`]: event reports and runtime changes.
-pub trait Control<const S: usize> {
+pub trait Control<const S: usize, const E: usize = EVENT_QUEUE> {
     /// Called for each event the client reports.
-    fn on_event(&mut self, now: Instant, client: &mut Client<S>, event: Event);
+    fn on_event(&mut self, now: Instant, client: &mut Client<S, E>, event: Event);
     /// Completes when the board has a change for the client; never, by
     /// default.
     async fn changed(&mut self) {
@@ -30,7 +30,7 @@ pub trait Control<const S: usize> {
     }
     /// Applies the change [`Control::changed`] announced (for example
     /// [`Client::set_poll_interval`] or [`Client::set_dhcp_servers`]).
-    fn apply(&mut self, now: Instant, client: &mut Client<S>) {
+    fn apply(&mut self, now: Instant, client: &mut Client<S, E>) {
         let _ = (now, client);
     }
 }
@@ -38,8 +38,10 @@ pub trait Control<const S: usize> {
 /// A [`Control`] that only calls a closure for each event.
 pub struct OnEvent<F>(pub F);
 
-impl<const S: usize, F: FnMut(Instant, &mut Client<S>, Event)> Control<S> for OnEvent<F> {
-    fn on_event(&mut self, now: Instant, client: &mut Client<S>, event: Event) {
+impl<const S: usize, const E: usize, F: FnMut(Instant, &mut Client<S, E>, Event)> Control<S, E>
+    for OnEvent<F>
+{
+    fn on_event(&mut self, now: Instant, client: &mut Client<S, E>, event: Event) {
         (self.0)(now, client, event)
     }
 }
@@ -95,12 +97,12 @@ enum Wake {
 /// Runs `client` on `sock` until receiving fails for good; returns that
 /// error. `buf` holds one datagram (48 bytes is enough; larger packets with
 /// extension fields are dropped, so give 512 bytes).
-pub async fn run<C: Clock, U: UdpSocket, const S: usize>(
+pub async fn run<C: Clock, U: UdpSocket, const S: usize, const E: usize>(
     clock: &C,
     sock: &mut U,
-    client: &mut Client<S>,
+    client: &mut Client<S, E>,
     buf: &mut [u8],
-    control: &mut impl Control<S>,
+    control: &mut impl Control<S, E>,
 ) -> UdpError {
     loop {
         let now = clock.now();

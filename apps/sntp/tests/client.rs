@@ -476,3 +476,23 @@ fn a_seeded_clock_reports_offsets_against_the_seed() {
     assert!((offset - 3_000).abs() <= 1, "{offset}");
     assert_eq!(adj, Adjustment::Slew);
 }
+
+#[test]
+fn a_small_event_queue_keeps_the_newest_events() {
+    let now = Instant::ZERO;
+    let mut c: Client<1, 2> = Client::new(Config::default(), now);
+    c.set_servers(now, &[addr(1)]).unwrap();
+    // Three strangers' packets: the first report is dropped for the last.
+    for n in [7, 8, 9] {
+        c.handle_packet(now, addr(n), &[0u8; 48]);
+    }
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    let from: Vec<SocketAddr> = ev
+        .iter()
+        .map(|e| match e {
+            Event::Rejected { from, .. } => *from,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(from, vec![addr(8), addr(9)]);
+}

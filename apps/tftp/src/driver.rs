@@ -17,9 +17,11 @@
 //! [`ServerConfig::max_transfers`] (at most `N`) are refused with ERROR 0 by
 //! the core.
 //!
-//! `buf` is cut into `N + 1` equal chunks: one per transfer (its receive
-//! and transmit buffer) and one for requests. A chunk of
-//! `max_blksize + 4` bytes lets every granted block size through; with a
+//! `buf` is cut into a request buffer of [`REQUEST_BUF`] bytes (RFC 2347
+//! keeps a request with its options under 512 bytes) and `N` equal chunks,
+//! one per transfer (its receive and transmit buffer). A chunk of
+//! `max_blksize + 4` bytes lets every granted block size through, so
+//! [`server_buf_len`] bytes serve every transfer at full size; with a
 //! smaller `buf` the granted `blksize` is lowered to fit.
 //!
 //! # Client
@@ -42,9 +44,26 @@ use crate::server::{Decision, Server, ServerConfig};
 use crate::transfer::{Destination, Event, Params, Transfer, TransferError};
 use crate::wire::{ErrorCode, HEADER_LEN, Mode, Repr, RequestKind};
 
-/// Smallest chunk: a request with options fits (RFC 2347 keeps requests
-/// under 512 bytes; some clients send a little more).
-const MIN_CHUNK: usize = 600;
+/// Bytes of the server's `buf` that receive requests: a request with
+/// options fits (RFC 2347 keeps requests under 512 bytes; some clients send
+/// a little more). A longer request is dropped.
+pub const REQUEST_BUF: usize = 600;
+
+/// Smallest transfer chunk: a DATA packet of RFC 1350's 512-byte blocks.
+const MIN_CHUNK: usize = 512 + HEADER_LEN;
+
+/// The `buf` that [`serve`] needs for `transfers` transfers at `blksize`
+/// (the largest block size it grants): the request buffer and one
+/// `blksize + 4` chunk per transfer.
+///
+/// ```
+/// use petrel_tftp::driver::{REQUEST_BUF, server_buf_len};
+/// static BUF: [u8; server_buf_len(2, 1468)] = [0; server_buf_len(2, 1468)];
+/// assert_eq!(BUF.len(), REQUEST_BUF + 2 * 1472);
+/// ```
+pub const fn server_buf_len(transfers: usize, blksize: u16) -> usize {
+    REQUEST_BUF + transfers * (blksize as usize + HEADER_LEN)
+}
 
 /// What the server reports to the board (for its log).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -108,6 +127,90 @@ struct Slot<S, H> {
     stranger: Option<SocketAddr>,
     transfer: Transfer<H>,
     started: Instant,
+}
+
+/// What became of a request (see [`admit`]).
+enum Admit {
+    /// Not a request the core answers.
+    Ignored,
+    /// Refused: `reply[..len]` goes to the requester.
+    Refused { len: usize, code: ErrorCode },
+    /// Accepted, but no socket could be bound for it (aborted).
+    NoSocket(UdpError),
+    /// Started in this slot; its first packet is waiting.
+    Started(usize),
+}
+
+/// Lets the core decide on `packet` and moves an accepted transfer into
+/// `room` (a free slot and its freshly bound socket). Not `async`: the
+/// `Transfer` never lives in the server's future outside its slot.
+#[allow(clippy::too_many_arguments)]
+fn admit<S, F, E>(
+    server: &Server,
+    now: Instant,
+    fs: &mut F,
+    slots: &mut [Option<Slot<S, F::Handle>>],
+    room: Option<(usize, Result<S, UdpError>)>,
+    packet: &[u8],
+    peer: SocketAddr,
+    reply: &mut [u8],
+    on_event: &mut E,
+) -> Admit
+where
+    S: UdpSocket,
+    F: FileSystem,
+    E: FnMut(ServerEvent<'_>),
+{
+    // With every slot busy the core refuses (max_transfers <= N);
+    // dallying transfers do not count.
+    let active = slots
+        .iter()
+        .flatten()
+        .filter(|s| !s.transfer.is_dallying())
+        .count();
+    let mut transfer = match server.handle_request(now, fs, active, packet, reply) {
+        Decision::Ignore => return Admit::Ignored,
+        Decision::Refuse { len, code } => return Admit::Refused { len, code },
+        Decision::Accept(t) => t,
+    };
+    let (i, sock) = match room {
+        Some((i, Ok(sock))) if slots.get(i).is_some_and(Option::is_none) => (i, sock),
+        Some((_, Err(e))) => {
+            transfer.abort(fs);
+            return Admit::NoSocket(e);
+        }
+        _ => {
+            transfer.abort(fs);
+            return Admit::NoSocket(UdpError::NoBuffer);
+        }
+    };
+    if let Ok(Repr::Request {
+        kind,
+        filename,
+        mode,
+        ..
+    }) = Repr::parse_bytes(packet)
+    {
+        on_event(ServerEvent::Started {
+            slot: i,
+            peer,
+            kind,
+            filename,
+            mode,
+            params: transfer.params(),
+            local: sock.local_addr(),
+        });
+    }
+    if let Some(entry) = slots.get_mut(i) {
+        *entry = Some(Slot {
+            sock,
+            peer,
+            stranger: None,
+            transfer,
+            started: now,
+        });
+    }
+    Admit::Started(i)
 }
 
 /// Receives on `sock`, or waits forever for an empty slot. One future type
@@ -192,16 +295,19 @@ where
     F: FileSystem,
     E: FnMut(ServerEvent<'_>),
 {
-    let chunk = (buf.len() / (N + 1)).max(1);
+    if N == 0 || buf.len() < REQUEST_BUF {
+        return UdpError::NoBuffer;
+    }
+    let (req_buf, slot_bufs) = buf.split_at_mut(REQUEST_BUF);
+    let chunk = (slot_bufs.len() / N).max(1);
     let mut config: ServerConfig = *server.config();
     config.max_transfers = config.max_transfers.min(N);
     let fit = u16::try_from(chunk.saturating_sub(HEADER_LEN)).unwrap_or(u16::MAX);
     config.max_blksize = config.max_blksize.min(fit);
     let server = Server::new(config);
-    if chunk < MIN_CHUNK || N == 0 {
+    if chunk < MIN_CHUNK {
         return UdpError::NoBuffer;
     }
-    let (req_buf, slot_bufs) = buf.split_at_mut(chunk);
     let mut slots: [Option<Slot<Net::UdpSocket, F::Handle>>; N] = core::array::from_fn(|_| None);
     let bind_ip = match listen.local_addr().ip() {
         ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -260,26 +366,56 @@ where
                     on_event(ServerEvent::Dropped { peer });
                     continue;
                 }
-                // A transfer that is only dallying (its upload is complete,
-                // see `Transfer::is_dallying`) does not count: an accepted
-                // request may take its slot, so "put, then get at once"
-                // works with one slot. Otherwise, with every slot busy the
-                // core refuses (max_transfers <= N).
-                let active = slots
-                    .iter()
-                    .flatten()
-                    .filter(|s| !s.transfer.is_dallying())
-                    .count();
+                // Room and a socket come first, while nothing holds a
+                // `Transfer`: between the core's decision and its transfer
+                // moving into a slot no `await` may come, or this future
+                // would keep two of them (a `Transfer` is most of a slot).
+                // Room is a free slot or one whose transfer only dallies
+                // (its upload is complete, see `Transfer::is_dallying`): a
+                // request takes that slot, so "put, then get at once" works
+                // with one slot. It is aborted (its peer gets an ERROR) for
+                // any well-formed request, even one the core then refuses.
+                let is_request = matches!(Repr::parse_bytes(packet), Ok(Repr::Request { .. }));
+                let free = match slots.iter().position(Option::is_none) {
+                    Some(i) => Some(i),
+                    None if is_request => {
+                        let dallying = slots
+                            .iter()
+                            .position(|s| s.as_ref().is_some_and(|s| s.transfer.is_dallying()));
+                        if let Some(i) = dallying
+                            && let (Some(entry), Some(b)) =
+                                (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
+                        {
+                            if let Some(s) = entry.as_mut() {
+                                s.transfer.abort(fs);
+                            }
+                            flush(net, fs, entry, i, b, &mut on_event).await;
+                            *entry = None;
+                        }
+                        dallying
+                    }
+                    None => None,
+                };
+                let sock = match free {
+                    Some(_) if is_request => Some(net.udp_bind(SocketAddr::new(bind_ip, 0)).await),
+                    _ => None,
+                };
                 let mut reply = [0u8; 128];
                 let now = net.now();
-                // Matched by reference: the transfer is moved out of the
-                // decision only after the socket's `await` (a by-value match
-                // would keep the decision and the transfer both in this
-                // future's state, two copies of a `Transfer`).
-                let mut decision = server.handle_request(now, fs, active, packet, &mut reply);
-                match &mut decision {
-                    Decision::Ignore => on_event(ServerEvent::Dropped { peer }),
-                    &mut Decision::Refuse { len, code } => {
+                let admitted = admit(
+                    &server,
+                    now,
+                    fs,
+                    &mut slots,
+                    free.zip(sock),
+                    packet,
+                    peer,
+                    &mut reply,
+                    &mut on_event,
+                );
+                match admitted {
+                    Admit::Ignored => on_event(ServerEvent::Dropped { peer }),
+                    Admit::Refused { len, code } => {
                         if let Some(r) = reply.get(..len)
                             && let Err(error) = listen.send_to(r, peer).await
                         {
@@ -287,85 +423,27 @@ where
                         }
                         on_event(ServerEvent::Refused { peer, code });
                     }
-                    Decision::Accept(transfer) => {
-                        let free = match slots.iter().position(Option::is_none) {
-                            Some(i) => i,
-                            None => {
-                                let Some(i) = slots.iter().position(|s| {
-                                    s.as_ref().is_some_and(|s| s.transfer.is_dallying())
-                                }) else {
-                                    transfer.abort(fs);
-                                    continue;
-                                };
-                                if let (Some(entry), Some(b)) =
-                                    (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
-                                {
-                                    if let Some(s) = entry.as_mut() {
-                                        s.transfer.abort(fs);
-                                    }
-                                    flush(net, fs, entry, i, b, &mut on_event).await;
-                                }
-                                i
-                            }
-                        };
-                        let sock = match net.udp_bind(SocketAddr::new(bind_ip, 0)).await {
-                            Ok(s) => s,
-                            Err(error) => {
-                                transfer.abort(fs);
-                                on_event(ServerEvent::SocketError {
-                                    addr: SocketAddr::new(bind_ip, 0),
-                                    error,
-                                });
-                                let r = Repr::Error {
-                                    code: ErrorCode::NotDefined,
-                                    message: b"out of sockets",
-                                };
-                                if let Ok(len) = r.emit(&mut reply)
-                                    && let Some(r) = reply.get(..len)
-                                {
-                                    let _ = listen.send_to(r, peer).await;
-                                }
-                                continue;
-                            }
-                        };
-                        if let Ok(Repr::Request {
-                            kind,
-                            filename,
-                            mode,
-                            ..
-                        }) = Repr::parse_bytes(packet)
-                        {
-                            on_event(ServerEvent::Started {
-                                slot: free,
-                                peer,
-                                kind,
-                                filename,
-                                mode,
-                                params: transfer.params(),
-                                local: sock.local_addr(),
-                            });
-                        }
-                        let (entry, b) =
-                            match (slots.get_mut(free), slot_bufs.chunks_mut(chunk).nth(free)) {
-                                (Some(e), Some(b)) => (e, b),
-                                _ => {
-                                    transfer.abort(fs);
-                                    continue;
-                                }
-                            };
-                        let Decision::Accept(transfer) =
-                            core::mem::replace(&mut decision, Decision::Ignore)
-                        else {
-                            continue;
-                        };
-                        *entry = Some(Slot {
-                            sock,
-                            peer,
-                            stranger: None,
-                            transfer,
-                            started: now,
+                    Admit::NoSocket(error) => {
+                        on_event(ServerEvent::SocketError {
+                            addr: SocketAddr::new(bind_ip, 0),
+                            error,
                         });
-                        flush(net, fs, entry, free, b, &mut on_event).await;
+                        let r = Repr::Error {
+                            code: ErrorCode::NotDefined,
+                            message: b"out of sockets",
+                        };
+                        if let Ok(len) = r.emit(&mut reply)
+                            && let Some(r) = reply.get(..len)
+                        {
+                            let _ = listen.send_to(r, peer).await;
+                        }
+                    }
+                    Admit::Started(i) => {
+                        if let (Some(entry), Some(b)) =
+                            (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
+                        {
+                            flush(net, fs, entry, i, b, &mut on_event).await;
+                        }
                     }
                 }
             }

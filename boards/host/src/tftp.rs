@@ -329,10 +329,12 @@ where
     sc.max_window = cfg.max_windowsize;
     sc.max_filename_len = cfg.max_filename_len;
     let server = Server::new(sc);
-    let chunk = (usize::from(cfg.max_blksize) + 4).max(600);
+    // Every slot takes RFC 1350's 512-byte blocks even when a smaller
+    // `blksize` is the most the option may grant.
+    let buf_len = driver::server_buf_len(MAX_SLOTS, cfg.max_blksize.max(512));
     Ok(async move {
         let mut fs = fs;
-        let mut buf = vec![0u8; chunk * (MAX_SLOTS + 1)];
+        let mut buf = vec![0u8; buf_len];
         let error = driver::serve::<N, HostFs, _, MAX_SLOTS>(
             &net,
             &mut socket,

@@ -18,8 +18,8 @@
 //!
 //! JSON is written with `core::fmt` piece by piece into the connection's
 //! transmit buffer (chunked encoding), so the document's size is not bounded
-//! by a buffer. Memory: [`CONNS`] connections of [`CONN_MEM`] bytes (half
-//! receive, half response), sockets reserved for port 80 in main.rs.
+//! by a buffer. Memory: [`CONNS`] connections of [`CONN_MEM`] bytes (request
+//! head, then response), sockets reserved for port 80 in main.rs.
 
 use core::fmt::{self, Write as _};
 use core::net::{Ipv4Addr, SocketAddr};
@@ -42,8 +42,14 @@ use crate::{Addr, Net, status};
 pub(crate) const PORT: u16 = 80;
 /// Connections served at once (a fifth client gets 503).
 pub(crate) const CONNS: usize = 4;
-/// Per connection: half for the request head, half for the response.
-const CONN_MEM: usize = 1536;
+/// Per connection: the request head ([`RX_MEM`]), then [`TX_MEM`] to
+/// build responses in.
+const CONN_MEM: usize = RX_MEM + TX_MEM;
+/// The largest request head (a browser's is 400-700 B).
+const RX_MEM: usize = 768;
+/// Response heads, error pages and the chunks of `/api/status`, SSI pages
+/// and events; static files and downloads go from flash.
+const TX_MEM: usize = 512;
 /// The listener's backlog.
 pub(crate) const BACKLOG: u8 = 1;
 
@@ -69,6 +75,23 @@ static DOWNLOAD_BLOCK: [u8; 4 * download::PERIOD] = download::pattern();
 
 /// The build, shown by `<!--#build-->` and in `/api/status`.
 const BUILD: &str = "release, thumbv7em-none-eabihf";
+
+/// Where `/api/status` stands: the next part to write (list parts carry
+/// the index of their next entry; the one after the last closes the list
+/// and opens the next).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum StatusPart {
+    Device,
+    Time,
+    /// `mdns`, and opens `interfaces`.
+    Mdns,
+    Interface(usize),
+    Tcp(usize),
+    Listener(usize),
+    /// UDP endpoints; after the last, `services` and `log` end the document.
+    Udp(usize),
+    Done,
+}
 
 /// The firmware's side of the server.
 struct App {
@@ -166,6 +189,23 @@ impl App {
         found
     }
 
+    /// The `i`-th interface.
+    fn iface_nth(&self, i: usize) -> Option<petrel_netcore::stats::IfInfo> {
+        let mut n = 0;
+        let mut found = None;
+        self.net.for_each_interface(&mut |f| {
+            if n == i {
+                found = Some(f.clone());
+            }
+            n += 1;
+        });
+        found
+    }
+
+    /// `/api/status`: the document is written piece by piece (one
+    /// [`StatusPart`] per chunk) into the connection's transmit buffer, the
+    /// lists read again for each entry, so the connection's future holds
+    /// only the writer and the part counter across its one await.
     async fn status<S: Stream, C: Clock>(&self, ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
         let mut w = ex
             .chunked(
@@ -174,165 +214,146 @@ impl App {
                 b"Cache-Control: no-store\r\n",
             )
             .await?;
-        w.write_with(|b| {
-            build(
-                b,
-                format_args!(
-                    "{{\"device\":{{\"name\":\"{DEVICE_NAME}\",\"version\":\"{}\",\"build\":\"{BUILD}\",\"uptime_s\":{}}},",
-                    env!("CARGO_PKG_VERSION"),
-                    self.uptime_s()
-                ),
-            )
-        })
-        .await?;
-        let now_ms = status::unix_ms(self.net.now());
-        w.write_with(|b| match status::sync() {
-            Some(s) => build(
-                b,
-                format_args!(
-                    "\"time\":{{\"now_unix_ms\":{},\"synced\":true,\"server\":\"{}\",\"offset_us\":{},\
-                     \"delay_us\":{},\"stratum\":{},\"leap\":{},\"last_sync_unix_ms\":{}}},",
-                    now_ms.unwrap_or(0),
-                    Addr(s.server),
-                    s.offset_us,
-                    s.delay_us,
-                    s.stratum,
-                    s.leap,
-                    s.last_sync_unix_ms
-                ),
-            ),
-            None => build(
-                b,
-                format_args!(
-                    "\"time\":{{\"now_unix_ms\":{},\"synced\":false}},",
-                    now_ms.unwrap_or(0)
-                ),
-            ),
-        })
-        .await?;
-        w.write_with(|b| match status::mdns_name() {
-            Some(n) => build(b, format_args!("\"mdns\":{{\"name\":\"{n}.local\"}},")),
-            None => build(b, format_args!("\"mdns\":null,")),
-        })
-        .await?;
-        w.write(b"\"interfaces\":[").await?;
-        let mut ifs = [None; 2];
-        let mut k = 0;
-        self.net.for_each_interface(&mut |i| {
-            if let Some(slot) = ifs.get_mut(k) {
-                *slot = Some((i.index, i.mac, i.mtu, i.up, i.speed_bps, i.ipv4, i.counters));
-                k += 1;
-            }
-        });
-        for (n, (index, mac, mtu, up, speed, ipv4, c)) in ifs.iter().flatten().enumerate() {
+        let mut part = StatusPart::Device;
+        while part != StatusPart::Done {
             w.write_with(|b| {
                 let mut cur = Cursor::new(b);
-                let _ = write!(
-                    cur,
-                    "{}{{\"index\":{index},\"name\":\"eth0\",\"ipv4\":",
-                    if n == 0 { "" } else { "," }
-                );
-                let _ = match ipv4 {
-                    Some((a, p)) => write!(cur, "\"{a}/{p}\""),
-                    None => write!(cur, "null"),
-                };
-                let _ = write!(
-                    cur,
-                    ",\"mac\":\"{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\",\"mtu\":{mtu},\"up\":{up},\
-                     \"speed_bps\":{speed},\"rx_bytes\":{},\"tx_bytes\":{},\"rx_packets\":{},\
-                     \"tx_packets\":{},\"rx_errors\":{},\"tx_errors\":{},\"rx_discards\":{},\
-                     \"tx_discards\":{}}}",
-                    mac[0],
-                    mac[1],
-                    mac[2],
-                    mac[3],
-                    mac[4],
-                    mac[5],
-                    c.in_octets,
-                    c.out_octets,
-                    c.in_ucast + c.in_mcast + c.in_bcast,
-                    c.out_ucast + c.out_mcast + c.out_bcast,
-                    c.in_errors,
-                    c.out_errors,
-                    c.in_discards,
-                    c.out_discards
-                );
-                cur.finish()
+                let next = self.status_part(part, &mut cur);
+                let n = cur.finish()?;
+                part = next;
+                Ok(n)
             })
             .await?;
         }
-        w.write(b"],\"connections\":{\"tcp\":[").await?;
-        // One entry per write: the lists are read again for each (no copy
-        // held across the awaits; a handful of sockets).
-        let mut i = 0;
-        while let Some(c) = self.tcp_nth(i, false) {
-            w.write_with(|b| {
-                build(
-                    b,
-                    format_args!(
-                        "{}{{\"local\":\"{}\",\"remote\":\"{}\",\"state\":\"{}\"}}",
-                        if i == 0 { "" } else { "," },
-                        addr_str(c.local),
-                        addr_str(c.remote),
-                        state_name(c.state)
-                    ),
-                )
-            })
-            .await?;
-            i += 1;
-        }
-        w.write(b"],\"tcp_listeners\":[").await?;
-        let mut i = 0;
-        while let Some(c) = self.tcp_nth(i, true) {
-            w.write_with(|b| {
-                build(
-                    b,
-                    format_args!(
-                        "{}{{\"local\":\"{}\"}}",
-                        if i == 0 { "" } else { "," },
-                        addr_str(c.local)
-                    ),
-                )
-            })
-            .await?;
-            i += 1;
-        }
-        w.write(b"],\"udp\":[").await?;
-        let mut i = 0;
-        while let Some(a) = self.udp_nth(i) {
-            w.write_with(|b| {
-                build(
-                    b,
-                    format_args!(
-                        "{}{{\"local\":\"{}\"}}",
-                        if i == 0 { "" } else { "," },
-                        addr_str(a)
-                    ),
-                )
-            })
-            .await?;
-            i += 1;
-        }
-        w.write(b"]},\"services\":[").await?;
-        let mut first = true;
-        for (name, on) in SERVICES {
-            if !on {
-                continue;
-            }
-            let comma = if first { "" } else { "," };
-            first = false;
-            w.write_with(|b| {
-                build(
-                    b,
-                    format_args!(
-                        "{comma}{{\"name\":\"{name}\",\"state\":\"running\",\"detail\":\"\"}}"
-                    ),
-                )
-            })
-            .await?;
-        }
-        w.write(b"],\"log\":[]}").await?;
         w.finish().await
+    }
+
+    /// Writes `part` of `/api/status` and returns the part after it.
+    fn status_part(&self, part: StatusPart, cur: &mut Cursor<'_>) -> StatusPart {
+        let comma = |i: usize| if i == 0 { "" } else { "," };
+        let _ = match part {
+            StatusPart::Device => write!(
+                cur,
+                "{{\"device\":{{\"name\":\"{DEVICE_NAME}\",\"version\":\"{}\",\"build\":\"{BUILD}\",\"uptime_s\":{}}},",
+                env!("CARGO_PKG_VERSION"),
+                self.uptime_s()
+            ),
+            StatusPart::Time => {
+                let now_ms = status::unix_ms(self.net.now()).unwrap_or(0);
+                match status::sync() {
+                    Some(s) => write!(
+                        cur,
+                        "\"time\":{{\"now_unix_ms\":{now_ms},\"synced\":true,\"server\":\"{}\",\"offset_us\":{},\
+                         \"delay_us\":{},\"stratum\":{},\"leap\":{},\"last_sync_unix_ms\":{}}},",
+                        Addr(s.server),
+                        s.offset_us,
+                        s.delay_us,
+                        s.stratum,
+                        s.leap,
+                        s.last_sync_unix_ms
+                    ),
+                    None => write!(
+                        cur,
+                        "\"time\":{{\"now_unix_ms\":{now_ms},\"synced\":false}},"
+                    ),
+                }
+            }
+            StatusPart::Mdns => match status::mdns_name() {
+                Some(n) => write!(cur, "\"mdns\":{{\"name\":\"{n}.local\"}},\"interfaces\":["),
+                None => write!(cur, "\"mdns\":null,\"interfaces\":["),
+            },
+            StatusPart::Interface(k) => match self.iface_nth(k) {
+                Some(i) => {
+                    let c = &i.counters;
+                    let mac = i.mac;
+                    let _ = write!(
+                        cur,
+                        "{}{{\"index\":{},\"name\":\"eth0\",\"ipv4\":",
+                        comma(k),
+                        i.index
+                    );
+                    let _ = match i.ipv4 {
+                        Some((a, p)) => write!(cur, "\"{a}/{p}\""),
+                        None => write!(cur, "null"),
+                    };
+                    write!(
+                        cur,
+                        ",\"mac\":\"{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\",\"mtu\":{},\"up\":{},\
+                         \"speed_bps\":{},\"rx_bytes\":{},\"tx_bytes\":{},\"rx_packets\":{},\
+                         \"tx_packets\":{},\"rx_errors\":{},\"tx_errors\":{},\"rx_discards\":{},\
+                         \"tx_discards\":{}}}",
+                        mac[0],
+                        mac[1],
+                        mac[2],
+                        mac[3],
+                        mac[4],
+                        mac[5],
+                        i.mtu,
+                        i.up,
+                        i.speed_bps,
+                        c.in_octets,
+                        c.out_octets,
+                        c.in_ucast + c.in_mcast + c.in_bcast,
+                        c.out_ucast + c.out_mcast + c.out_bcast,
+                        c.in_errors,
+                        c.out_errors,
+                        c.in_discards,
+                        c.out_discards
+                    )
+                }
+                None => {
+                    let _ = cur.write_str("],\"connections\":{\"tcp\":[");
+                    return StatusPart::Tcp(0);
+                }
+            },
+            StatusPart::Tcp(i) => match self.tcp_nth(i, false) {
+                Some(c) => write!(
+                    cur,
+                    "{}{{\"local\":\"{}\",\"remote\":\"{}\",\"state\":\"{}\"}}",
+                    comma(i),
+                    addr_str(c.local),
+                    addr_str(c.remote),
+                    state_name(c.state)
+                ),
+                None => {
+                    let _ = cur.write_str("],\"tcp_listeners\":[");
+                    return StatusPart::Listener(0);
+                }
+            },
+            StatusPart::Listener(i) => match self.tcp_nth(i, true) {
+                Some(c) => write!(cur, "{}{{\"local\":\"{}\"}}", comma(i), addr_str(c.local)),
+                None => {
+                    let _ = cur.write_str("],\"udp\":[");
+                    return StatusPart::Udp(0);
+                }
+            },
+            StatusPart::Udp(i) => match self.udp_nth(i) {
+                Some(a) => write!(cur, "{}{{\"local\":\"{}\"}}", comma(i), addr_str(a)),
+                None => {
+                    let _ = cur.write_str("]},\"services\":[");
+                    for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {
+                        let _ = write!(
+                            cur,
+                            "{}{{\"name\":\"{name}\",\"state\":\"running\",\"detail\":\"\"}}",
+                            comma(k)
+                        );
+                    }
+                    let _ = cur.write_str("],\"log\":[]}");
+                    return StatusPart::Done;
+                }
+            },
+            StatusPart::Done => Ok(()),
+        };
+        match part {
+            StatusPart::Device => StatusPart::Time,
+            StatusPart::Time => StatusPart::Mdns,
+            StatusPart::Mdns => StatusPart::Interface(0),
+            StatusPart::Interface(k) => StatusPart::Interface(k + 1),
+            StatusPart::Tcp(i) => StatusPart::Tcp(i + 1),
+            StatusPart::Listener(i) => StatusPart::Listener(i + 1),
+            StatusPart::Udp(i) => StatusPart::Udp(i + 1),
+            StatusPart::Done => StatusPart::Done,
+        }
     }
 
     /// The `stats` event's data.
@@ -362,10 +383,7 @@ impl App {
         // Ends when the client goes: its FIN or reset, seen while waiting, or
         // a failed write.
         loop {
-            let mut data = [0u8; 200];
-            let n = self.stats(&mut data)?;
-            let text = core::str::from_utf8(data.get(..n).unwrap_or(&[])).unwrap_or("{}");
-            sse.send(Some("stats"), text).await?;
+            sse.send_with(Some("stats"), |b| self.stats(b)).await?;
             sse.wait(Duration::from_secs(1)).await?;
         }
     }
@@ -466,7 +484,7 @@ pub(crate) async fn open(net: Net) -> Option<<Net as Network>::TcpListener> {
 #[embassy_executor::task]
 pub(crate) async fn serve(net: Net, listener: <Net as Network>::TcpListener, shown: Ipv4Addr) {
     let config = petrel_httpd::Config {
-        max_header_bytes: CONN_MEM / 2,
+        max_header_bytes: RX_MEM,
         max_headers: 24,
         max_uri: 256,
         max_body: 1024,
@@ -474,6 +492,7 @@ pub(crate) async fn serve(net: Net, listener: <Net as Network>::TcpListener, sho
         request_timeout: Duration::from_secs(5),
         max_connections: CONNS,
         max_drain: 1024,
+        tx_buffer: Some(TX_MEM),
     };
     let app = App { net };
     crate::log!(

@@ -20,6 +20,9 @@ use crate::{Addr, Net, status};
 
 /// Servers kept (configured + DHCP).
 pub(crate) const SERVERS: usize = 2;
+/// Events the client keeps: the driver reads them after every step (the
+/// library's default, 8, is for loops that read them less often).
+const EVENTS: usize = 4;
 /// How often DHCP's server list is compared with the one in use.
 const DHCP_CHECK: Duration = Duration::from_secs(5);
 
@@ -47,7 +50,7 @@ struct Reporter {
     dhcp: heapless::Vec<Ipv4Addr, 4>,
 }
 
-impl Control<SERVERS> for Reporter {
+impl Control<SERVERS, EVENTS> for Reporter {
     async fn changed(&mut self) {
         if !cfg!(feature = "dhcp") {
             return core::future::pending().await;
@@ -60,7 +63,7 @@ impl Control<SERVERS> for Reporter {
         }
     }
 
-    fn apply(&mut self, now: Instant, client: &mut Client<SERVERS>) {
+    fn apply(&mut self, now: Instant, client: &mut Client<SERVERS, EVENTS>) {
         self.dhcp = self.net.ntp_servers();
         let mut addrs = heapless::Vec::<SocketAddr, 4>::new();
         for a in &self.dhcp {
@@ -72,7 +75,7 @@ impl Control<SERVERS> for Reporter {
         }
     }
 
-    fn on_event(&mut self, now: Instant, client: &mut Client<SERVERS>, event: Event) {
+    fn on_event(&mut self, now: Instant, client: &mut Client<SERVERS, EVENTS>, event: Event) {
         match event {
             Event::Synced {
                 server,
@@ -117,7 +120,7 @@ impl Control<SERVERS> for Reporter {
 #[embassy_executor::task]
 pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket) {
     let now = net.now();
-    let mut client: Client<SERVERS> = Client::new(Config::default(), now);
+    let mut client: Client<SERVERS, EVENTS> = Client::new(Config::default(), now);
     if let Some((ip, port)) = SNTP_SERVER {
         let server = SocketAddr::new(Ipv4Addr::from(ip).into(), port);
         if client.set_servers(now, &[server]).is_err() {

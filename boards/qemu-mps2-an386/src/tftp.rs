@@ -35,8 +35,8 @@ pub(crate) const RAM_FILES: usize = 2;
 pub(crate) const RAM_FILE_MAX: usize = 2 * 1024;
 /// Largest block size granted: an Ethernet frame's worth (1500 - 20 - 8 - 4).
 const MAX_BLKSIZE: u16 = 1468;
-/// Driver buffer: `MAX_TRANSFERS + 1` chunks of a whole DATA packet.
-const BUF_LEN: usize = (MAX_BLKSIZE as usize + 4) * (MAX_TRANSFERS + 1);
+/// Driver buffer: requests, then one whole DATA packet per transfer.
+const BUF_LEN: usize = driver::server_buf_len(MAX_TRANSFERS, MAX_BLKSIZE);
 /// Length of the generated `test.bin`.
 pub(crate) const TEST_BIN_LEN: usize = 64 * 1024;
 /// Contents of `hello.txt`.

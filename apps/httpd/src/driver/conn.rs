@@ -16,7 +16,7 @@ use super::{Auth, Error, Handler, ServerEvent, SsiOf};
 use crate::Config;
 use crate::fs::StaticFs;
 use crate::request::{Method, MethodSet, RequestHead, parse_head};
-use crate::response::{self, Cursor, StatusCode};
+use crate::response::{self, StatusCode};
 use crate::router::{self, Found};
 use crate::ssi::{Piece, SsiExpander};
 use crate::static_file;
@@ -83,29 +83,46 @@ impl IdleSignal {
     }
 }
 
-/// Writes a small error response straight from a stack buffer.
+/// Writes a small error response (no request to answer yet: the head was
+/// refused or never came), built in the connection's transmit buffer.
 async fn send_error<S: Stream, C: Clock>(
     stream: &mut S,
+    tx: &mut [u8],
     clock: &C,
     cfg: &Config,
     status: StatusCode,
-    extra: &[u8],
 ) {
-    let mut buf = [0u8; 256];
-    if let Ok(n) = response::error_response(&mut buf, status, extra, false) {
+    if let Ok(n) = response::error_response(tx, status, b"", false) {
         let _ = with_deadline(
             clock,
             clock.now() + cfg.idle_timeout,
-            embedded_io_async::Write::write_all(stream, buf.get(..n).unwrap_or(&[])),
+            embedded_io_async::Write::write_all(stream, tx.get(..n).unwrap_or(&[])),
         )
         .await;
     }
 }
 
+/// Tells the handler about a refused head and answers it with `status`.
+async fn refuse<S: Stream, C: Clock, H: Handler>(
+    stream: &mut S,
+    tx: &mut [u8],
+    clock: &C,
+    cfg: &Config,
+    handler: &H,
+    status: StatusCode,
+) {
+    handler.on_event(ServerEvent::Refused {
+        peer: stream.peer_addr(),
+        status: status.0,
+    });
+    send_error(stream, tx, clock, cfg, status).await;
+}
+
 /// Serves requests on one connection until it should close: what each
 /// worker of [`serve`](super::serve) runs, public for boards that manage
-/// connections themselves (and for fuzzing). `mem` is split in half: the
-/// receive buffer (request heads, body bytes) and the transmit buffer.
+/// connections themselves (and for fuzzing). `mem` is split in two: the
+/// receive buffer (request heads, body bytes) and the transmit buffer
+/// ([`Config::tx_buffer`] bytes, or half).
 /// Returns whether to close gracefully (`true`) or abort (the stream
 /// failed).
 pub async fn serve_connection<S, C, H>(
@@ -139,11 +156,10 @@ where
     C: Clock,
     H: Handler,
 {
-    let half = mem.len() / 2;
-    let (rx, tx) = mem.split_at_mut(half);
-    let mut cfg = *config;
-    cfg.max_header_bytes = cfg.max_header_bytes.min(rx.len());
-    let peer = stream.peer_addr();
+    let rx_len = config.rx_len(mem.len());
+    let (rx, tx) = mem.split_at_mut(rx_len);
+    // A head that fills `rx` is refused (431) whatever the configured limit.
+    let cfg = config;
     let mut st = ConnState {
         filled: 0,
         deadline: clock.now() + cfg.idle_timeout,
@@ -152,24 +168,27 @@ where
         // 1. A complete head (pipelined bytes may already hold one).
         let head = loop {
             let got = match rx.get_mut(..st.filled) {
-                Some(b) if !b.is_empty() => parse_head(b, &cfg),
+                Some(b) if !b.is_empty() => parse_head(b, cfg),
                 _ => Ok(None),
             };
             match got {
                 Ok(Some(h)) => break h,
                 Ok(None) => {}
                 Err(e) => {
-                    let status = e.status();
-                    handler.on_event(ServerEvent::Refused {
-                        peer,
-                        status: status.0,
-                    });
-                    send_error(stream, clock, &cfg, status, b"").await;
+                    refuse(stream, tx, clock, cfg, handler, e.status()).await;
                     return true;
                 }
             }
             let Some(space) = rx.get_mut(st.filled..).filter(|s| !s.is_empty()) else {
-                send_error(stream, clock, &cfg, StatusCode::HEADERS_TOO_LARGE, b"").await;
+                refuse(
+                    stream,
+                    tx,
+                    clock,
+                    cfg,
+                    handler,
+                    StatusCode::HEADERS_TOO_LARGE,
+                )
+                .await;
                 return true;
             };
             let read = with_deadline(clock, st.deadline, stream.read(space));
@@ -198,11 +217,7 @@ where
                 Ok(Err(_)) => return false,
                 Err(_) => {
                     if st.filled > 0 {
-                        handler.on_event(ServerEvent::Refused {
-                            peer,
-                            status: StatusCode::REQUEST_TIMEOUT.0,
-                        });
-                        send_error(stream, clock, &cfg, StatusCode::REQUEST_TIMEOUT, b"").await;
+                        refuse(stream, tx, clock, cfg, handler, StatusCode::REQUEST_TIMEOUT).await;
                     }
                     return true;
                 }
@@ -210,13 +225,13 @@ where
         };
 
         // 2. Serve it.
-        let (head_bytes, rest) = rx.split_at_mut(head.len.min(half));
+        let (head_bytes, rest) = rx.split_at_mut(head.len.min(rx_len));
         let buffered = st.filled.saturating_sub(head.len);
         let req = head.view(head_bytes);
         let mut ex = Exchange {
             stream: &mut *stream,
             clock,
-            cfg: &cfg,
+            cfg,
             req,
             params: router::Params::empty(),
             rest,
@@ -254,7 +269,7 @@ where
         }
         if ex.flags.responded {
             handler.on_event(ServerEvent::Request {
-                peer,
+                peer: ex.peer_addr(),
                 method: head.method,
                 status: ex.flags.status,
             });
@@ -268,7 +283,7 @@ where
         }
         // 3. Keep pipelined bytes for the next round.
         let (a, b) = (ex.body.raw_start as usize, ex.body.raw_end as usize);
-        let base = head.len.min(half);
+        let base = head.len.min(rx_len);
         rx.copy_within(base + a..base + b, 0);
         st.filled = b - a;
         st.deadline = clock.now()
@@ -302,24 +317,20 @@ async fn dispatch<S: Stream, C: Clock, H: Handler>(
     match router::find(handler.routes(), method, path) {
         Found::Route(route, params) => {
             if route.auth {
-                let mut cred_buf = [0u8; 192];
+                // The credentials are decoded into the transmit buffer: no
+                // response has been started, and none needs them.
                 let creds = req
                     .header("authorization")
-                    .and_then(|h| router::basic_credentials(h, &mut cred_buf));
+                    .and_then(|h| router::basic_credentials(h, ex.tx));
                 match handler.authorize(route.id, creds) {
                     Auth::Allowed => {}
                     Auth::Unauthorized => {
-                        let mut extra = [0u8; 128];
-                        let mut c = Cursor::new(&mut extra);
-                        c.put(b"WWW-Authenticate: Basic realm=\"");
-                        c.put(handler.realm().as_bytes());
-                        c.put(b"\", charset=\"UTF-8\"\r\n");
-                        let n = c.len();
                         return ex
-                            .respond_error_with(
-                                StatusCode::UNAUTHORIZED,
-                                extra.get(..n).unwrap_or(&[]),
-                            )
+                            .respond_error_fn(StatusCode::UNAUTHORIZED, |w| {
+                                w.raw(b"WWW-Authenticate: Basic realm=\"");
+                                w.raw(handler.realm().as_bytes());
+                                w.raw(b"\", charset=\"UTF-8\"\r\n");
+                            })
                             .await;
                     }
                     Auth::Forbidden => return ex.respond_error(StatusCode::FORBIDDEN).await,
@@ -351,18 +362,15 @@ async fn method_not_allowed<S: Stream, C: Clock>(
     method: Method,
     allowed: MethodSet,
 ) -> Result<(), Error> {
-    let mut extra = [0u8; 96];
-    let mut c = Cursor::new(&mut extra);
-    c.put(b"Allow: ");
-    let _ = static_file::write_allow(&mut c, allowed);
-    c.put(b"\r\n");
-    let n = c.len();
-    let extra = extra.get(..n).unwrap_or(&[]);
+    let allow = |w: &mut response::HeadWriter<'_>| {
+        w.raw(b"Allow: ");
+        let _ = static_file::write_allow(w, allowed);
+        w.raw(b"\r\n");
+    };
     if method == Method::Options {
-        ex.respond_with(StatusCode::NO_CONTENT, "", extra, b"")
-            .await
+        ex.respond_fn(StatusCode::NO_CONTENT, "", allow, b"").await
     } else {
-        ex.respond_error_with(StatusCode::METHOD_NOT_ALLOWED, extra)
+        ex.respond_error_fn(StatusCode::METHOD_NOT_ALLOWED, allow)
             .await
     }
 }
@@ -400,30 +408,39 @@ async fn serve_file<S: Stream, C: Clock, H: Handler>(
     handler: &H,
     file: &'static crate::fs::StaticFile,
 ) -> Result<(), Error> {
-    let plan = static_file::plan(file, ex.request());
-    if plan.ssi {
+    if file.is_ssi() {
         return serve_ssi(ex, handler, file).await;
     }
-    ex.flags.responded = true;
-    ex.flags.status = plan.status.0;
-    let minor = ex.request().head().minor_version;
-    let keep = ex.flags.keep_alive;
-    let mut date = [0u8; 29];
-    let date_s = match ex.date {
-        Some(t) => {
-            crate::date::format_imf(t, &mut date);
-            core::str::from_utf8(&date).unwrap_or("")
-        }
-        None => "",
-    };
-    let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
-    let body = if ex.request().method() == Method::Head {
-        &[][..]
-    } else {
-        plan.body
+    // The plan and the head are done with before the write: nothing but
+    // the body's slice stays in the future.
+    let (n, body) = {
+        let plan = static_file::plan(file, ex.request());
+        ex.flags.responded = true;
+        ex.flags.status = plan.status.0;
+        let minor = ex.request().head().minor_version;
+        let keep = ex.flags.keep_alive;
+        let mut date = [0u8; 29];
+        let date_s = match ex.date {
+            Some(t) => {
+                crate::date::format_imf(t, &mut date);
+                core::str::from_utf8(&date).unwrap_or("")
+            }
+            None => "",
+        };
+        let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
+        let body = if ex.request().method() == Method::Head {
+            &[][..]
+        } else {
+            plan.body
+        };
+        (n, body)
     };
     ex.write_head_and_body(n, body).await
 }
+
+/// The least free buffer an SSI insert is written into; with less the
+/// buffered chunks are sent first.
+const MIN_INSERT_ROOM: usize = 64;
 
 /// Sends an SSI page: static pieces and inserts as chunks.
 async fn serve_ssi<S: Stream, C: Clock, H: Handler>(
@@ -433,18 +450,37 @@ async fn serve_ssi<S: Stream, C: Clock, H: Handler>(
 ) -> Result<(), Error> {
     let extra = b"Cache-Control: no-cache\r\n";
     let mut w = ex.chunked(StatusCode::OK, file.mime, extra).await?;
+    if w.head_only() {
+        // No body: `write_with` would not call back, so nothing would advance.
+        return w.finish().await;
+    }
     let mut exp = SsiExpander::new();
     let ssi = SsiOf(handler);
-    // Inserts longer than this come in several pieces (`Insert::More`):
-    // every byte here is per connection, in the worker's future.
-    let mut scratch = [0u8; 256];
+    // Inserts are written straight into the free part of the transmit
+    // buffer, as chunks; one that does not fit comes in several pieces
+    // (`Insert::More`). Static pieces are sent from the file.
     // Bounded: every piece advances the page; an insert's pieces are
     // bounded by the handler (each `More` must carry bytes).
     loop {
-        match exp.next(file, &ssi, &mut scratch) {
+        let mut other = Piece::Generated(0);
+        w.write_with(|buf| {
+            if buf.len() < MIN_INSERT_ROOM {
+                // Flush first (an insert given no room would end empty).
+                return Err(response::Overflow);
+            }
+            match exp.next(file, &ssi, buf) {
+                Piece::Generated(n) => Ok(n),
+                p => {
+                    other = p;
+                    Ok(0)
+                }
+            }
+        })
+        .await?;
+        match other {
             Piece::Static(s) => w.write(s).await?,
-            Piece::Generated(n) => w.write(scratch.get(..n).unwrap_or(&[])).await?,
             Piece::End => break,
+            Piece::Generated(_) => {}
         }
     }
     w.finish().await

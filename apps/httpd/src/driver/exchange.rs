@@ -460,6 +460,31 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         }
     }
 
+    /// Builds a whole head in the transmit buffer (status line, `Date`,
+    /// `Content-Type` unless empty, `Content-Length: len` unless the status
+    /// has no body, the lines `extra` adds, `Connection`); returns its
+    /// length.
+    fn head(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        len: usize,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+    ) -> Result<usize, Error> {
+        self.begin(status);
+        let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
+        let mut w = self.head_writer(status);
+        if !content_type.is_empty() {
+            w.header("Content-Type", content_type);
+        }
+        if !status.bodyless() {
+            w.header_fmt("Content-Length", format_args!("{len}"));
+        }
+        extra(&mut w);
+        Self::connection_header(&mut w, keep, minor);
+        Ok(w.finish()?)
+    }
+
     /// Responds with a complete body and extra header lines (each
     /// `Name: value\r\n`). HEAD gets the same head without the body.
     pub async fn respond_with(
@@ -469,18 +494,27 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         extra: &[u8],
         body: &[u8],
     ) -> Result<(), Error> {
-        self.begin(status);
-        let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
-        let mut w = self.head_writer(status);
-        if !content_type.is_empty() {
-            w.header("Content-Type", content_type);
-        }
-        if !status.bodyless() {
-            w.header_fmt("Content-Length", format_args!("{}", body.len()));
-        }
-        w.raw(extra);
-        Self::connection_header(&mut w, keep, minor);
-        let n = w.finish()?;
+        self.respond_fn(
+            status,
+            content_type,
+            |w| {
+                w.raw(extra);
+            },
+            body,
+        )
+        .await
+    }
+
+    /// [`respond_with`](Self::respond_with) with header lines written by
+    /// `extra` straight into the head.
+    pub(crate) async fn respond_fn(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+        body: &[u8],
+    ) -> Result<(), Error> {
+        let n = self.head(status, content_type, body.len(), extra)?;
         let send_body = !self.head_only() && !status.bodyless();
         self.write_head_and_body(n, if send_body { body } else { &[] })
             .await
@@ -568,7 +602,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Responds with the standard small error body for `status`.
     pub async fn respond_error(&mut self, status: StatusCode) -> Result<(), Error> {
-        self.respond_error_with(status, b"").await
+        self.respond_error_fn(status, |_| {}).await
     }
 
     /// Responds with an error body and extra header lines (`Allow`,
@@ -578,17 +612,31 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         status: StatusCode,
         extra: &[u8],
     ) -> Result<(), Error> {
-        let mut body = [0u8; 48];
-        let mut c = response::Cursor::new(&mut body);
-        let _ = fmt::Write::write_fmt(&mut c, format_args!("{} {}\n", status.0, status.reason()));
-        let n = c.len();
-        self.respond_with(
-            status,
-            "text/plain; charset=utf-8",
-            extra,
-            body.get(..n).unwrap_or(&[]),
-        )
+        self.respond_error_fn(status, |w| {
+            w.raw(extra);
+        })
         .await
+    }
+
+    /// The standard error response with header lines written by `extra`:
+    /// head and body (`<code> <reason>\n`) are built in the transmit buffer
+    /// and leave in one write, so the connection's future holds no copy.
+    pub(crate) async fn respond_error_fn(
+        &mut self,
+        status: StatusCode,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+    ) -> Result<(), Error> {
+        let mut len = Counter::default();
+        let _ = fmt::Write::write_fmt(&mut len, format_args!("{} {}\n", status.0, status.reason()));
+        let n = self.head(status, "text/plain; charset=utf-8", len.0, extra)?;
+        let head_only = self.head_only();
+        let mut c = response::Cursor::new(self.tx.get_mut(n..).unwrap_or(&mut []));
+        if !head_only {
+            let _ =
+                fmt::Write::write_fmt(&mut c, format_args!("{} {}\n", status.0, status.reason()));
+        }
+        let total = n + c.finish()?;
+        self.write_tx(total).await
     }
 
     /// Starts a chunked response (HTTP/1.1) or a close-delimited one
@@ -690,6 +738,18 @@ pub struct ChunkedWriter<'e, 'a, S, C> {
     left: Option<u64>,
 }
 
+/// Counts the bytes written through it (the length of formatted text
+/// without a buffer for it).
+#[derive(Copy, Clone, Debug, Default)]
+struct Counter(usize);
+
+impl fmt::Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
 /// Writing past a sized response's `Content-Length`.
 const TOO_LONG: Error = Error::Handler("body longer than its Content-Length");
 
@@ -726,11 +786,11 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
             self.flush().await?;
         }
         if data.len() + frame > self.ex.tx.len() {
-            // Larger than the buffer: straight from the caller's memory.
+            // Larger than the buffer: straight from the caller's memory,
+            // after its chunk-size line (built in the buffer, empty now).
             if self.chunked {
-                let mut h = [0u8; 20];
-                let n = response::chunk_header(data.len(), &mut h)?;
-                self.ex.write_all(h.get(..n).unwrap_or(&[])).await?;
+                let n = response::chunk_header(data.len(), self.ex.tx)?;
+                self.ex.write_tx(n).await?;
                 self.ex.write_all(data).await?;
                 return self.ex.write_all(b"\r\n").await;
             }
@@ -755,46 +815,61 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
 
     /// Builds a chunk in place: `build` writes into the free buffer space
     /// and returns the length (an [`Overflow`](crate::response::Overflow)
-    /// with an empty buffer is an error).
+    /// with an empty buffer is an error). After an `Overflow` with chunks
+    /// waiting, they are sent and `build` is called again with the whole
+    /// buffer.
     pub async fn write_with(
         &mut self,
         mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
     ) -> Result<(), Error> {
-        if self.head_only {
+        if self.head_only || self.build_chunk(&mut build, true)? {
             return Ok(());
         }
-        for attempt in 0..2 {
-            let (pre, post) = if self.chunked { (SIZE_LINE, 2) } else { (0, 0) };
-            let len = self.ex.tx.len();
-            let start = (self.pos + pre).min(len);
-            let mut end = len.saturating_sub(post).max(start);
-            if let Some(left) = self.left {
-                // A sized body: never more than is still owed.
-                end = end.min(start.saturating_add(usize::try_from(left).unwrap_or(usize::MAX)));
-            }
-            match build(self.ex.tx.get_mut(start..end).unwrap_or(&mut [])) {
-                Ok(0) => return Ok(()),
-                Ok(n) => {
-                    if let Some(left) = &mut self.left {
-                        *left = left.checked_sub(n as u64).ok_or(TOO_LONG)?;
-                    }
-                    if self.chunked {
-                        let mut c = response::Cursor::new(
-                            self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []),
-                        );
-                        let _ = core::fmt::Write::write_fmt(&mut c, format_args!("{n:08x}\r\n"));
-                        if let Some(t) = self.ex.tx.get_mut(start + n..start + n + 2) {
-                            t.copy_from_slice(b"\r\n");
-                        }
-                    }
-                    self.pos = start + n + post;
-                    return Ok(());
-                }
-                Err(_) if attempt == 0 && self.pos > 0 => self.flush().await?,
-                Err(e) => return Err(e.into()),
-            }
+        self.flush().await?;
+        self.build_chunk(&mut build, false).map(|_| ())
+    }
+
+    /// One attempt of [`write_with`](Self::write_with): `Ok(false)` when
+    /// `build` overflowed, `may_retry` and chunks are waiting to be sent.
+    fn build_chunk(
+        &mut self,
+        build: &mut impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
+        may_retry: bool,
+    ) -> Result<bool, Error> {
+        let (pre, post) = if self.chunked { (SIZE_LINE, 2) } else { (0, 0) };
+        let len = self.ex.tx.len();
+        let start = (self.pos + pre).min(len);
+        let mut end = len.saturating_sub(post).max(start);
+        if let Some(left) = self.left {
+            // A sized body: never more than is still owed.
+            end = end.min(start.saturating_add(usize::try_from(left).unwrap_or(usize::MAX)));
         }
-        Ok(())
+        match build(self.ex.tx.get_mut(start..end).unwrap_or(&mut [])) {
+            Ok(0) => Ok(true),
+            Ok(n) => {
+                if let Some(left) = &mut self.left {
+                    *left = left.checked_sub(n as u64).ok_or(TOO_LONG)?;
+                }
+                if self.chunked {
+                    let mut c =
+                        response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
+                    let _ = core::fmt::Write::write_fmt(&mut c, format_args!("{n:08x}\r\n"));
+                    if let Some(t) = self.ex.tx.get_mut(start + n..start + n + 2) {
+                        t.copy_from_slice(b"\r\n");
+                    }
+                }
+                self.pos = start + n + post;
+                Ok(true)
+            }
+            Err(_) if may_retry && self.pos > 0 => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The request was HEAD: writes are dropped (`write_with` does not
+    /// call its builder).
+    pub(crate) fn head_only(&self) -> bool {
+        self.head_only
     }
 
     /// Bytes a [`Exchange::sized`] body still owes (`None` for chunked and
@@ -834,6 +909,42 @@ impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
     pub async fn send(&mut self, event: Option<&str>, data: &str) -> Result<(), Error> {
         self.w
             .write_with(|buf| crate::sse::write_event(buf, event, data))
+            .await?;
+        self.w.flush().await
+    }
+
+    /// Sends one event whose data `build` writes straight into the
+    /// connection's transmit buffer (see [`crate::sse::write_event_with`]:
+    /// one line of data). `build` may be called twice, the second time
+    /// with more room. Fails when the client has gone.
+    ///
+    /// ```no_run
+    /// # use core::fmt::Write;
+    /// # use petrel_altcp::Stream;
+    /// # use petrel_httpd::driver::{Error, Exchange};
+    /// # use petrel_httpd::response::Cursor;
+    /// # use petrel_netcore::{time::Duration, timer::Clock};
+    /// async fn uptime<S: Stream, C: Clock>(ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
+    ///     let mut sse = ex.sse().await?;
+    ///     loop {
+    ///         let secs = sse.clock().now().as_secs();
+    ///         sse.send_with(Some("uptime"), |b| {
+    ///             let mut c = Cursor::new(b);
+    ///             let _ = write!(c, "{secs}");
+    ///             c.finish()
+    ///         })
+    ///         .await?;
+    ///         sse.wait(Duration::from_secs(1)).await?;
+    ///     }
+    /// }
+    /// ```
+    pub async fn send_with(
+        &mut self,
+        event: Option<&str>,
+        mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
+    ) -> Result<(), Error> {
+        self.w
+            .write_with(|buf| crate::sse::write_event_with(buf, event, &mut build))
             .await?;
         self.w.flush().await
     }

@@ -12,8 +12,10 @@
 //! then serves requests until the connection ends, within the idle and
 //! request timeouts.
 //!
-//! `buf` is cut into `N` equal chunks, one per connection: half receives
-//! (request heads and buffered body bytes), half builds responses.
+//! `buf` is cut into `N` equal chunks, one per connection: one part
+//! receives (request heads and buffered body bytes), the other builds
+//! responses ([`Config::tx_buffer`](crate::Config::tx_buffer) bytes, or
+//! half).
 //!
 //! ```no_run
 //! # async fn f<N: petrel_netcore::Network>(net: &N, h: &impl petrel_httpd::driver::Handler) {
