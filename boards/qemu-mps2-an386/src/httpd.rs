@@ -76,6 +76,20 @@ static DOWNLOAD_BLOCK: [u8; 4 * download::PERIOD] = download::pattern();
 /// The build, shown by `<!--#build-->` and in `/api/status`.
 const BUILD: &str = "release, thumbv7em-none-eabihf";
 
+/// The `i`-th item `each` visits (a copy: the lists are read again for
+/// every entry, none is held across an await).
+fn nth<T: Clone>(i: usize, each: impl FnOnce(&mut dyn FnMut(&T))) -> Option<T> {
+    let mut n = 0;
+    let mut found = None;
+    each(&mut |x| {
+        if n == i {
+            found = Some(x.clone());
+        }
+        n += 1;
+    });
+    found
+}
+
 /// Where `/api/status` stands: the next part to write (list parts carry
 /// the index of their next entry; the one after the last closes the list
 /// and opens the next).
@@ -164,42 +178,13 @@ impl App {
 
     /// The `i`-th TCP connection (listeners with `listen`).
     fn tcp_nth(&self, i: usize, listen: bool) -> Option<petrel_netcore::stats::TcpConnInfo> {
-        let mut n = 0;
-        let mut found = None;
-        self.net.for_each_tcp_connection(&mut |c| {
-            if (c.state == petrel_netcore::stats::TcpState::Listen) == listen {
-                if n == i {
-                    found = Some(*c);
+        nth(i, |f| {
+            self.net.for_each_tcp_connection(&mut |c| {
+                if (c.state == petrel_netcore::stats::TcpState::Listen) == listen {
+                    f(c);
                 }
-                n += 1;
-            }
-        });
-        found
-    }
-
-    fn udp_nth(&self, i: usize) -> Option<SocketAddr> {
-        let mut n = 0;
-        let mut found = None;
-        self.net.for_each_udp_endpoint(&mut |u| {
-            if n == i {
-                found = Some(u.local);
-            }
-            n += 1;
-        });
-        found
-    }
-
-    /// The `i`-th interface.
-    fn iface_nth(&self, i: usize) -> Option<petrel_netcore::stats::IfInfo> {
-        let mut n = 0;
-        let mut found = None;
-        self.net.for_each_interface(&mut |f| {
-            if n == i {
-                found = Some(f.clone());
-            }
-            n += 1;
-        });
-        found
+            })
+        })
     }
 
     /// `/api/status`: the document is written piece by piece (one
@@ -262,7 +247,7 @@ impl App {
                 Some(n) => write!(cur, "\"mdns\":{{\"name\":\"{n}.local\"}},\"interfaces\":["),
                 None => write!(cur, "\"mdns\":null,\"interfaces\":["),
             },
-            StatusPart::Interface(k) => match self.iface_nth(k) {
+            StatusPart::Interface(k) => match nth(k, |f| self.net.for_each_interface(f)) {
                 Some(i) => {
                     let c = &i.counters;
                     let mac = i.mac;
@@ -327,8 +312,8 @@ impl App {
                     return StatusPart::Udp(0);
                 }
             },
-            StatusPart::Udp(i) => match self.udp_nth(i) {
-                Some(a) => write!(cur, "{}{{\"local\":\"{}\"}}", comma(i), addr_str(a)),
+            StatusPart::Udp(i) => match nth(i, |f| self.net.for_each_udp_endpoint(f)) {
+                Some(u) => write!(cur, "{}{{\"local\":\"{}\"}}", comma(i), addr_str(u.local)),
                 None => {
                     let _ = cur.write_str("]},\"services\":[");
                     for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {

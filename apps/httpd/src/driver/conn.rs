@@ -148,7 +148,7 @@ pub(crate) async fn serve_connection_with<S, C, H>(
     clock: &C,
     handler: &H,
     fs: &StaticFs,
-    config: &Config,
+    cfg: &Config,
     signal: Option<&IdleSignal>,
 ) -> bool
 where
@@ -156,10 +156,9 @@ where
     C: Clock,
     H: Handler,
 {
-    let rx_len = config.rx_len(mem.len());
-    let (rx, tx) = mem.split_at_mut(rx_len);
     // A head that fills `rx` is refused (431) whatever the configured limit.
-    let cfg = config;
+    let rx_len = cfg.rx_len(mem.len());
+    let (rx, tx) = mem.split_at_mut(rx_len);
     let mut st = ConnState {
         filled: 0,
         deadline: clock.now() + cfg.idle_timeout,
@@ -462,7 +461,9 @@ async fn serve_ssi<S: Stream, C: Clock, H: Handler>(
     // Bounded: every piece advances the page; an insert's pieces are
     // bounded by the handler (each `More` must carry bytes).
     loop {
-        let mut other = Piece::Generated(0);
+        // An insert is written by `build`; a static piece or the end is
+        // handed out to be dealt with here.
+        let mut other = None;
         w.write_with(|buf| {
             if buf.len() < MIN_INSERT_ROOM {
                 // Flush first (an insert given no room would end empty).
@@ -471,16 +472,16 @@ async fn serve_ssi<S: Stream, C: Clock, H: Handler>(
             match exp.next(file, &ssi, buf) {
                 Piece::Generated(n) => Ok(n),
                 p => {
-                    other = p;
+                    other = Some(p);
                     Ok(0)
                 }
             }
         })
         .await?;
         match other {
-            Piece::Static(s) => w.write(s).await?,
-            Piece::End => break,
-            Piece::Generated(_) => {}
+            Some(Piece::Static(s)) => w.write(s).await?,
+            Some(Piece::End) => break,
+            _ => {}
         }
     }
     w.finish().await
