@@ -65,7 +65,13 @@ impl fmt::Display for Error {
             Error::Truncated => f.write_str("peer closed without a close message (truncation)"),
             Error::Protocol(code) => write!(f, "protocol error {code}"),
             Error::TimedOut => f.write_str("timed out"),
+            #[cfg(any(feature = "tls", feature = "embedded-tls"))]
             Error::Tls(e) => write!(f, "tls: {e}"),
+            // No TLS layer in this build (only a third-party layer can fail
+            // this way): the alert and message tables stay out of TLS-less
+            // firmware (1.2 KB of flash).
+            #[cfg(not(any(feature = "tls", feature = "embedded-tls")))]
+            Error::Tls(_) => f.write_str("tls error (no TLS layer in this build)"),
         }
     }
 }

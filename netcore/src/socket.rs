@@ -226,7 +226,9 @@ pub trait Network: Clock {
     ) -> Result<Self::TcpStream, TcpError>;
     /// Binds a UDP socket; port 0 picks an ephemeral port.
     async fn udp_bind(&self, local: SocketAddr) -> Result<Self::UdpSocket, UdpError>;
-    /// Resolves a host name (or an address literal) to an address.
+    /// Resolves a host name (or an address literal) to an address. A
+    /// literal is returned as it is, without a lookup; the IPv4-only
+    /// smoltcp backend refuses an IPv6 literal ([`DnsError::InvalidName`]).
     async fn resolve(&self, host: &str) -> Result<IpAddr, DnsError>;
 
     /// The stack's IPv4 address, once configured (static or by DHCP).

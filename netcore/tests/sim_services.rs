@@ -75,6 +75,8 @@ fn resolve_by_name_through_a_dns_server() {
             Ok("203.0.113.5".parse().unwrap())
         );
         assert_eq!(a.resolve("bad..name").await, Err(DnsError::InvalidName));
+        // This backend is IPv4-only: an IPv6 literal is refused, not looked up.
+        assert_eq!(a.resolve("2001:db8::1").await, Err(DnsError::InvalidName));
     });
 }
 

@@ -87,10 +87,17 @@ use time::BoardClock;
 /// since boot in milliseconds.
 #[macro_export]
 macro_rules! log {
-    ($($t:tt)*) => {{
-        let ms = embassy_time::Instant::now().as_millis();
-        cortex_m_semihosting::hprintln!("[{:>4}.{:03}] {}", ms / 1000, ms % 1000, format_args!($($t)*))
-    }};
+    ($($t:tt)*) => {
+        $crate::log_line(format_args!($($t)*))
+    };
+}
+
+/// The body of [`log!`], out of line: one copy of the timestamp and
+/// semihosting code instead of one per call site (7.2 KB of flash).
+#[inline(never)]
+pub(crate) fn log_line(args: core::fmt::Arguments<'_>) {
+    let ms = embassy_time::Instant::now().as_millis();
+    cortex_m_semihosting::hprintln!("[{:>4}.{:03}] {}", ms / 1000, ms % 1000, args)
 }
 
 /// Shows a socket address without `core`'s IPv6 formatting (1.5 KB of

@@ -85,7 +85,7 @@ pub use backoff::{Backoff, BackoffConfig};
 pub use connect::{ConnectFailure, Connector, DriverConfig, Phase, PlainTcp};
 pub use shared::{ClientError, LinkState, MqttClient, Shared};
 
-use core::net::{IpAddr, SocketAddr};
+use core::net::SocketAddr;
 
 use petrel_altcp::{Stream, Tcp};
 use petrel_netcore::time::{Duration, Instant};
@@ -321,13 +321,11 @@ async fn open<N: Network, C: Connector<N::TcpStream>>(
     connector: &C,
     config: &DriverConfig<'_>,
 ) -> Result<C::Stream, ConnectFailure> {
-    let ip = match config.host.parse::<IpAddr>() {
-        Ok(ip) => ip,
-        Err(_) => net
-            .resolve(config.host)
-            .await
-            .map_err(ConnectFailure::Dns)?,
-    };
+    // `resolve` returns an address literal as it is.
+    let ip = net
+        .resolve(config.host)
+        .await
+        .map_err(ConnectFailure::Dns)?;
     let cc = ConnectConfig {
         timeout: config.connect_timeout,
     };
