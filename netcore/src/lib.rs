@@ -28,6 +28,7 @@
 pub mod error;
 #[cfg(feature = "os")]
 pub mod os;
+pub mod small;
 pub mod socket;
 pub mod stats;
 pub mod time;

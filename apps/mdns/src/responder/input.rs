@@ -184,7 +184,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         if theirs.is_empty() {
             return;
         }
-        theirs.sort_unstable();
+        petrel_netcore::small::sort_by(&mut theirs, Ord::cmp);
         let mut ours: heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4> = heapless::Vec::new();
         let mut recs: heapless::Vec<Rec, 4> = heapless::Vec::new();
         self.probe_recs(owner, &mut |r| {
@@ -199,7 +199,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
             let _ = ours.push((CLASS_IN, b.rtype, v));
         }
-        ours.sort_unstable();
+        petrel_netcore::small::sort_by(&mut ours, Ord::cmp);
         if ours < theirs {
             self.set_claim(
                 owner,

@@ -192,7 +192,7 @@ pub struct TableMib<'e, const N: usize> {
 impl<'e, const N: usize> TableMib<'e, N> {
     /// A MIB over `entries`, which are sorted here.
     pub fn new(entries: &'e mut [Entry]) -> Self {
-        entries.sort_unstable_by_key(|e| e.oid);
+        petrel_netcore::small::sort_by(entries, |a, b| a.oid.cmp(&b.oid));
         TableMib {
             entries,
             undo: heapless::Vec::new(),
