@@ -1,8 +1,11 @@
 //! The plain-TCP layer: any netcore [`TcpStream`] as an altcp [`Stream`].
 
+use core::future::Future;
 use core::net::SocketAddr;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
-use petrel_netcore::{Shutdown, TcpListener, TcpStream};
+use petrel_netcore::{Shutdown, TcpError, TcpListener, TcpStream};
 
 use crate::{Error, Listener, Stream};
 
@@ -42,18 +45,48 @@ impl<S: TcpStream> embedded_io::ErrorType for Tcp<S> {
     type Error = Error;
 }
 
+// The I/O futures are the TCP stream's own, with the error converted on
+// the way out ([`ErrInto`]), not `async fn`s around them: every await of
+// an app's connection holds one, and an `async fn` layer would add its own
+// copy of the arguments.
 impl<S: TcpStream> embedded_io_async::Read for Tcp<S> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        Ok(self.inner.read(buf).await?)
+    fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = Result<usize, Error>> {
+        ErrInto {
+            inner: self.inner.read(buf),
+        }
     }
 }
 
 impl<S: TcpStream> embedded_io_async::Write for Tcp<S> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        Ok(self.inner.write(buf).await?)
+    fn write(&mut self, buf: &[u8]) -> impl Future<Output = Result<usize, Error>> {
+        ErrInto {
+            inner: self.inner.write(buf),
+        }
     }
-    async fn flush(&mut self) -> Result<(), Error> {
-        Ok(self.inner.flush().await?)
+    fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = Result<(), Error>> {
+        ErrInto {
+            inner: self.inner.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> impl Future<Output = Result<(), Error>> {
+        ErrInto {
+            inner: self.inner.flush(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A TCP future whose error becomes an altcp [`Error`].
+    struct ErrInto<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<T, F: Future<Output = Result<T, TcpError>>> Future for ErrInto<F> {
+    type Output = Result<T, Error>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map_err(Error::Tcp)
     }
 }
 

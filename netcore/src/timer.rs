@@ -109,8 +109,8 @@ impl<C: Clock + ?Sized> Clock for &C {
     fn now(&self) -> Instant {
         (**self).now()
     }
-    async fn sleep_until(&self, deadline: Instant) {
-        (**self).sleep_until(deadline).await
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> {
+        (**self).sleep_until(deadline)
     }
 }
 

@@ -167,7 +167,8 @@ impl Clock for BoardClock {
         Instant::from_micros(embassy_time::Instant::now().as_micros())
     }
 
-    async fn sleep_until(&self, deadline: Instant) {
-        embassy_time::Timer::at(embassy_time::Instant::from_micros(deadline.as_micros())).await
+    // embassy's `Timer` itself (16 bytes), not an `async fn` around it.
+    fn sleep_until(&self, deadline: Instant) -> impl core::future::Future<Output = ()> {
+        embassy_time::Timer::at(embassy_time::Instant::from_micros(deadline.as_micros()))
     }
 }

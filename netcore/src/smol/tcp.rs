@@ -1,9 +1,9 @@
 //! TCP streams and listeners on the smoltcp backend.
 
 use core::cell::RefCell;
-use core::future::poll_fn;
+use core::future::{Future, poll_fn};
 use core::net::{SocketAddr, SocketAddrV4};
-use core::task::Poll;
+use core::task::{Context, Poll};
 
 use smoltcp::socket::tcp as stcp;
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
@@ -193,12 +193,15 @@ impl embedded_io::ErrorType for SmolTcpStream<'_> {
     type Error = TcpError;
 }
 
+// The I/O futures are `poll_fn`s returned directly, not `async fn`s around
+// them: an app's connection future nests one of these under every await,
+// and each `async fn` layer would add its own copy of the arguments.
 impl embedded_io_async::Read for SmolTcpStream<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, TcpError> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        poll_fn(|cx| {
+    fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = Result<usize, TcpError>> {
+        poll_fn(move |cx| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
             let mut i = self.inner.borrow_mut();
             let Some((slot, sock)) = i.tcp_socket(self.idx) else {
                 return Poll::Ready(Err(TcpError::InvalidState));
@@ -227,36 +230,59 @@ impl embedded_io_async::Read for SmolTcpStream<'_> {
             sock.register_recv_waker(cx.waker());
             Poll::Pending
         })
-        .await
+    }
+}
+
+impl SmolTcpStream<'_> {
+    /// Queues as much of `buf` (not empty) as the send buffer takes.
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, TcpError>> {
+        let mut i = self.inner.borrow_mut();
+        let Some((slot, sock)) = i.tcp_socket(self.idx) else {
+            return Poll::Ready(Err(TcpError::InvalidState));
+        };
+        if !sock.may_send() {
+            return Poll::Ready(Err(closed_error(slot)));
+        }
+        if sock.can_send() {
+            let n = sock.send_slice(buf).unwrap_or(0);
+            if n > 0 {
+                i.wake_runner();
+                return Poll::Ready(Ok(n));
+            }
+        }
+        sock.register_send_waker(cx.waker());
+        Poll::Pending
     }
 }
 
 impl embedded_io_async::Write for SmolTcpStream<'_> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, TcpError> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        poll_fn(|cx| {
-            let mut i = self.inner.borrow_mut();
-            let Some((slot, sock)) = i.tcp_socket(self.idx) else {
-                return Poll::Ready(Err(TcpError::InvalidState));
-            };
-            if !sock.may_send() {
-                return Poll::Ready(Err(closed_error(slot)));
+    fn write(&mut self, buf: &[u8]) -> impl Future<Output = Result<usize, TcpError>> {
+        poll_fn(move |cx| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
             }
-            if sock.can_send() {
-                let n = sock.send_slice(buf).unwrap_or(0);
-                i.wake_runner();
-                return Poll::Ready(Ok(n));
-            }
-            sock.register_send_waker(cx.waker());
-            Poll::Pending
+            self.poll_write(cx, buf)
         })
-        .await
     }
 
-    async fn flush(&mut self) -> Result<(), TcpError> {
-        poll_fn(|cx| {
+    /// All of `buf`, in as many pieces as the send buffer needs (one future
+    /// for the whole loop).
+    fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = Result<(), TcpError>> {
+        let mut rest = buf;
+        poll_fn(move |cx| {
+            while !rest.is_empty() {
+                match self.poll_write(cx, rest) {
+                    Poll::Ready(Ok(n)) => rest = rest.get(n..).unwrap_or_default(),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+    }
+
+    fn flush(&mut self) -> impl Future<Output = Result<(), TcpError>> {
+        poll_fn(move |cx| {
             let mut i = self.inner.borrow_mut();
             let Some((slot, sock)) = i.tcp_socket(self.idx) else {
                 return Poll::Ready(Err(TcpError::InvalidState));
@@ -270,7 +296,6 @@ impl embedded_io_async::Write for SmolTcpStream<'_> {
             sock.register_send_waker(cx.waker());
             Poll::Pending
         })
-        .await
     }
 }
 

@@ -141,177 +141,232 @@ where
     serve_connection_with(stream, mem, clock, handler, fs, config, None).await
 }
 
-/// [`serve_connection`], reclaimable through `signal` while idle.
-pub(crate) async fn serve_connection_with<S, C, H>(
-    stream: &mut S,
-    mem: &mut [u8],
-    clock: &C,
-    handler: &H,
-    fs: &StaticFs,
-    cfg: &Config,
-    signal: Option<&IdleSignal>,
-) -> bool
+/// [`serve_connection`], reclaimable through `signal` while idle. An
+/// `async` block, not an `async fn`, so the arguments are kept once (see
+/// `worker`).
+pub(crate) fn serve_connection_with<'a, S, C, H>(
+    stream: &'a mut S,
+    mem: &'a mut [u8],
+    clock: &'a C,
+    handler: &'a H,
+    fs: &'a StaticFs,
+    cfg: &'a Config,
+    signal: Option<&'a IdleSignal>,
+) -> impl Future<Output = bool> + 'a
 where
     S: Stream,
     C: Clock,
     H: Handler,
 {
-    // A head that fills `rx` is refused (431) whatever the configured limit.
-    let rx_len = cfg.rx_len(mem.len());
-    let (rx, tx) = mem.split_at_mut(rx_len);
-    let mut st = ConnState {
-        filled: 0,
-        deadline: clock.now() + cfg.idle_timeout,
-    };
-    loop {
-        // 1. A complete head (pipelined bytes may already hold one).
-        let head = loop {
-            let got = match rx.get_mut(..st.filled) {
-                Some(b) if !b.is_empty() => parse_head(b, cfg),
-                _ => Ok(None),
-            };
-            match got {
-                Ok(Some(h)) => break h,
-                Ok(None) => {}
-                Err(e) => {
-                    refuse(stream, tx, clock, cfg, handler, e.status()).await;
-                    return true;
-                }
-            }
-            let Some(space) = rx.get_mut(st.filled..).filter(|s| !s.is_empty()) else {
-                refuse(
-                    stream,
-                    tx,
-                    clock,
-                    cfg,
-                    handler,
-                    StatusCode::HEADERS_TOO_LARGE,
-                )
-                .await;
-                return true;
-            };
-            let read = with_deadline(clock, st.deadline, stream.read(space));
-            let got = match signal.filter(|_| st.filled == 0) {
-                Some(sig) => {
-                    sig.idle.set(true);
-                    let r = select(read, sig.kicked()).await;
-                    sig.idle.set(false);
-                    match r {
-                        Either::First(r) => r,
-                        // Reclaimed for a new client: close quietly, as
-                        // for an idle timeout.
-                        Either::Second(()) => return true,
-                    }
-                }
-                None => read.await,
-            };
-            match got {
-                Ok(Ok(0)) => return true,
-                Ok(Ok(n)) => {
-                    if st.filled == 0 {
-                        st.deadline = clock.now() + cfg.request_timeout;
-                    }
-                    st.filled += n;
-                }
-                Ok(Err(_)) => return false,
-                Err(_) => {
-                    if st.filled > 0 {
-                        refuse(stream, tx, clock, cfg, handler, StatusCode::REQUEST_TIMEOUT).await;
-                    }
-                    return true;
-                }
-            }
+    async move {
+        // A head that fills `rx` is refused (431) whatever the configured limit.
+        let rx_len = cfg.rx_len(mem.len());
+        let (rx, tx) = mem.split_at_mut(rx_len);
+        let mut st = ConnState {
+            filled: 0,
+            deadline: clock.now() + cfg.idle_timeout,
         };
-
-        // 2. Serve it.
-        let (head_bytes, rest) = rx.split_at_mut(head.len.min(rx_len));
-        let buffered = st.filled.saturating_sub(head.len);
-        let req = head.view(head_bytes);
-        let mut ex = Exchange {
-            stream: &mut *stream,
-            clock,
-            cfg,
-            req,
-            params: router::Params::empty(),
-            rest,
-            tx: &mut *tx,
-            body: BodyState::new(head.framing, buffered),
-            flags: Flags {
-                responded: false,
-                keep_alive: head.keep_alive,
-                continue_sent: false,
-                status: 0,
-            },
-            date: handler.unix_time(),
-        };
-        let result = dispatch(&mut ex, handler, fs).await;
-        let mut keep = ex.flags.keep_alive;
-        match result {
-            Ok(()) => {}
-            Err(e) => {
-                keep = false;
-                if !ex.flags.responded {
-                    let status = match e {
-                        Error::BadBody(_) => Some(StatusCode::BAD_REQUEST),
-                        Error::BodyTooLarge => Some(StatusCode::CONTENT_TOO_LARGE),
-                        Error::Handler(_) | Error::Overflow => {
-                            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        loop {
+            // 1. A complete head (pipelined bytes may already hold one).
+            let head = loop {
+                let got = match rx.get_mut(..st.filled) {
+                    Some(b) if !b.is_empty() => parse_head(b, cfg),
+                    _ => Ok(None),
+                };
+                match got {
+                    Ok(Some(h)) => break h,
+                    Ok(None) => {}
+                    Err(e) => {
+                        refuse(stream, tx, clock, cfg, handler, e.status()).await;
+                        return true;
+                    }
+                }
+                let Some(space) = rx.get_mut(st.filled..).filter(|s| !s.is_empty()) else {
+                    refuse(
+                        stream,
+                        tx,
+                        clock,
+                        cfg,
+                        handler,
+                        StatusCode::HEADERS_TOO_LARGE,
+                    )
+                    .await;
+                    return true;
+                };
+                let read = with_deadline(clock, st.deadline, stream.read(space));
+                let got = match signal.filter(|_| st.filled == 0) {
+                    Some(sig) => {
+                        sig.idle.set(true);
+                        let r = select(read, sig.kicked()).await;
+                        sig.idle.set(false);
+                        match r {
+                            Either::First(r) => r,
+                            // Reclaimed for a new client: close quietly, as
+                            // for an idle timeout.
+                            Either::Second(()) => return true,
                         }
-                        _ => None,
-                    };
-                    if let Some(s) = status {
-                        ex.flags.keep_alive = false;
-                        let _ = ex.respond_error(s).await;
+                    }
+                    None => read.await,
+                };
+                match got {
+                    Ok(Ok(0)) => return true,
+                    Ok(Ok(n)) => {
+                        if st.filled == 0 {
+                            st.deadline = clock.now() + cfg.request_timeout;
+                        }
+                        st.filled += n;
+                    }
+                    Ok(Err(_)) => return false,
+                    Err(_) => {
+                        if st.filled > 0 {
+                            refuse(stream, tx, clock, cfg, handler, StatusCode::REQUEST_TIMEOUT)
+                                .await;
+                        }
+                        return true;
+                    }
+                }
+            };
+
+            // 2. Serve it.
+            let (head_bytes, rest) = rx.split_at_mut(head.len.min(rx_len));
+            let buffered = st.filled.saturating_sub(head.len);
+            let req = head.view(head_bytes);
+            let mut ex = Exchange {
+                stream: &mut *stream,
+                clock,
+                cfg,
+                req,
+                params: router::Params::empty(),
+                rest,
+                tx: &mut *tx,
+                body: BodyState::new(head.framing, buffered),
+                flags: Flags {
+                    responded: false,
+                    keep_alive: head.keep_alive,
+                    continue_sent: false,
+                    status: 0,
+                },
+                date: handler.unix_time().unwrap_or(0),
+            };
+            let result = dispatch(&mut ex, handler, fs).await;
+            let mut keep = ex.flags.keep_alive;
+            match result {
+                Ok(()) => {}
+                Err(e) => {
+                    keep = false;
+                    if !ex.flags.responded {
+                        let status = match e {
+                            Error::BadBody(_) => Some(StatusCode::BAD_REQUEST),
+                            Error::BodyTooLarge => Some(StatusCode::CONTENT_TOO_LARGE),
+                            Error::Handler(_) | Error::Overflow => {
+                                Some(StatusCode::INTERNAL_SERVER_ERROR)
+                            }
+                            _ => None,
+                        };
+                        if let Some(s) = status {
+                            ex.flags.keep_alive = false;
+                            let _ = ex.respond_error(s).await;
+                        }
                     }
                 }
             }
+            if ex.flags.responded {
+                handler.on_event(ServerEvent::Request {
+                    peer: ex.peer_addr(),
+                    method: head.method,
+                    status: ex.flags.status,
+                });
+            }
+            if keep && !ex.body.done {
+                keep = (ex.flags.continue_sent || !head.expect_continue)
+                    && ex.drain(cfg.max_drain).await;
+            }
+            if !keep {
+                return true;
+            }
+            // 3. Keep pipelined bytes for the next round.
+            let (a, b) = (ex.body.raw_start as usize, ex.body.raw_end as usize);
+            let base = head.len.min(rx_len);
+            rx.copy_within(base + a..base + b, 0);
+            st.filled = b - a;
+            st.deadline = clock.now()
+                + if st.filled > 0 {
+                    cfg.request_timeout
+                } else {
+                    cfg.idle_timeout
+                };
         }
-        if ex.flags.responded {
-            handler.on_event(ServerEvent::Request {
-                peer: ex.peer_addr(),
-                method: head.method,
-                status: ex.flags.status,
-            });
-        }
-        if keep && !ex.body.done {
-            keep =
-                (ex.flags.continue_sent || !head.expect_continue) && ex.drain(cfg.max_drain).await;
-        }
-        if !keep {
-            return true;
-        }
-        // 3. Keep pipelined bytes for the next round.
-        let (a, b) = (ex.body.raw_start as usize, ex.body.raw_end as usize);
-        let base = head.len.min(rx_len);
-        rx.copy_within(base + a..base + b, 0);
-        st.filled = b - a;
-        st.deadline = clock.now()
-            + if st.filled > 0 {
-                cfg.request_timeout
-            } else {
-                cfg.idle_timeout
-            };
     }
 }
 
-/// Routes first, then static files.
-async fn dispatch<S: Stream, C: Clock, H: Handler>(
+/// Answers one request as [`route`] decides.
+fn dispatch<S: Stream, C: Clock, H: Handler>(
     ex: &mut Exchange<'_, S, C>,
     handler: &H,
     fs: &StaticFs,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> {
+    async move {
+        // Decided before any await: the request's path and view are not
+        // kept in the connection's future while the answer is sent.
+        match route(ex, handler, fs) {
+            Plan::Options => {
+                ex.respond_with(
+                    StatusCode::NO_CONTENT,
+                    "",
+                    b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n",
+                    b"",
+                )
+                .await
+            }
+            Plan::Call(id) => {
+                let r = handler.call(id, ex).await;
+                if r.is_ok() && !ex.responded() {
+                    return ex.respond_error(StatusCode::INTERNAL_SERVER_ERROR).await;
+                }
+                r
+            }
+            Plan::Unauthorized => {
+                ex.respond_error_fn(StatusCode::UNAUTHORIZED, |w| {
+                    w.raw(b"WWW-Authenticate: Basic realm=\"");
+                    w.raw(handler.realm().as_bytes());
+                    w.raw(b"\", charset=\"UTF-8\"\r\n");
+                })
+                .await
+            }
+            Plan::Forbidden => ex.respond_error(StatusCode::FORBIDDEN).await,
+            Plan::MethodNotAllowed(method, allowed) => {
+                method_not_allowed(ex, method, allowed).await
+            }
+            Plan::NotFound => not_found(ex, fs).await,
+            Plan::File(file) => serve_file(ex, handler, file).await,
+        }
+    }
+}
+
+/// What [`dispatch`] does with a request.
+enum Plan<R> {
+    /// `OPTIONS *`.
+    Options,
+    /// The handler's route (its parameters are in the exchange).
+    Call(R),
+    Unauthorized,
+    Forbidden,
+    MethodNotAllowed(Method, MethodSet),
+    NotFound,
+    File(&'static crate::fs::StaticFile),
+}
+
+/// Routes first (with Basic authentication), then static files.
+fn route<S: Stream, C: Clock, H: Handler>(
+    ex: &mut Exchange<'_, S, C>,
+    handler: &H,
+    fs: &StaticFs,
+) -> Plan<H::Route> {
     let req = *ex.request();
     let method = req.method();
     let path = req.path();
     if path == "*" {
-        return ex
-            .respond_with(
-                StatusCode::NO_CONTENT,
-                "",
-                b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n",
-                b"",
-            )
-            .await;
+        return Plan::Options;
     }
     match router::find(handler.routes(), method, path) {
         Found::Route(route, params) => {
@@ -323,36 +378,21 @@ async fn dispatch<S: Stream, C: Clock, H: Handler>(
                     .and_then(|h| router::basic_credentials(h, ex.tx));
                 match handler.authorize(route.id, creds) {
                     Auth::Allowed => {}
-                    Auth::Unauthorized => {
-                        return ex
-                            .respond_error_fn(StatusCode::UNAUTHORIZED, |w| {
-                                w.raw(b"WWW-Authenticate: Basic realm=\"");
-                                w.raw(handler.realm().as_bytes());
-                                w.raw(b"\", charset=\"UTF-8\"\r\n");
-                            })
-                            .await;
-                    }
-                    Auth::Forbidden => return ex.respond_error(StatusCode::FORBIDDEN).await,
+                    Auth::Unauthorized => return Plan::Unauthorized,
+                    Auth::Forbidden => return Plan::Forbidden,
                 }
             }
             ex.params = params;
-            let r = handler.call(route.id, ex).await;
-            if r.is_ok() && !ex.responded() {
-                return ex.respond_error(StatusCode::INTERNAL_SERVER_ERROR).await;
-            }
-            r
+            Plan::Call(route.id)
         }
-        Found::MethodNotAllowed(allowed) => method_not_allowed(ex, method, allowed).await,
-        Found::NotFound => {
-            let Some(file) = static_file::resolve(fs, path) else {
-                return not_found(ex, fs).await;
-            };
-            let allowed = MethodSet::GET.with(Method::Options);
-            if !matches!(method, Method::Get | Method::Head) {
-                return method_not_allowed(ex, method, allowed).await;
+        Found::MethodNotAllowed(allowed) => Plan::MethodNotAllowed(method, allowed),
+        Found::NotFound => match static_file::resolve(fs, path) {
+            None => Plan::NotFound,
+            Some(_) if !matches!(method, Method::Get | Method::Head) => {
+                Plan::MethodNotAllowed(method, MethodSet::GET.with(Method::Options))
             }
-            serve_file(ex, handler, file).await
-        }
+            Some(file) => Plan::File(file),
+        },
     }
 }
 
@@ -402,39 +442,41 @@ async fn not_found<S: Stream, C: Clock>(
 }
 
 /// Sends a static file (GET/HEAD): 200/206/304/416, or an SSI page.
-async fn serve_file<S: Stream, C: Clock, H: Handler>(
+fn serve_file<S: Stream, C: Clock, H: Handler>(
     ex: &mut Exchange<'_, S, C>,
     handler: &H,
     file: &'static crate::fs::StaticFile,
-) -> Result<(), Error> {
-    if file.is_ssi() {
-        return serve_ssi(ex, handler, file).await;
+) -> impl Future<Output = Result<(), Error>> {
+    async move {
+        if file.is_ssi() {
+            return serve_ssi(ex, handler, file).await;
+        }
+        // The plan and the head are done with before the write: nothing but
+        // the body's slice stays in the future.
+        let (n, body) = {
+            let plan = static_file::plan(file, ex.request());
+            ex.flags.responded = true;
+            ex.flags.status = plan.status.0;
+            let minor = ex.request().head().minor_version;
+            let keep = ex.flags.keep_alive;
+            let mut date = [0u8; 29];
+            let date_s = match ex.date() {
+                Some(t) => {
+                    crate::date::format_imf(t, &mut date);
+                    core::str::from_utf8(&date).unwrap_or("")
+                }
+                None => "",
+            };
+            let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
+            let body = if ex.request().method() == Method::Head {
+                &[][..]
+            } else {
+                plan.body
+            };
+            (n, body)
+        };
+        ex.send(Some(n), body).await
     }
-    // The plan and the head are done with before the write: nothing but
-    // the body's slice stays in the future.
-    let (n, body) = {
-        let plan = static_file::plan(file, ex.request());
-        ex.flags.responded = true;
-        ex.flags.status = plan.status.0;
-        let minor = ex.request().head().minor_version;
-        let keep = ex.flags.keep_alive;
-        let mut date = [0u8; 29];
-        let date_s = match ex.date {
-            Some(t) => {
-                crate::date::format_imf(t, &mut date);
-                core::str::from_utf8(&date).unwrap_or("")
-            }
-            None => "",
-        };
-        let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
-        let body = if ex.request().method() == Method::Head {
-            &[][..]
-        } else {
-            plan.body
-        };
-        (n, body)
-    };
-    ex.write_head_and_body(n, body).await
 }
 
 /// The least free buffer an SSI insert is written into; with less the
@@ -442,47 +484,49 @@ async fn serve_file<S: Stream, C: Clock, H: Handler>(
 const MIN_INSERT_ROOM: usize = 64;
 
 /// Sends an SSI page: static pieces and inserts as chunks.
-async fn serve_ssi<S: Stream, C: Clock, H: Handler>(
+fn serve_ssi<S: Stream, C: Clock, H: Handler>(
     ex: &mut Exchange<'_, S, C>,
     handler: &H,
     file: &'static crate::fs::StaticFile,
-) -> Result<(), Error> {
-    let extra = b"Cache-Control: no-cache\r\n";
-    let mut w = ex.chunked(StatusCode::OK, file.mime, extra).await?;
-    if w.head_only() {
-        // No body: `write_with` would not call back, so nothing would advance.
-        return w.finish().await;
-    }
-    let mut exp = SsiExpander::new();
-    let ssi = SsiOf(handler);
-    // Inserts are written straight into the free part of the transmit
-    // buffer, as chunks; one that does not fit comes in several pieces
-    // (`Insert::More`). Static pieces are sent from the file.
-    // Bounded: every piece advances the page; an insert's pieces are
-    // bounded by the handler (each `More` must carry bytes).
-    loop {
-        // An insert is written by `build`; a static piece or the end is
-        // handed out to be dealt with here.
-        let mut other = None;
-        w.write_with(|buf| {
-            if buf.len() < MIN_INSERT_ROOM {
-                // Flush first (an insert given no room would end empty).
-                return Err(response::Overflow);
-            }
-            match exp.next(file, &ssi, buf) {
-                Piece::Generated(n) => Ok(n),
-                p => {
-                    other = Some(p);
-                    Ok(0)
-                }
-            }
-        })
-        .await?;
-        match other {
-            Some(Piece::Static(s)) => w.write(s).await?,
-            Some(Piece::End) => break,
-            _ => {}
+) -> impl Future<Output = Result<(), Error>> {
+    async move {
+        let extra = b"Cache-Control: no-cache\r\n";
+        let mut w = ex.chunked(StatusCode::OK, file.mime, extra).await?;
+        if w.head_only() {
+            // No body: `write_with` would not call back, so nothing would advance.
+            return w.finish().await;
         }
+        let mut exp = SsiExpander::new();
+        let ssi = SsiOf(handler);
+        // Inserts are written straight into the free part of the transmit
+        // buffer, as chunks; one that does not fit comes in several pieces
+        // (`Insert::More`). Static pieces are sent from the file.
+        // Bounded: every piece advances the page; an insert's pieces are
+        // bounded by the handler (each `More` must carry bytes).
+        loop {
+            // An insert is written by `build`; a static piece or the end is
+            // handed out to be dealt with here.
+            let mut other = None;
+            w.write_with(|buf| {
+                if buf.len() < MIN_INSERT_ROOM {
+                    // Flush first (an insert given no room would end empty).
+                    return Err(response::Overflow);
+                }
+                match exp.next(file, &ssi, buf) {
+                    Piece::Generated(n) => Ok(n),
+                    p => {
+                        other = Some(p);
+                        Ok(0)
+                    }
+                }
+            })
+            .await?;
+            match other {
+                Some(Piece::Static(s)) => w.write(s).await?,
+                Some(Piece::End) => break,
+                _ => {}
+            }
+        }
+        w.finish().await
     }
-    w.finish().await
 }

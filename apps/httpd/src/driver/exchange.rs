@@ -3,10 +3,13 @@
 //! response writers (whole, chunked, SSE, WebSocket).
 
 use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use petrel_altcp::Stream;
 use petrel_netcore::time::Duration;
-use petrel_netcore::timer::{Clock, with_deadline, with_timeout};
+use petrel_netcore::timer::{Clock, Elapsed, with_deadline, with_timeout};
 
 use super::Error;
 use crate::Config;
@@ -50,10 +53,9 @@ impl fmt::Display for BodyError {
 /// bytes not yet decoded at `raw_start..raw_end` (`dec_end <= raw_start`).
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct BodyState {
-    pub(crate) framing: Framing,
+    mode: BodyMode,
     /// Content-Length bytes not yet decoded.
     left: u64,
-    chunked: ChunkedDecoder,
     /// Decoded bytes delivered so far (for `max_body` on chunked bodies).
     total: u64,
     dec_start: u32,
@@ -68,12 +70,15 @@ impl BodyState {
     pub(crate) fn new(framing: Framing, buffered: usize) -> Self {
         let buffered = u32::try_from(buffered).unwrap_or(u32::MAX);
         BodyState {
-            framing,
+            mode: match framing {
+                Framing::None => BodyMode::None,
+                Framing::Length(_) => BodyMode::Length,
+                Framing::Chunked => BodyMode::Chunked(ChunkedDecoder::new()),
+            },
             left: match framing {
                 Framing::Length(n) => n,
                 _ => 0,
             },
-            chunked: ChunkedDecoder::new(),
             total: 0,
             dec_start: 0,
             dec_end: 0,
@@ -82,6 +87,16 @@ impl BodyState {
             done: framing == Framing::None,
         }
     }
+}
+
+/// How the body is delimited, with the chunked decoder's state only where
+/// there is one (the framing and a decoder side by side would be 16 bytes
+/// more in every connection's future).
+#[derive(Copy, Clone, Debug)]
+enum BodyMode {
+    None,
+    Length,
+    Chunked(ChunkedDecoder),
 }
 
 /// Per-exchange flags.
@@ -109,7 +124,9 @@ pub struct Exchange<'a, S, C> {
     pub(crate) tx: &'a mut [u8],
     pub(crate) body: BodyState,
     pub(crate) flags: Flags,
-    pub(crate) date: Option<u64>,
+    /// The `Date` of responses in Unix seconds, 0 without a clock (an
+    /// `Option<u64>` would be 8 bytes more in every connection's future).
+    pub(crate) date: u64,
 }
 
 impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
@@ -129,6 +146,10 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     pub fn clock(&self) -> &'a C {
         self.clock
     }
+    /// The time for the `Date` header, if the handler has a clock.
+    pub(crate) fn date(&self) -> Option<u64> {
+        (self.date != 0).then_some(self.date)
+    }
     /// The client's address.
     pub fn peer_addr(&self) -> Option<core::net::SocketAddr> {
         self.stream.peer_addr()
@@ -142,29 +163,31 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         self.flags.keep_alive = false;
     }
 
-    pub(crate) async fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
-        match with_timeout(
-            self.clock,
-            self.cfg.idle_timeout,
-            self.stream.write_all(data),
-        )
-        .await
-        {
-            Ok(r) => r.map_err(Error::Io),
-            Err(_) => Err(Error::TimedOut),
+    // The writes return their future directly ([`Timed`] around the
+    // stream's own), not through an `async fn`: every response path awaits
+    // one, and each `async fn` layer would add a copy of its arguments to
+    // the connection's future.
+    pub(crate) fn write_all<'s>(
+        &'s mut self,
+        data: &'s [u8],
+    ) -> impl Future<Output = Result<(), Error>> + 's {
+        Timed {
+            inner: with_timeout(
+                self.clock,
+                self.cfg.idle_timeout,
+                self.stream.write_all(data),
+            ),
         }
     }
 
-    pub(crate) async fn write_tx(&mut self, n: usize) -> Result<(), Error> {
-        match with_timeout(
-            self.clock,
-            self.cfg.idle_timeout,
-            self.stream.write_all(self.tx.get(..n).unwrap_or(&[])),
-        )
-        .await
-        {
-            Ok(r) => r.map_err(Error::Io),
-            Err(_) => Err(Error::TimedOut),
+    /// Sends `tx[..n]`.
+    pub(crate) fn write_tx(&mut self, n: usize) -> impl Future<Output = Result<(), Error>> + '_ {
+        Timed {
+            inner: with_timeout(
+                self.clock,
+                self.cfg.idle_timeout,
+                self.stream.write_all(self.tx.get(..n).unwrap_or(&[])),
+            ),
         }
     }
 
@@ -240,9 +263,9 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     /// Decodes raw bytes into the decoded window.
     fn decode(&mut self) -> Result<(), Error> {
         let b = &mut self.body;
-        match b.framing {
-            Framing::None => b.done = true,
-            Framing::Length(_) => {
+        match &mut b.mode {
+            BodyMode::None => b.done = true,
+            BodyMode::Length => {
                 let avail = u64::from(b.raw_end - b.raw_start);
                 let take = avail.min(b.left) as u32;
                 // Raw bytes start right at dec_end after `compact`.
@@ -256,15 +279,14 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                 b.total += u64::from(take);
                 b.done = b.left == 0;
             }
-            Framing::Chunked => {
+            BodyMode::Chunked(chunked) => {
                 // Bounded by the raw bytes: each step consumes some.
-                while b.raw_start < b.raw_end && !b.chunked.is_done() {
+                while b.raw_start < b.raw_end && !chunked.is_done() {
                     let raw = self
                         .rest
                         .get(b.raw_start as usize..b.raw_end as usize)
                         .unwrap_or(&[]);
-                    let step = b
-                        .chunked
+                    let step = chunked
                         .decode(raw)
                         .map_err(|e| Error::BadBody(BodyError::Chunked(e)))?;
                     let data_len = step.data.len();
@@ -285,7 +307,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                 if b.total > self.cfg.max_body {
                     return Err(Error::BodyTooLarge);
                 }
-                b.done = b.chunked.is_done();
+                b.done = chunked.is_done();
             }
         }
         Ok(())
@@ -402,21 +424,23 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Reads and discards the rest of the body, up to `max`; `false` if
     /// more remains (the connection must then close).
-    pub(crate) async fn drain(&mut self, max: u64) -> bool {
-        let mut seen = 0u64;
-        loop {
-            self.body.dec_start = self.body.dec_end;
-            if self.body.done {
-                return true;
-            }
-            if seen > max {
-                return false;
-            }
-            let before = self.body.total;
-            match self.fill().await {
-                Ok(true) => seen += self.body.total - before,
-                Ok(false) => return true,
-                Err(_) => return false,
+    pub(crate) fn drain(&mut self, max: u64) -> impl Future<Output = bool> {
+        async move {
+            let mut seen = 0u64;
+            loop {
+                self.body.dec_start = self.body.dec_end;
+                if self.body.done {
+                    return true;
+                }
+                if seen > max {
+                    return false;
+                }
+                let before = self.body.total;
+                match self.fill().await {
+                    Ok(true) => seen += self.body.total - before,
+                    Ok(false) => return true,
+                    Err(_) => return false,
+                }
             }
         }
     }
@@ -431,7 +455,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     pub(crate) fn head_writer(&mut self, status: StatusCode) -> HeadWriter<'_> {
         let mut date = [0u8; 29];
         let has_date = self
-            .date
+            .date()
             .map(|t| crate::date::format_imf(t, &mut date))
             .is_some();
         let mut w = HeadWriter::new(self.tx, status);
@@ -487,13 +511,16 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Responds with a complete body and extra header lines (each
     /// `Name: value\r\n`). HEAD gets the same head without the body.
-    pub async fn respond_with(
-        &mut self,
+    ///
+    /// The head is built in the transmit buffer when this is called; the
+    /// returned future sends it (await it at once).
+    pub fn respond_with<'s>(
+        &'s mut self,
         status: StatusCode,
         content_type: &str,
         extra: &[u8],
-        body: &[u8],
-    ) -> Result<(), Error> {
+        body: &'s [u8],
+    ) -> impl Future<Output = Result<(), Error>> + 's {
         self.respond_fn(
             status,
             content_type,
@@ -502,48 +529,55 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
             },
             body,
         )
-        .await
     }
 
     /// [`respond_with`](Self::respond_with) with header lines written by
     /// `extra` straight into the head.
-    pub(crate) async fn respond_fn(
-        &mut self,
+    pub(crate) fn respond_fn<'s>(
+        &'s mut self,
         status: StatusCode,
         content_type: &str,
         extra: impl FnOnce(&mut HeadWriter<'_>),
-        body: &[u8],
-    ) -> Result<(), Error> {
-        let n = self.head(status, content_type, body.len(), extra)?;
+        body: &'s [u8],
+    ) -> impl Future<Output = Result<(), Error>> + 's {
+        let n = self.head(status, content_type, body.len(), extra).ok();
         let send_body = !self.head_only() && !status.bodyless();
-        self.write_head_and_body(n, if send_body { body } else { &[] })
-            .await
+        self.send(n, if send_body { body } else { &[] })
     }
 
-    /// Sends the head in `tx[..n]` and `body`: the head and as much of the
-    /// body as fits go out in one write (no small head segment for Nagle to
-    /// hold back), the rest straight from `body`.
-    pub(crate) async fn write_head_and_body(&mut self, n: usize, body: &[u8]) -> Result<(), Error> {
-        let room = self.tx.len().saturating_sub(n).min(body.len());
-        let (first, rest) = body.split_at(room);
-        if let Some(dst) = self.tx.get_mut(n..n + room) {
-            dst.copy_from_slice(first);
-        }
-        self.write_tx(n + room).await?;
-        if !rest.is_empty() {
-            self.write_all(rest).await?;
-        }
-        Ok(())
-    }
-
-    /// Responds with a complete body.
-    pub async fn respond(
+    /// Sends the head in `tx[..n]` (`None`: it did not fit, an
+    /// [`Error::Overflow`]) and `body`: the head and as much of the body as
+    /// fits go out in one write (no small head segment for Nagle to hold
+    /// back), the rest straight from `body`. The one `async fn` under every
+    /// `respond*`.
+    pub(crate) fn send(
         &mut self,
+        n: Option<usize>,
+        body: &[u8],
+    ) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            let n = n.ok_or(Error::Overflow)?;
+            let room = self.tx.len().saturating_sub(n).min(body.len());
+            let (first, rest) = body.split_at(room);
+            if let Some(dst) = self.tx.get_mut(n..n + room) {
+                dst.copy_from_slice(first);
+            }
+            self.write_tx(n + room).await?;
+            if !rest.is_empty() {
+                self.write_all(rest).await?;
+            }
+            Ok(())
+        }
+    }
+
+    /// Responds with a complete body; see [`respond_with`](Self::respond_with).
+    pub fn respond<'s>(
+        &'s mut self,
         status: StatusCode,
         content_type: &str,
-        body: &[u8],
-    ) -> Result<(), Error> {
-        self.respond_with(status, content_type, b"", body).await
+        body: &'s [u8],
+    ) -> impl Future<Output = Result<(), Error>> + 's {
+        self.respond_with(status, content_type, b"", body)
     }
 
     /// Responds with JSON written by `write` into the free part of the
@@ -567,7 +601,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         let (keep, minor) = (self.flags.keep_alive, self.req.head().minor_version);
         let mut hdr = [0u8; HEAD_ROOM];
         let mut w = HeadWriter::new(&mut hdr, status);
-        if let Some(t) = self.date {
+        if let Some(t) = self.date() {
             let mut d = [0u8; 29];
             crate::date::format_imf(t, &mut d);
             w.header("Date", core::str::from_utf8(&d).unwrap_or(""));
@@ -600,43 +634,53 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         }
     }
 
-    /// Responds with the standard small error body for `status`.
-    pub async fn respond_error(&mut self, status: StatusCode) -> Result<(), Error> {
-        self.respond_error_fn(status, |_| {}).await
+    /// Responds with the standard small error body for `status`; like
+    /// [`respond_with`](Self::respond_with), the response is built when this
+    /// is called.
+    pub fn respond_error(
+        &mut self,
+        status: StatusCode,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
+        self.respond_error_fn(status, |_| {})
     }
 
     /// Responds with an error body and extra header lines (`Allow`,
     /// `WWW-Authenticate`…).
-    pub async fn respond_error_with(
-        &mut self,
+    pub fn respond_error_with<'s>(
+        &'s mut self,
         status: StatusCode,
         extra: &[u8],
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + 's {
         self.respond_error_fn(status, |w| {
             w.raw(extra);
         })
-        .await
     }
 
     /// The standard error response with header lines written by `extra`:
     /// head and body (`<code> <reason>\n`) are built in the transmit buffer
     /// and leave in one write, so the connection's future holds no copy.
-    pub(crate) async fn respond_error_fn(
+    pub(crate) fn respond_error_fn(
         &mut self,
         status: StatusCode,
         extra: impl FnOnce(&mut HeadWriter<'_>),
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
         let mut len = Counter::default();
         let _ = fmt::Write::write_fmt(&mut len, format_args!("{} {}\n", status.0, status.reason()));
-        let n = self.head(status, "text/plain; charset=utf-8", len.0, extra)?;
         let head_only = self.head_only();
-        let mut c = response::Cursor::new(self.tx.get_mut(n..).unwrap_or(&mut []));
-        if !head_only {
-            let _ =
-                fmt::Write::write_fmt(&mut c, format_args!("{} {}\n", status.0, status.reason()));
-        }
-        let total = n + c.finish()?;
-        self.write_tx(total).await
+        let total = self
+            .head(status, "text/plain; charset=utf-8", len.0, extra)
+            .ok()
+            .and_then(|n| {
+                let mut c = response::Cursor::new(self.tx.get_mut(n..).unwrap_or(&mut []));
+                if !head_only {
+                    let _ = fmt::Write::write_fmt(
+                        &mut c,
+                        format_args!("{} {}\n", status.0, status.reason()),
+                    );
+                }
+                c.finish().ok().map(|b| n + b)
+            });
+        self.send(total, &[])
     }
 
     /// Starts a chunked response (HTTP/1.1) or a close-delimited one
@@ -738,6 +782,28 @@ pub struct ChunkedWriter<'e, 'a, S, C> {
     left: Option<u64>,
 }
 
+pin_project_lite::pin_project! {
+    /// A stream operation under the idle deadline, its outcome as an
+    /// httpd [`Error`].
+    pub(crate) struct Timed<F> {
+        #[pin]
+        pub(crate) inner: F,
+    }
+}
+
+impl<T, F> Future for Timed<F>
+where
+    F: Future<Output = Result<Result<T, petrel_altcp::Error>, Elapsed>>,
+{
+    type Output = Result<T, Error>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(|r| match r {
+            Ok(r) => r.map_err(Error::Io),
+            Err(Elapsed) => Err(Error::TimedOut),
+        })
+    }
+}
+
 /// Counts the bytes written through it (the length of formatted text
 /// without a buffer for it).
 #[derive(Copy, Clone, Debug, Default)]
@@ -758,46 +824,45 @@ const SIZE_LINE: usize = 10;
 
 impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     /// Sends what is buffered.
-    pub async fn flush(&mut self) -> Result<(), Error> {
-        if self.pos > 0 {
-            let n = self.pos;
-            self.pos = 0;
-            self.ex.write_tx(n).await?;
-        }
-        Ok(())
+    pub fn flush(&mut self) -> impl Future<Output = Result<(), Error>> + '_ {
+        // Nothing buffered is a write of nothing, done at the first poll.
+        let n = core::mem::take(&mut self.pos);
+        self.ex.write_tx(n)
     }
 
     /// Appends `data` as one chunk (empty data adds nothing).
-    pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        if data.is_empty() || self.head_only {
-            return Ok(());
-        }
-        if let Some(left) = self.left {
-            let Some(left) = left.checked_sub(data.len() as u64) else {
-                // What was promised still goes out; the connection closes.
-                self.ex.flags.keep_alive = false;
-                self.flush().await?;
-                return Err(TOO_LONG);
-            };
-            self.left = Some(left);
-        }
-        let frame = if self.chunked { SIZE_LINE + 2 } else { 0 };
-        if self.pos + data.len() + frame > self.ex.tx.len() {
-            self.flush().await?;
-        }
-        if data.len() + frame > self.ex.tx.len() {
-            // Larger than the buffer: straight from the caller's memory,
-            // after its chunk-size line (built in the buffer, empty now).
-            if self.chunked {
-                let n = response::chunk_header(data.len(), self.ex.tx)?;
-                self.ex.write_tx(n).await?;
-                self.ex.write_all(data).await?;
-                return self.ex.write_all(b"\r\n").await;
+    pub fn write(&mut self, data: &[u8]) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            if data.is_empty() || self.head_only {
+                return Ok(());
             }
-            return self.ex.write_all(data).await;
+            if let Some(left) = self.left {
+                let Some(left) = left.checked_sub(data.len() as u64) else {
+                    // What was promised still goes out; the connection closes.
+                    self.ex.flags.keep_alive = false;
+                    self.flush().await?;
+                    return Err(TOO_LONG);
+                };
+                self.left = Some(left);
+            }
+            let frame = if self.chunked { SIZE_LINE + 2 } else { 0 };
+            if self.pos + data.len() + frame > self.ex.tx.len() {
+                self.flush().await?;
+            }
+            if data.len() + frame > self.ex.tx.len() {
+                // Larger than the buffer: straight from the caller's memory,
+                // after its chunk-size line (built in the buffer, empty now).
+                if self.chunked {
+                    let n = response::chunk_header(data.len(), self.ex.tx)?;
+                    self.ex.write_tx(n).await?;
+                    self.ex.write_all(data).await?;
+                    return self.ex.write_all(b"\r\n").await;
+                }
+                return self.ex.write_all(data).await;
+            }
+            self.append(data);
+            Ok(())
         }
-        self.append(data);
-        Ok(())
     }
 
     /// Copies a chunk that fits into the buffer at `pos`.
@@ -818,15 +883,17 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     /// with an empty buffer is an error). After an `Overflow` with chunks
     /// waiting, they are sent and `build` is called again with the whole
     /// buffer.
-    pub async fn write_with(
+    pub fn write_with(
         &mut self,
         mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
-    ) -> Result<(), Error> {
-        if self.head_only || self.build_chunk(&mut build, true)? {
-            return Ok(());
+    ) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            if self.head_only || self.build_chunk(&mut build, true)? {
+                return Ok(());
+            }
+            self.flush().await?;
+            self.build_chunk(&mut build, false).map(|_| ())
         }
-        self.flush().await?;
-        self.build_chunk(&mut build, false).map(|_| ())
     }
 
     /// One attempt of [`write_with`](Self::write_with): `Ok(false)` when
@@ -879,22 +946,25 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     }
 
     /// Ends the body (the last chunk) and sends everything buffered.
-    pub async fn finish(mut self) -> Result<(), Error> {
-        if self.left.is_some_and(|l| l > 0) && !self.head_only {
-            // The client waits for bytes that will not come: close.
-            self.ex.flags.keep_alive = false;
-            self.flush().await?;
-            return Err(Error::Handler("body shorter than its Content-Length"));
-        }
-        if self.chunked && !self.head_only {
-            if self.pos + response::LAST_CHUNK.len() > self.ex.tx.len() {
+    pub fn finish(mut self) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            if self.left.is_some_and(|l| l > 0) && !self.head_only {
+                // The client waits for bytes that will not come: close.
+                self.ex.flags.keep_alive = false;
                 self.flush().await?;
+                return Err(Error::Handler("body shorter than its Content-Length"));
             }
-            let mut c = response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
-            c.put(response::LAST_CHUNK);
-            self.pos += c.len();
+            if self.chunked && !self.head_only {
+                if self.pos + response::LAST_CHUNK.len() > self.ex.tx.len() {
+                    self.flush().await?;
+                }
+                let mut c =
+                    response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
+                c.put(response::LAST_CHUNK);
+                self.pos += c.len();
+            }
+            self.flush().await
         }
-        self.flush().await
     }
 }
 
@@ -906,11 +976,17 @@ pub struct SseStream<'e, 'a, S, C> {
 impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
     /// Sends one event (`event:` line when `event` is given, `data:` lines).
     /// Fails when the client has gone.
-    pub async fn send(&mut self, event: Option<&str>, data: &str) -> Result<(), Error> {
-        self.w
-            .write_with(|buf| crate::sse::write_event(buf, event, data))
-            .await?;
-        self.w.flush().await
+    pub fn send(
+        &mut self,
+        event: Option<&str>,
+        data: &str,
+    ) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            self.w
+                .write_with(|buf| crate::sse::write_event(buf, event, data))
+                .await?;
+            self.w.flush().await
+        }
     }
 
     /// Sends one event whose data `build` writes straight into the
@@ -938,21 +1014,25 @@ impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
     ///     }
     /// }
     /// ```
-    pub async fn send_with(
+    pub fn send_with(
         &mut self,
         event: Option<&str>,
         mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
-    ) -> Result<(), Error> {
-        self.w
-            .write_with(|buf| crate::sse::write_event_with(buf, event, &mut build))
-            .await?;
-        self.w.flush().await
+    ) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            self.w
+                .write_with(|buf| crate::sse::write_event_with(buf, event, &mut build))
+                .await?;
+            self.w.flush().await
+        }
     }
 
     /// Sends a comment that keeps the stream alive through idle proxies.
-    pub async fn keepalive(&mut self) -> Result<(), Error> {
-        self.w.write(crate::sse::KEEPALIVE_COMMENT).await?;
-        self.w.flush().await
+    pub fn keepalive(&mut self) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            self.w.write(crate::sse::KEEPALIVE_COMMENT).await?;
+            self.w.flush().await
+        }
     }
 
     /// The clock.
@@ -978,24 +1058,26 @@ impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
     ///     }
     /// }
     /// ```
-    pub async fn wait(&mut self, d: Duration) -> Result<(), Error> {
-        let ex = &mut *self.w.ex;
-        let deadline = ex.clock.now() + d;
-        let mut scratch = [0u8; 16];
-        loop {
-            // `read` is cancel-safe: losing the race to the deadline loses no bytes.
-            match with_deadline(ex.clock, deadline, ex.stream.read(&mut scratch)).await {
-                Err(_) => return Ok(()),
-                Ok(Ok(0)) => return Err(Error::Closed),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Err(Error::Io(e)),
+    pub fn wait(&mut self, d: Duration) -> impl Future<Output = Result<(), Error>> {
+        async move {
+            let ex = &mut *self.w.ex;
+            let deadline = ex.clock.now() + d;
+            let mut scratch = [0u8; 16];
+            loop {
+                // `read` is cancel-safe: losing the race to the deadline loses no bytes.
+                match with_deadline(ex.clock, deadline, ex.stream.read(&mut scratch)).await {
+                    Err(_) => return Ok(()),
+                    Ok(Ok(0)) => return Err(Error::Closed),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(Error::Io(e)),
+                }
             }
         }
     }
 
     /// Ends the stream.
-    pub async fn finish(self) -> Result<(), Error> {
-        self.w.finish().await
+    pub fn finish(self) -> impl Future<Output = Result<(), Error>> {
+        async move { self.w.finish().await }
     }
 }
 

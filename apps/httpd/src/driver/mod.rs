@@ -31,6 +31,15 @@
 //!     &Default::default(), &mut buf).await;
 //! # }
 //! ```
+//!
+//! Memory: a connection's state is one future nested as deep as the
+//! handler's awaits go, so its hot paths are written to keep it small (see
+//! BENCHMARKS.md for the QEMU firmware's numbers). They are `async` blocks
+//! returned by plain functions rather than `async fn`s, because an
+//! `async fn` keeps a second copy of every argument for its whole life, and
+//! the writes return the stream's future itself (see `Exchange::write_tx`).
+// The `async` blocks above are deliberate: not `async fn`.
+#![allow(clippy::manual_async_fn)]
 
 mod conn;
 pub mod download;
@@ -398,40 +407,48 @@ where
 }
 
 /// One connection slot: waits for a stream, serves it, repeats.
-async fn worker<T, U, C, H>(
-    slot: Option<&Slot<T>>,
-    mem: &mut [u8],
-    upgrade: &U,
-    clock: &C,
-    handler: &H,
-    fs: &StaticFs,
-    config: &Config,
-) where
+///
+/// An `async` block, not an `async fn`: the block uses its captures in
+/// place, where an `async fn` would keep a second copy of every argument
+/// in the connection's future (here and in the functions it awaits).
+fn worker<'a, T, U, C, H>(
+    slot: Option<&'a Slot<T>>,
+    mem: &'a mut [u8],
+    upgrade: &'a U,
+    clock: &'a C,
+    handler: &'a H,
+    fs: &'a StaticFs,
+    config: &'a Config,
+) -> impl Future<Output = ()> + 'a
+where
     T: Stream,
     U: Upgrade<T>,
     C: Clock,
     H: Handler,
 {
-    let Some(slot) = slot else {
-        return core::future::pending().await;
-    };
-    loop {
-        // Polled on every wake of the server while idle: keep the stored
-        // waker when it is the same one (no clone, no drop).
-        let stream = poll_fn(|cx| match slot.stream.take() {
-            Some(s) => Poll::Ready(s),
-            None => {
-                let w = match slot.waker.take() {
-                    Some(w) if w.will_wake(cx.waker()) => w,
-                    _ => cx.waker().clone(),
-                };
-                slot.waker.set(Some(w));
-                Poll::Pending
-            }
-        })
-        .await;
-        match upgrade.upgrade(stream).await {
-            Ok(mut s) => {
+    async move {
+        let Some(slot) = slot else {
+            return core::future::pending().await;
+        };
+        loop {
+            // Polled on every wake of the server while idle: keep the stored
+            // waker when it is the same one (no clone, no drop).
+            let stream = poll_fn(|cx| match slot.stream.take() {
+                Some(s) => Poll::Ready(s),
+                None => {
+                    let w = match slot.waker.take() {
+                        Some(w) if w.will_wake(cx.waker()) => w,
+                        _ => cx.waker().clone(),
+                    };
+                    slot.waker.set(Some(w));
+                    Poll::Pending
+                }
+            })
+            .await;
+            // Not matched in place: the match would keep the `Result` beside
+            // the stream for the whole connection.
+            let upgraded = upgrade.upgrade(stream).await;
+            if let Ok(mut s) = upgraded {
                 let close = conn::serve_connection_with(
                     &mut s,
                     mem,
@@ -447,13 +464,14 @@ async fn worker<T, U, C, H>(
                 } else {
                     s.abort();
                 }
+            } else if let Err(e) = upgraded {
+                handler.on_event(ServerEvent::AcceptFailed(e));
             }
-            Err(e) => handler.on_event(ServerEvent::AcceptFailed(e)),
-        }
-        slot.idle.reset();
-        slot.busy.set(false);
-        if let Some(w) = slot.free_waker.take() {
-            w.wake();
+            slot.idle.reset();
+            slot.busy.set(false);
+            if let Some(w) = slot.free_waker.take() {
+                w.wake();
+            }
         }
     }
 }
