@@ -900,7 +900,7 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     /// `build` overflowed, `may_retry` and chunks are waiting to be sent.
     fn build_chunk(
         &mut self,
-        build: &mut impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
+        build: &mut dyn FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
         may_retry: bool,
     ) -> Result<bool, Error> {
         let (pre, post) = if self.chunked { (SIZE_LINE, 2) } else { (0, 0) };
