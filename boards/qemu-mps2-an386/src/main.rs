@@ -447,15 +447,14 @@ fn main() -> ! {
 }
 
 fn ip_config() -> IpConfig {
-    if cfg!(feature = "dhcp") {
-        IpConfig::Dhcp
-    } else {
-        IpConfig::Static {
-            addr: Ipv4Addr::from(netcfg::STATIC_ADDR),
-            prefix: netcfg::STATIC_PREFIX,
-            gateway: netcfg::STATIC_GATEWAY.map(Ipv4Addr::from),
-            dns: None,
-        }
+    #[cfg(feature = "dhcp")]
+    return IpConfig::Dhcp;
+    #[cfg(not(feature = "dhcp"))]
+    IpConfig::Static {
+        addr: Ipv4Addr::from(netcfg::STATIC_ADDR),
+        prefix: netcfg::STATIC_PREFIX,
+        gateway: netcfg::STATIC_GATEWAY.map(Ipv4Addr::from),
+        dns: None,
     }
 }
 

@@ -7,7 +7,9 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use core::task::Waker;
 
 use smoltcp::iface::{Interface, SocketHandle, SocketSet};
-use smoltcp::socket::{dhcpv4, dns as sdns, tcp as stcp, udp as sudp};
+#[cfg(feature = "dhcp")]
+use smoltcp::socket::{dhcpv4, dns as sdns};
+use smoltcp::socket::{tcp as stcp, udp as sudp};
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Address};
 
 use super::StackConfig;
@@ -184,6 +186,7 @@ pub struct Inner<'d> {
     udp_pool: usize,
     udp_reserved: heapless::Vec<u16, { super::MAX_UDP_RESERVED }>,
     pub(crate) listeners: [Option<ListenerEntry>; MAX_LISTENERS],
+    #[cfg(feature = "dhcp")]
     pub(crate) dhcp: Option<SocketHandle>,
     pub(crate) dns: Option<SocketHandle>,
     pub(crate) dns_servers: heapless::Vec<Ipv4Address, 4>,
@@ -220,7 +223,7 @@ impl<'d> Inner<'d> {
         udp: &'d mut [UdpSlot],
         udp_pool: usize,
         udp_reserved: heapless::Vec<u16, { super::MAX_UDP_RESERVED }>,
-        dhcp: Option<SocketHandle>,
+        #[cfg(feature = "dhcp")] dhcp: Option<SocketHandle>,
         dns: Option<SocketHandle>,
         mac: EthernetAddress,
         config: StackConfig,
@@ -232,6 +235,7 @@ impl<'d> Inner<'d> {
         };
         let gateway = match config.ip {
             super::IpConfig::Static { gateway, .. } => gateway,
+            #[cfg(feature = "dhcp")]
             super::IpConfig::Dhcp => None,
         };
         Inner {
@@ -245,6 +249,7 @@ impl<'d> Inner<'d> {
             udp_pool,
             udp_reserved,
             listeners: [const { None }; MAX_LISTENERS],
+            #[cfg(feature = "dhcp")]
             dhcp,
             dns,
             dns_servers,
@@ -380,6 +385,13 @@ impl<'d> Inner<'d> {
     }
 
     /// Applies a DHCP event; whether there was one.
+    #[cfg(not(feature = "dhcp"))]
+    fn poll_dhcp(&mut self) -> bool {
+        false
+    }
+
+    /// Applies a DHCP event; whether there was one.
+    #[cfg(feature = "dhcp")]
     fn poll_dhcp(&mut self) -> bool {
         let Some(h) = self.dhcp else { return false };
         let event = match self.sockets.get_mut::<dhcpv4::Socket>(h).poll() {
@@ -428,6 +440,7 @@ impl<'d> Inner<'d> {
         true
     }
 
+    #[cfg(feature = "dhcp")]
     fn set_dns_servers(&mut self, servers: &[Ipv4Address]) {
         self.dns_servers = servers.iter().copied().take(4).collect();
         if let Some(h) = self.dns {
@@ -1198,6 +1211,7 @@ pub(crate) fn map_state(s: stcp::State) -> TcpState {
 }
 
 /// The addresses of DHCP option 42 (NTP servers) in `packet`, at most 4.
+#[cfg(feature = "dhcp")]
 pub(crate) fn option_42(
     packet: &smoltcp::wire::DhcpPacket<&[u8]>,
 ) -> heapless::Vec<Ipv4Address, 4> {
@@ -1212,7 +1226,7 @@ pub(crate) fn option_42(
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dhcp"))]
 mod option_42_tests {
     use super::*;
 

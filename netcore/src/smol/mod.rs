@@ -53,7 +53,9 @@ use core::pin::pin;
 use core::task::Poll;
 
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet, SocketStorage};
-use smoltcp::socket::{dhcpv4, dns as sdns, tcp as stcp, udp as sudp};
+#[cfg(feature = "dhcp")]
+use smoltcp::socket::dhcpv4;
+use smoltcp::socket::{dns as sdns, tcp as stcp, udp as sudp};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 
 pub use device::AsyncDevice;
@@ -81,8 +83,20 @@ pub enum IpConfig {
         /// A DNS server for [`Network::resolve`].
         dns: Option<Ipv4Addr>,
     },
-    /// Ask a DHCPv4 server (address, router, DNS servers).
+    /// Ask a DHCPv4 server (address, router, DNS servers). Feature `dhcp`.
+    #[cfg(feature = "dhcp")]
     Dhcp,
+}
+
+impl IpConfig {
+    /// Whether the address comes from DHCP.
+    pub const fn is_dhcp(&self) -> bool {
+        #[cfg(feature = "dhcp")]
+        if matches!(self, IpConfig::Dhcp) {
+            return true;
+        }
+        false
+    }
 }
 
 /// Socket counts and buffer sizes. Every field is a documented limit: when it
@@ -167,6 +181,7 @@ pub struct UdpReserve {
 pub const DHCP_PACKET_BYTES: usize = 576;
 
 /// Subnet mask, router, DNS servers, NTP servers.
+#[cfg(feature = "dhcp")]
 const DHCP_REQUESTED_OPTIONS: [u8; 4] = [1, 3, 6, 42];
 
 /// Most entries in [`Capacity::tcp_reserved`].
@@ -404,7 +419,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         bytes,
         state,
     } = memory;
-    if sockets.len() < cap.socket_slots_for(matches!(config.ip, IpConfig::Dhcp)) {
+    if sockets.len() < cap.socket_slots_for(config.ip.is_dhcp()) {
         return Err(StackError::MemoryTooSmall("sockets"));
     }
     if cap.tcp_reserved.len() > MAX_TCP_RESERVED || cap.tcp_reserved.iter().any(|r| r.port == 0) {
@@ -496,7 +511,8 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
     }
 
     let mut dns_servers: heapless::Vec<Ipv4Address, 4> = heapless::Vec::new();
-    let dhcp = match config.ip {
+    #[cfg_attr(not(feature = "dhcp"), allow(unused_variables))]
+    let dhcp: Option<smoltcp::iface::SocketHandle> = match config.ip {
         IpConfig::Static {
             addr,
             prefix,
@@ -517,6 +533,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
             }
             None
         }
+        #[cfg(feature = "dhcp")]
         IpConfig::Dhcp => {
             let mut s = dhcpv4::Socket::new();
             // Option 42 (NTP servers) is read from the ACK when the
@@ -549,6 +566,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         udp_slots,
         cap.udp_sockets,
         cap.udp_reserved.iter().map(|r| r.port).collect(),
+        #[cfg(feature = "dhcp")]
         dhcp,
         dns,
         mac,

@@ -169,6 +169,7 @@ impl Observer {
 
     /// Forgets every neighbour (smoltcp flushes its cache when the
     /// interface's addresses change).
+    #[cfg(any(feature = "dhcp", test))]
     pub(crate) fn forget_neighbours(&mut self) {
         self.neighbours = [None; NEIGHBOURS];
     }
