@@ -77,7 +77,7 @@ use petrel_netcore::smol::{
 };
 use petrel_netcore::{Clock, Duration, ListenConfig, Network};
 use smoltcp::iface::SocketStorage;
-use smoltcp::socket::{dns::DnsQuery, udp::PacketMetadata};
+use smoltcp::socket::udp::PacketMetadata;
 use static_cell::{ConstStaticCell, StaticCell};
 
 use lan9118::{Buffers, Lan9118, STATS};
@@ -300,8 +300,8 @@ const CAP: Capacity = Capacity {
 /// The TCP echo listener's backlog (sockets in LISTEN or not yet accepted).
 const ECHO_BACKLOG: u8 = 1;
 
-/// smoltcp's socket table: no DHCP slot with a static address, no DNS slot
-/// (`dns_queries` is 0).
+/// smoltcp's socket table: no DHCP slot with a static address, no DNS
+/// client (netcore without its `dns` feature: peers are set by address).
 const SOCKET_SLOTS: usize = CAP.socket_slots_for(cfg!(feature = "dhcp"));
 const META_SLOTS: usize = CAP.udp_meta_slots();
 /// Socket buffers, plus room for the DHCP server's last packet when SNTP
@@ -326,8 +326,6 @@ static UDP_SLOTS: ConstStaticCell<[MaybeUninit<UdpSlot>; CAP.udp_slots()]> =
     ConstStaticCell::new([const { MaybeUninit::uninit() }; CAP.udp_slots()]);
 static UDP_META: ConstStaticCell<[MaybeUninit<PacketMetadata>; META_SLOTS]> =
     ConstStaticCell::new([const { MaybeUninit::uninit() }; META_SLOTS]);
-static DNS_QUERIES: ConstStaticCell<[Option<DnsQuery>; CAP.dns_queries]> =
-    ConstStaticCell::new([const { None }; CAP.dns_queries]);
 static BYTES: ConstStaticCell<[u8; BUFFER_BYTES]> = ConstStaticCell::new([0; BUFFER_BYTES]);
 static STATE: ConstStaticCell<Option<RefCell<Inner<'static>>>> = ConstStaticCell::new(None);
 static DRIVER_BUFS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::EMPTY);
@@ -355,12 +353,11 @@ fn print_netcore_memory() {
     let tcp = size_of::<[TcpSlot; CAP.tcp_slots()]>();
     let udp = size_of::<[UdpSlot; CAP.udp_slots()]>();
     let meta = size_of::<[PacketMetadata; META_SLOTS]>();
-    let dns = size_of::<[Option<DnsQuery>; CAP.dns_queries]>();
     let state = size_of::<Option<RefCell<Inner<'static>>>>();
-    let total = sockets + tcp + udp + meta + dns + BUFFER_BYTES + state;
+    let total = sockets + tcp + udp + meta + BUFFER_BYTES + state;
     log!(
         "mem: netcore Memory {} B = sockets {} + tcp_slots {} + udp_slots {} + udp_meta {} \
-         + dns_queries {} + bytes {} (Capacity::buffer_bytes: {} TCP x {}+{}, {} UDP x {}+{}, \
+         + bytes {} (Capacity::buffer_bytes: {} TCP x {}+{}, {} UDP x {}+{}, \
          {} UDP reserved {}) \
          + state {}; driver frame buffers {} B",
         total,
@@ -368,7 +365,6 @@ fn print_netcore_memory() {
         tcp,
         udp,
         meta,
-        dns,
         BUFFER_BYTES,
         CAP.tcp_sockets,
         CAP.tcp_rx,
@@ -465,7 +461,6 @@ fn start(spawner: Spawner, mut dev: Lan9118) {
         tcp_slots: fill(TCP_SLOTS.take(), || TcpSlot::EMPTY),
         udp_slots: fill(UDP_SLOTS.take(), || UdpSlot::EMPTY),
         udp_meta: fill(UDP_META.take(), || PacketMetadata::EMPTY),
-        dns_queries: DNS_QUERIES.take(),
         bytes: BYTES.take(),
         state: STATE.take(),
     };

@@ -1,28 +1,39 @@
-//! Host-name resolution through smoltcp's DNS client.
+//! Host-name resolution through smoltcp's DNS client (feature `dns`;
+//! address literals without it).
 
 use core::cell::RefCell;
+#[cfg(feature = "dns")]
 use core::future::poll_fn;
 use core::net::IpAddr;
+#[cfg(feature = "dns")]
 use core::task::Poll;
 
+#[cfg(feature = "dns")]
 use smoltcp::socket::dns as sdns;
+#[cfg(feature = "dns")]
 use smoltcp::wire::{DnsQueryType, IpAddress};
 
 use super::inner::Inner;
 use crate::error::DnsError;
+#[cfg(feature = "dns")]
 use crate::time::Duration;
-use crate::timer::{Clock, with_timeout};
+use crate::timer::Clock;
+#[cfg(feature = "dns")]
+use crate::timer::with_timeout;
 
+#[cfg(feature = "dns")]
 /// How long a lookup may take in all (smoltcp retries inside this).
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Cancels the query if the lookup future is dropped before it finished, so
 /// the query slot is never leaked.
+#[cfg(feature = "dns")]
 struct QueryGuard<'a, 'd> {
     inner: &'a RefCell<Inner<'d>>,
     query: Option<sdns::QueryHandle>,
 }
 
+#[cfg(feature = "dns")]
 impl Drop for QueryGuard<'_, '_> {
     fn drop(&mut self) {
         if let Some(q) = self.query.take()
@@ -39,18 +50,46 @@ pub(crate) async fn resolve<'d, C: Clock>(
     clock: &C,
     host: &str,
 ) -> Result<IpAddr, DnsError> {
+    match literal(host) {
+        Some(r) => r,
+        None => lookup(inner, clock, host).await,
+    }
+}
+
+/// Address literals (and `localhost`), answered without a lookup.
+fn literal(host: &str) -> Option<Result<IpAddr, DnsError>> {
     // This backend is IPv4-only: parsing only IPv4 literals keeps `core`'s
     // IPv6 parser (1.1 KB of flash) out of firmware.
     if let Ok(ip) = host.parse::<core::net::Ipv4Addr>() {
-        return Ok(IpAddr::V4(ip));
+        return Some(Ok(IpAddr::V4(ip)));
     }
     if host.contains(':') {
         // An IPv6 literal: not a name to look up, and not reachable here.
-        return Err(DnsError::InvalidName);
+        return Some(Err(DnsError::InvalidName));
     }
     if host.eq_ignore_ascii_case("localhost") {
-        return Ok(IpAddr::V4(core::net::Ipv4Addr::LOCALHOST));
+        return Some(Ok(IpAddr::V4(core::net::Ipv4Addr::LOCALHOST)));
     }
+    None
+}
+
+/// Without the DNS client (feature `dns`) only literals resolve.
+#[cfg(not(feature = "dns"))]
+async fn lookup<'d, C: Clock>(
+    _inner: &'d RefCell<Inner<'d>>,
+    _clock: &C,
+    _host: &str,
+) -> Result<IpAddr, DnsError> {
+    Err(DnsError::NoServer)
+}
+
+/// Asks the configured DNS servers for `host`'s IPv4 address.
+#[cfg(feature = "dns")]
+async fn lookup<'d, C: Clock>(
+    inner: &'d RefCell<Inner<'d>>,
+    clock: &C,
+    host: &str,
+) -> Result<IpAddr, DnsError> {
     let query = {
         let mut i = inner.borrow_mut();
         let h = i.dns.ok_or(DnsError::NoServer)?;

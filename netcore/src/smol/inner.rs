@@ -8,7 +8,9 @@ use core::task::Waker;
 
 use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 #[cfg(feature = "dhcp")]
-use smoltcp::socket::{dhcpv4, dns as sdns};
+use smoltcp::socket::dhcpv4;
+#[cfg(all(feature = "dhcp", feature = "dns"))]
+use smoltcp::socket::dns as sdns;
 use smoltcp::socket::{tcp as stcp, udp as sudp};
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Address};
 
@@ -188,6 +190,7 @@ pub struct Inner<'d> {
     pub(crate) listeners: [Option<ListenerEntry>; MAX_LISTENERS],
     #[cfg(feature = "dhcp")]
     pub(crate) dhcp: Option<SocketHandle>,
+    #[cfg(feature = "dns")]
     pub(crate) dns: Option<SocketHandle>,
     pub(crate) dns_servers: heapless::Vec<Ipv4Address, 4>,
     /// NTP servers from DHCP option 42.
@@ -224,7 +227,7 @@ impl<'d> Inner<'d> {
         udp_pool: usize,
         udp_reserved: heapless::Vec<u16, { super::MAX_UDP_RESERVED }>,
         #[cfg(feature = "dhcp")] dhcp: Option<SocketHandle>,
-        dns: Option<SocketHandle>,
+        #[cfg(feature = "dns")] dns: Option<SocketHandle>,
         mac: EthernetAddress,
         config: StackConfig,
         now: Instant,
@@ -251,6 +254,7 @@ impl<'d> Inner<'d> {
             listeners: [const { None }; MAX_LISTENERS],
             #[cfg(feature = "dhcp")]
             dhcp,
+            #[cfg(feature = "dns")]
             dns,
             dns_servers,
             ntp_servers: heapless::Vec::new(),
@@ -443,6 +447,7 @@ impl<'d> Inner<'d> {
     #[cfg(feature = "dhcp")]
     fn set_dns_servers(&mut self, servers: &[Ipv4Address]) {
         self.dns_servers = servers.iter().copied().take(4).collect();
+        #[cfg(feature = "dns")]
         if let Some(h) = self.dns {
             let list: heapless::Vec<IpAddress, 4> = self
                 .dns_servers

@@ -55,7 +55,9 @@ use core::task::Poll;
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet, SocketStorage};
 #[cfg(feature = "dhcp")]
 use smoltcp::socket::dhcpv4;
-use smoltcp::socket::{dns as sdns, tcp as stcp, udp as sudp};
+#[cfg(feature = "dns")]
+use smoltcp::socket::dns as sdns;
+use smoltcp::socket::{tcp as stcp, udp as sudp};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 
 pub use device::AsyncDevice;
@@ -117,7 +119,8 @@ pub struct Capacity {
     pub udp_tx: usize,
     /// Datagrams queued per UDP socket and direction.
     pub udp_packets: usize,
-    /// DNS lookups in flight at once (0 disables the DNS client).
+    /// DNS lookups in flight at once (0 disables the DNS client; without
+    /// the feature `dns` there is none and this is ignored).
     pub dns_queries: usize,
     /// TCP sockets set aside for the listeners of one port each, with their
     /// own buffer sizes (in addition to the `tcp_sockets` pool): right-sizes
@@ -252,7 +255,11 @@ impl Capacity {
     /// client if `dhcp` ([`IpConfig::Dhcp`]), one for DNS if `dns_queries`
     /// is not 0. A board with a static address saves a socket slot.
     pub const fn socket_slots_for(&self, dhcp: bool) -> usize {
-        self.tcp_slots() + self.udp_slots() + dhcp as usize + (self.dns_queries > 0) as usize
+        self.tcp_slots() + self.udp_slots() + dhcp as usize + self.dns_slot() as usize
+    }
+    /// Whether the stack has a DNS socket (feature `dns`, `dns_queries` > 0).
+    const fn dns_slot(&self) -> bool {
+        cfg!(feature = "dns") && self.dns_queries > 0
     }
     /// Entries needed in [`Memory::udp_meta`].
     pub const fn udp_meta_slots(&self) -> usize {
@@ -278,7 +285,8 @@ pub struct Memory<'d> {
     pub udp_slots: &'d mut [UdpSlot],
     /// UDP packet metadata: at least [`Capacity::udp_meta_slots`].
     pub udp_meta: &'d mut [sudp::PacketMetadata],
-    /// DNS query slots: at least `dns_queries`.
+    /// DNS query slots: at least `dns_queries`. Feature `dns`.
+    #[cfg(feature = "dns")]
     pub dns_queries: &'d mut [Option<sdns::DnsQuery>],
     /// Socket buffers: at least [`Capacity::buffer_bytes`].
     pub bytes: &'d mut [u8],
@@ -303,6 +311,7 @@ impl Memory<'static> {
             tcp_slots: leak_vec(vec![TcpSlot::EMPTY; cap.tcp_slots()]),
             udp_slots: leak_vec(vec![UdpSlot::EMPTY; cap.udp_slots()]),
             udp_meta: leak_vec(vec![sudp::PacketMetadata::EMPTY; cap.udp_meta_slots()]),
+            #[cfg(feature = "dns")]
             dns_queries: leak_vec((0..cap.dns_queries).map(|_| None).collect()),
             // Room for the DHCP packet buffer too (see [`DHCP_PACKET_BYTES`]).
             bytes: leak_vec(vec![0u8; cap.buffer_bytes() + DHCP_PACKET_BYTES]),
@@ -415,6 +424,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         tcp_slots,
         udp_slots,
         udp_meta,
+        #[cfg(feature = "dns")]
         dns_queries,
         bytes,
         state,
@@ -441,6 +451,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
     if udp_meta.len() < cap.udp_meta_slots() {
         return Err(StackError::MemoryTooSmall("udp_meta"));
     }
+    #[cfg(feature = "dns")]
     if dns_queries.len() < cap.dns_queries {
         return Err(StackError::MemoryTooSmall("dns_queries"));
     }
@@ -546,6 +557,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
             Some(set.add(s))
         }
     };
+    #[cfg(feature = "dns")]
     let dns = if cap.dns_queries > 0 {
         let servers: heapless::Vec<smoltcp::wire::IpAddress, 4> =
             dns_servers.iter().map(|a| (*a).into()).collect();
@@ -568,6 +580,7 @@ pub fn new<'d, D: smoltcp::phy::Device, C: Clock>(
         cap.udp_reserved.iter().map(|r| r.port).collect(),
         #[cfg(feature = "dhcp")]
         dhcp,
+        #[cfg(feature = "dns")]
         dns,
         mac,
         config,
