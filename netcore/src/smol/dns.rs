@@ -146,3 +146,27 @@ async fn lookup<'d, C: Clock>(
         Err(_) => Err(DnsError::TimedOut),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_answered_without_a_lookup() {
+        assert_eq!(
+            literal("198.51.100.7"),
+            Some(Ok(IpAddr::V4(core::net::Ipv4Addr::new(198, 51, 100, 7))))
+        );
+        assert_eq!(
+            literal("LocalHost"),
+            Some(Ok(IpAddr::V4(core::net::Ipv4Addr::LOCALHOST)))
+        );
+        // IPv6 literals cannot be reached on this IPv4-only backend.
+        assert_eq!(literal("::1"), Some(Err(DnsError::InvalidName)));
+        assert_eq!(literal("[2001:db8::1]"), Some(Err(DnsError::InvalidName)));
+        // Names (and near-literals) go to the DNS client, if there is one.
+        assert_eq!(literal("broker.petrel.test"), None);
+        assert_eq!(literal("198.51.100.256"), None);
+        assert_eq!(literal(""), None);
+    }
+}
