@@ -260,3 +260,32 @@ fn silent_broker_times_out_waiting_for_connack() {
         h.stop().await;
     });
 }
+
+#[test]
+fn a_handler_asking_for_a_due_wake_up_does_not_spin_the_back_off() {
+    local(StdDuration::from_secs(20), async move {
+        // Nothing listens: every attempt is refused, then the back-off
+        // (50..800 ms) is waited out while the handler keeps answering
+        // `Some(now)`. Before the driver ignored such answers, each one
+        // woke it at once: a busy loop for the whole back-off.
+        let port = petrel_interop::free_port();
+        let mut h = Harness::new(config(Version::V311, "due"), driver_config(port));
+        h.rec.answer_now.set(true);
+        h.spawn();
+        tokio::time::sleep(StdDuration::from_millis(1500)).await;
+        let polls = h.rec.polls.get();
+        let failures = h
+            .recs()
+            .iter()
+            .filter(|r| matches!(r, Rec::ConnectFailed { .. }))
+            .count() as u64;
+        h.stop().await;
+        assert!(failures >= 2, "{:#?}", h.recs());
+        // A poll or two per attempt (after its events, at the back-off's
+        // end), not thousands.
+        assert!(
+            polls <= 10 * failures,
+            "{polls} polls for {failures} attempts"
+        );
+    });
+}

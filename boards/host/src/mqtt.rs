@@ -351,7 +351,10 @@ impl<N: Network, const I: usize, const S: usize, const A: usize> Handler<I, S, A
 
     fn poll(&mut self, now: Instant, client: &mut Client<'_, I, S, A>) -> Option<Instant> {
         if !self.connected {
-            return Some(self.next_telemetry);
+            // Nothing to send until the connection is up (the driver calls
+            // again after the event). A time already past here would have
+            // the driver poll again at once, spinning for the whole back-off.
+            return None;
         }
         while self.pongs > 0 {
             match client.publish(

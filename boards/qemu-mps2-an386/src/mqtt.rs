@@ -193,7 +193,10 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
         client: &mut Client<'_, INFLIGHT, SUBS, 0>,
     ) -> Option<Instant> {
         if !self.connected {
-            return Some(self.next_telemetry);
+            // Nothing to send until the connection is up (the driver calls
+            // again after the event). A time already past here would have
+            // the driver poll again at once, spinning for the whole back-off.
+            return None;
         }
         while self.pongs > 0 {
             match client.publish(

@@ -156,6 +156,8 @@ pub trait Handler<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_AL
     /// Called after each batch of events and on the instant it returned last
     /// time, connected or not: publish, subscribe… Returns when to be called
     /// again at the latest (`None`: only after the next event or wake-up).
+    /// An instant not after `now` counts as `None`: do due work in this call
+    /// (a past instant would otherwise wake the driver over and over).
     fn poll(
         &mut self,
         now: Instant,
@@ -301,7 +303,9 @@ where
                 c.handle_timeout(now);
                 handler.poll(now, &mut c)
             };
-            let wake = app.map_or(retry_at, |a| a.min(retry_at));
+            let wake = app
+                .filter(|&a| a > now)
+                .map_or(retry_at, |a| a.min(retry_at));
             let _ = select(net.sleep_until(wake), shared.kicked()).await;
         }
     }
@@ -470,7 +474,9 @@ where
                 log_warn!("mqtt: cannot queue the re-subscription (outbox full)");
             }
             app_deadline = if d.end.is_none() && !transport_down {
-                handler.poll(now, &mut c)
+                // A time not after `now` would wake the loop at once, again
+                // and again if the handler keeps returning it: ignored.
+                handler.poll(now, &mut c).filter(|&a| a > now)
             } else {
                 None
             };

@@ -2,7 +2,7 @@
 //! and a harness that runs the driver on the host backend.
 #![allow(dead_code, unreachable_pub)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::process::Command;
 use std::rc::Rc;
@@ -173,6 +173,11 @@ pub struct Recorder {
     pub log: Log,
     pub outgoing: Rc<Vec<u8>>,
     partial: Option<(String, Vec<u8>, QoS, bool, bool)>,
+    /// Calls of `Handler::poll`.
+    pub polls: Rc<Cell<u64>>,
+    /// `poll` answers `Some(now)` (a wake-up that is already due) instead
+    /// of `None`.
+    pub answer_now: Rc<Cell<bool>>,
 }
 
 impl Recorder {
@@ -181,6 +186,8 @@ impl Recorder {
             log: Rc::new(RefCell::new(Vec::new())),
             outgoing: Rc::new(Vec::new()),
             partial: None,
+            polls: Rc::new(Cell::new(0)),
+            answer_now: Rc::new(Cell::new(false)),
         }
     }
 }
@@ -245,6 +252,11 @@ impl<const I: usize, const S: usize, const A: usize> Handler<I, S, A> for Record
 
     fn stream_payload(&mut self, _stream: StreamInfo) -> &[u8] {
         &self.outgoing
+    }
+
+    fn poll(&mut self, now: Instant, _client: &mut Client<'_, I, S, A>) -> Option<Instant> {
+        self.polls.set(self.polls.get() + 1);
+        self.answer_now.get().then_some(now)
     }
 }
 
