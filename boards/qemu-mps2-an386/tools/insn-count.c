@@ -1,9 +1,16 @@
 /*
  * A QEMU TCG plugin that counts the guest instructions executed, for
- * `insn-per-request.sh`: for every byte written to the FIFO named by its
- * `ctl=` argument it appends "insns <count>\n" to the file named by `out=`,
- * so a script can read the count before and after a batch of requests
- * without stopping the guest. (Not a signal: QEMU uses SIGUSR1 itself.)
+ * `insn-per-request.sh`. Commands are bytes written to the FIFO named by
+ * its `ctl=` argument; answers are appended to the file named by `out=`:
+ *   any byte but 'r' and 'd'  "insns <count>\n"
+ *   'r'                       zeroes the profile
+ *   'd'                       the profile: "<pc> <insns> <runs>\n" per
+ *                             translated block run since the last 'r',
+ *                             then "end\n"
+ * The profile (a count per translated block) is kept only with the
+ * argument `profile=on`. So a script can read the count before and after a
+ * batch of requests without stopping the guest. (Not a signal: QEMU uses
+ * SIGUSR1 itself.)
  *
  * Built against QEMU's documented plugin API (docs/devel/tcg-plugins.rst,
  * API version 1, QEMU 5.x to 8.1: Debian 12 ships 7.2). The few declarations
@@ -19,6 +26,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +37,9 @@ struct qemu_plugin_tb;
 enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id,
                                                struct qemu_plugin_tb *tb);
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index,
+                                            void *userdata);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
                                            qemu_plugin_vcpu_tb_trans_cb_t cb);
@@ -35,6 +47,11 @@ size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb,
                                               enum qemu_plugin_op op,
                                               void *ptr, uint64_t imm);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb,
+                                          qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags,
+                                          void *userdata);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
@@ -42,6 +59,55 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 static volatile uint64_t insns;
 static int out_fd = -1;
 static const char *ctl_path;
+
+/* The profile: one entry per translation, in a list built at translation
+ * time (a block translated twice has two entries; the script adds them). */
+struct block {
+    uint64_t pc;
+    uint64_t n_insns;
+    volatile uint64_t runs;
+    struct block *next;
+};
+static int profiling;
+static struct block *volatile blocks;
+static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void block_ran(unsigned int vcpu, void *udata)
+{
+    (void)vcpu;
+    ((struct block *)udata)->runs++;
+}
+
+static void profile_reset(void)
+{
+    struct block *b;
+
+    pthread_mutex_lock(&blocks_lock);
+    for (b = blocks; b != NULL; b = b->next) {
+        b->runs = 0;
+    }
+    pthread_mutex_unlock(&blocks_lock);
+}
+
+static void profile_dump(void)
+{
+    struct block *b;
+    char line[80];
+    int n;
+
+    pthread_mutex_lock(&blocks_lock);
+    for (b = blocks; b != NULL; b = b->next) {
+        if (b->runs != 0) {
+            n = snprintf(line, sizeof(line), "%llx %llu %llu\n",
+                         (unsigned long long)b->pc,
+                         (unsigned long long)b->n_insns,
+                         (unsigned long long)b->runs);
+            (void)write(out_fd, line, (size_t)n);
+        }
+    }
+    pthread_mutex_unlock(&blocks_lock);
+    (void)write(out_fd, "end\n", 4);
+}
 
 static void report(void)
 {
@@ -78,7 +144,13 @@ static void *control(void *arg)
             return NULL;
         }
         while (read(fd, &c, 1) == 1) {
-            report();
+            if (c == 'r') {
+                profile_reset();
+            } else if (c == 'd') {
+                profile_dump();
+            } else {
+                report();
+            }
         }
         close(fd);
     }
@@ -90,6 +162,19 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
                                              (void *)&insns,
                                              qemu_plugin_tb_n_insns(tb));
+    if (profiling) {
+        struct block *b = calloc(1, sizeof(*b));
+        if (b != NULL) {
+            b->pc = qemu_plugin_tb_vaddr(tb);
+            b->n_insns = qemu_plugin_tb_n_insns(tb);
+            pthread_mutex_lock(&blocks_lock);
+            b->next = blocks;
+            blocks = b;
+            pthread_mutex_unlock(&blocks_lock);
+            qemu_plugin_register_vcpu_tb_exec_cb(tb, block_ran,
+                                                 QEMU_PLUGIN_CB_NO_REGS, b);
+        }
+    }
 }
 
 __attribute__((visibility("default"))) int
@@ -105,6 +190,8 @@ qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
             out_fd = open(argv[i] + 4, O_WRONLY | O_CREAT | O_APPEND, 0644);
         } else if (strncmp(argv[i], "ctl=", 4) == 0) {
             ctl_path = argv[i] + 4;
+        } else if (strcmp(argv[i], "profile=on") == 0) {
+            profiling = 1;
         }
     }
     if (out_fd < 0 || ctl_path == NULL) {

@@ -10,6 +10,9 @@
 #   ./tools/insn-per-request.sh [ELF]     (N=500 by default)
 #
 # Without ELF it uses the release build in CARGO_TARGET_DIR (or ./target).
+# With PROFILE=PATH (or PROFILE=1 for /favicon.svg) it also prints where
+# the instructions of N keep-alive requests for PATH go, by function (needs
+# arm-none-eabi-addr2line).
 set -eu
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,7 +45,7 @@ ip netns exec "$NS" qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display 
     -nographic -semihosting-config enable=on,target=native \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
     -net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02 \
-    -plugin "file=$W/insn-count.so,ctl=$W/ctl,out=$W/count" \
+    -plugin "file=$W/insn-count.so,ctl=$W/ctl,out=$W/count${PROFILE:+,profile=on}" \
     -kernel "$ELF" </dev/null >"$W/qemu.log" 2>&1 &
 QP=$!
 for _ in $(seq 150); do grep -q "http listening" "$W/qemu.log" && break; sleep 0.2; done
@@ -89,3 +92,45 @@ run "GET /api/status (keep-alive)" -K "$W/status"
 run "GET /nothing-here (404, keep-alive)" -K "$W/missing" --no-fail
 run "GET /favicon.svg (new connection)" -K "$W/favicon" -H "Connection: close"
 printf '%-34s %10s %14.0f\n' "idle background, per second" "" "$idle"
+
+[ -n "${PROFILE:-}" ] || exit 0
+# Where a keep-alive request's instructions go: a batch again with the
+# per-block profile on, attributed to the function each block starts in
+# (inlined callees by the innermost function, then by the symbol). The
+# idle background is not subtracted here.
+case "$PROFILE" in 1) PROFILE=/favicon.svg ;; esac
+urls "$PROFILE" >"$W/profiled"
+printf r >"$W/ctl"; sleep 0.2
+ip netns exec "$NS" curl -sS --fail -K "$W/profiled" >/dev/null
+printf d >"$W/ctl"
+for _ in $(seq 200); do grep -q '^end$' "$W/count" && break; sleep 0.05; done
+python3 - "$W/count" "$ELF" "$N" <<'PY'
+import subprocess, sys
+from collections import defaultdict
+path, elf, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+blocks, started = [], False
+for line in open(path):
+    f = line.split()
+    if len(f) == 3:
+        blocks.append((int(f[0], 16), int(f[1]) * int(f[2])))
+pcs = sorted({pc for pc, _ in blocks})
+out = subprocess.run(["arm-none-eabi-addr2line", "-e", elf, "-f", "-C", "-i", "-a"],
+                     input="\n".join(f"{pc:x}" for pc in pcs), capture_output=True,
+                     text=True, check=True).stdout.splitlines()
+chains, cur = {}, None
+for l in out:
+    if l.startswith("0x"):
+        cur = int(l, 16); chains[cur] = []
+    elif not l.startswith("/") and not l.startswith("??:") and ":" not in l[:2]:
+        chains[cur].append(l)
+inner, outer = defaultdict(int), defaultdict(int)
+for pc, k in blocks:
+    ch = [c for c in chains.get(pc, []) if not c.startswith(("/", "??"))] or ["??"]
+    inner[ch[0]] += k
+    outer[ch[-1]] += k
+total = sum(k for _, k in blocks)
+for title, d in (("by innermost function", inner), ("by symbol (inlined code in its caller)", outer)):
+    print(f"\n{title}: {total / n:.0f} instructions per request")
+    for name, k in sorted(d.items(), key=lambda x: -x[1])[:20]:
+        print(f"  {k / n:9.0f}  {100 * k / total:5.1f}%  {name[:110]}")
+PY

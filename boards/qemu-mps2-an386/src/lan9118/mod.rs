@@ -371,8 +371,11 @@ impl Lan9118 {
             }
             let regs = self.regs;
             // `words * 4 <= rx.len()` was checked just above.
+            // Whole words as `[u8; 4]`: one store each, not a `memcpy` call.
             for chunk in self.bufs.rx[..words * 4].chunks_exact_mut(4) {
-                chunk.copy_from_slice(&regs.read(RX_DATA_FIFO).to_le_bytes());
+                if let Ok(w) = <&mut [u8; 4]>::try_from(chunk) {
+                    *w = regs.read(RX_DATA_FIFO).to_le_bytes();
+                }
             }
             let len = len_crc - 4;
             bump(&STATS.rx_frames, 1);
@@ -433,10 +436,18 @@ impl phy::TxToken for TxToken<'_> {
             .write(TX_DATA_FIFO, TXA_FIRST_SEG | TXA_LAST_SEG | n32);
         self.regs
             .write(TX_DATA_FIFO, (u32::from(*self.tag) << 16) | n32);
-        let mut words = self.buf[..n].chunks(4);
+        // Whole words as `[u8; 4]` (one load each, not a `memcpy` call),
+        // then the tail padded with zeros.
+        let mut words = self.buf[..n].chunks_exact(4);
         for chunk in &mut words {
+            if let Ok(w) = <[u8; 4]>::try_from(chunk) {
+                self.regs.write(TX_DATA_FIFO, u32::from_le_bytes(w));
+            }
+        }
+        let tail = words.remainder();
+        if !tail.is_empty() {
             let mut w = [0u8; 4];
-            w[..chunk.len()].copy_from_slice(chunk);
+            w[..tail.len()].copy_from_slice(tail);
             self.regs.write(TX_DATA_FIFO, u32::from_le_bytes(w));
         }
         bump(&STATS.tx_frames, 1);
