@@ -61,7 +61,8 @@ pub async fn bind<N: Network>(net: &N) -> Result<N::UdpSocket, UdpError> {
 /// The responder's address is taken from each datagram's
 /// [`UdpMeta::interface_addr`](petrel_netcore::socket::UdpMeta) when the
 /// backend reports it; set it with [`Responder::set_address`] before calling
-/// to start probing at once.
+/// to start probing at once. Without a querier, [`run_responder`] is the
+/// same with less code.
 pub async fn run<
     C,
     U,
@@ -75,7 +76,83 @@ pub async fn run<
     clock: &C,
     socket: &mut U,
     responder: &mut Responder<'_, S, P, R, L>,
-    mut querier: Option<&mut Querier<Q, K>>,
+    querier: Option<&mut Querier<Q, K>>,
+    buf: &mut [u8],
+    stop: impl Future<Output = ()>,
+    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
+) -> Result<(), UdpError>
+where
+    C: Clock,
+    U: UdpSocket,
+{
+    drive(clock, socket, responder, querier, buf, stop, notify).await
+}
+
+/// [`run`] without a querier: a board that only answers (like the QEMU
+/// firmware) leaves the querier's code out (about 1 KB of flash), which
+/// `run` with `None` cannot, as the choice is made at run time.
+pub async fn run_responder<C, U, const S: usize, const P: usize, const R: usize, const L: usize>(
+    clock: &C,
+    socket: &mut U,
+    responder: &mut Responder<'_, S, P, R, L>,
+    buf: &mut [u8],
+    stop: impl Future<Output = ()>,
+    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
+) -> Result<(), UdpError>
+where
+    C: Clock,
+    U: UdpSocket,
+{
+    drive(clock, socket, responder, NoQuerier, buf, stop, notify).await
+}
+
+/// The querier side of [`drive`]: a [`Querier`] (maybe), or none at all.
+trait QuerierSlot {
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize>;
+    fn poll_event(&mut self) -> Option<QueryEvent>;
+    fn poll_timeout(&self) -> Option<Instant>;
+    fn handle_packet(&mut self, now: Instant, msg: &[u8]);
+}
+
+impl<const Q: usize, const K: usize> QuerierSlot for Option<&mut Querier<Q, K>> {
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+        self.as_deref_mut()?.poll_transmit(now, buf)
+    }
+    fn poll_event(&mut self) -> Option<QueryEvent> {
+        self.as_deref_mut()?.poll_event()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.as_deref()?.poll_timeout()
+    }
+    fn handle_packet(&mut self, now: Instant, msg: &[u8]) {
+        if let Some(q) = self.as_deref_mut() {
+            let _ = q.handle_packet(now, msg);
+        }
+    }
+}
+
+/// No querier: every method is a constant, so its code folds away.
+struct NoQuerier;
+
+impl QuerierSlot for NoQuerier {
+    fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
+        None
+    }
+    fn poll_event(&mut self) -> Option<QueryEvent> {
+        None
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn handle_packet(&mut self, _: Instant, _: &[u8]) {}
+}
+
+/// The loop of [`run`] and [`run_responder`].
+async fn drive<C, U, const S: usize, const P: usize, const R: usize, const L: usize>(
+    clock: &C,
+    socket: &mut U,
+    responder: &mut Responder<'_, S, P, R, L>,
+    mut querier: impl QuerierSlot,
     buf: &mut [u8],
     stop: impl Future<Output = ()>,
     notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
@@ -95,17 +172,15 @@ where
                 notify(Note::SendFailed(e), responder);
             }
         }
-        if let Some(q) = querier.as_deref_mut() {
-            while let Some(n) = q.poll_transmit(now, buf) {
-                if let Some(d) = buf.get(..n)
-                    && let Err(e) = socket.send_to(d, MDNS_DEST).await
-                {
-                    notify(Note::SendFailed(e), responder);
-                }
+        while let Some(n) = querier.poll_transmit(now, buf) {
+            if let Some(d) = buf.get(..n)
+                && let Err(e) = socket.send_to(d, MDNS_DEST).await
+            {
+                notify(Note::SendFailed(e), responder);
             }
-            while let Some(e) = q.poll_event() {
-                notify(Note::Query(e), responder);
-            }
+        }
+        while let Some(e) = querier.poll_event() {
+            notify(Note::Query(e), responder);
         }
         while let Some(e) = responder.poll_event() {
             notify(Note::Responder(e), responder);
@@ -113,13 +188,10 @@ where
         if responder.is_finished() {
             return Ok(());
         }
-        let deadline = [
-            responder.poll_timeout(),
-            querier.as_deref().and_then(Querier::poll_timeout),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        let deadline = [responder.poll_timeout(), querier.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         let sleep = async {
             match deadline {
                 Some(t) => clock.sleep_until(t).await,
@@ -161,8 +233,8 @@ where
                         },
                         responder,
                     );
-                } else if let Some(q) = querier.as_deref_mut() {
-                    let _ = q.handle_packet(now, msg);
+                } else {
+                    querier.handle_packet(now, msg);
                 }
             }
             // Longer than our buffer: not something we can answer.

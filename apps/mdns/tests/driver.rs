@@ -48,11 +48,10 @@ fn responder_over_smoltcp_multicast_legacy_and_goodbye() {
             r.set_address(now, b.ipv4_addr());
             let mut buf = [0u8; 1500];
             let mut notes = Vec::new();
-            driver::run(
+            driver::run_responder(
                 &b,
                 &mut sock,
                 &mut r,
-                None::<&mut petrel_mdns::Querier<0, 0>>,
                 &mut buf,
                 b.sleep(Duration::from_secs(30)),
                 &mut |n, _| notes.push(n),

@@ -84,11 +84,10 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
         }
     );
     let mut notify = |note: Note, r: &BoardResponder<'_>| on_note(note, r);
-    let r = driver::run(
+    let r = driver::run_responder(
         &net,
         &mut socket,
         &mut responder,
-        None::<&mut petrel_mdns::Querier<0, 0>>,
         BUFFER.take(),
         core::future::pending(),
         &mut notify,
