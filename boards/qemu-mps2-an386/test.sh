@@ -568,6 +568,28 @@ else
     ip netns del "$NS" 2>/dev/null
 fi
 
+# ---- 3b. guest instructions: asleep when idle, cost per request ----------
+# QEMU counts the instructions the firmware executes (tools/insn-count.c).
+# Idle — here with no MQTT broker, so the client keeps retrying — it must
+# sleep in `wfi`: a service that busy-waits shows as tens of millions of
+# instructions per second (the MQTT back-off did: 110 M/s, now ~90 k/s).
+# The bound is a count per second of emulated time, three orders of
+# magnitude from either number, not a speed limit.
+if have gcc curl && [ "$built" -eq 1 ]; then
+    if N=100 "$HERE/tools/insn-per-request.sh" "$WORK/fw-static.elf" >"$WORK/insn.log" 2>&1; then
+        idle=$(awk '/^idle background/ { print $NF }' "$WORK/insn.log")
+        fav=$(awk '/favicon.svg \(keep-alive\)/ { print $NF }' "$WORK/insn.log")
+        if [ -n "$idle" ] && [ -n "$fav" ] && [ "$idle" -lt 5000000 ] && [ "$fav" -gt 0 ]; then
+            ok "insns: idle $idle instructions/s (sleeps in wfi with the MQTT broker down); $fav per kept-alive GET /favicon.svg"
+            sed 's/^/    /' "$WORK/insn.log"
+        else
+            bad "insns: idle $idle instructions/s (limit 5000000), favicon $fav" "$WORK/insn.log"
+        fi
+    else
+        bad "insns: tools/insn-per-request.sh" "$WORK/insn.log"
+    fi
+fi
+
 # ---- 4. user networking with hostfwd on 127.0.0.1 ------------------------
 # TCP only: with restrict=on, slirp (libslirp 4.7) drops the guest's UDP
 # replies even on a hostfwd'd port (the echo leaves the firmware, as a
