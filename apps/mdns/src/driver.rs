@@ -58,101 +58,20 @@ pub async fn bind<N: Network>(net: &N) -> Result<N::UdpSocket, UdpError> {
 /// sends the goodbyes and returns. `notify` sees every event with the
 /// responder (to read the claimed names).
 ///
+/// `querier` is `Some(&mut querier)`, `None`, or [`NoQuerier`]: a board
+/// that only answers (like the QEMU firmware) passes `NoQuerier`, and the
+/// querier's code is left out (about 2.5 KB of flash), which `None` cannot
+/// do, as it is a choice made at run time.
+///
 /// The responder's address is taken from each datagram's
 /// [`UdpMeta::interface_addr`](petrel_netcore::socket::UdpMeta) when the
 /// backend reports it; set it with [`Responder::set_address`] before calling
-/// to start probing at once. Without a querier, [`run_responder`] is the
-/// same with less code.
-pub async fn run<
-    C,
-    U,
-    const S: usize,
-    const P: usize,
-    const R: usize,
-    const L: usize,
-    const Q: usize,
-    const K: usize,
->(
+/// to start probing at once.
+pub async fn run<C, U, const S: usize, const P: usize, const R: usize, const L: usize>(
     clock: &C,
     socket: &mut U,
     responder: &mut Responder<'_, S, P, R, L>,
-    querier: Option<&mut Querier<Q, K>>,
-    buf: &mut [u8],
-    stop: impl Future<Output = ()>,
-    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
-) -> Result<(), UdpError>
-where
-    C: Clock,
-    U: UdpSocket,
-{
-    drive(clock, socket, responder, querier, buf, stop, notify).await
-}
-
-/// [`run`] without a querier: a board that only answers (like the QEMU
-/// firmware) leaves the querier's code out (about 1 KB of flash), which
-/// `run` with `None` cannot, as the choice is made at run time.
-pub async fn run_responder<C, U, const S: usize, const P: usize, const R: usize, const L: usize>(
-    clock: &C,
-    socket: &mut U,
-    responder: &mut Responder<'_, S, P, R, L>,
-    buf: &mut [u8],
-    stop: impl Future<Output = ()>,
-    notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
-) -> Result<(), UdpError>
-where
-    C: Clock,
-    U: UdpSocket,
-{
-    drive(clock, socket, responder, NoQuerier, buf, stop, notify).await
-}
-
-/// The querier side of [`drive`]: a [`Querier`] (maybe), or none at all.
-trait QuerierSlot {
-    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize>;
-    fn poll_event(&mut self) -> Option<QueryEvent>;
-    fn poll_timeout(&self) -> Option<Instant>;
-    fn handle_packet(&mut self, now: Instant, msg: &[u8]);
-}
-
-impl<const Q: usize, const K: usize> QuerierSlot for Option<&mut Querier<Q, K>> {
-    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        self.as_deref_mut()?.poll_transmit(now, buf)
-    }
-    fn poll_event(&mut self) -> Option<QueryEvent> {
-        self.as_deref_mut()?.poll_event()
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.as_deref()?.poll_timeout()
-    }
-    fn handle_packet(&mut self, now: Instant, msg: &[u8]) {
-        if let Some(q) = self.as_deref_mut() {
-            let _ = q.handle_packet(now, msg);
-        }
-    }
-}
-
-/// No querier: every method is a constant, so its code folds away.
-struct NoQuerier;
-
-impl QuerierSlot for NoQuerier {
-    fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
-        None
-    }
-    fn poll_event(&mut self) -> Option<QueryEvent> {
-        None
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-    fn handle_packet(&mut self, _: Instant, _: &[u8]) {}
-}
-
-/// The loop of [`run`] and [`run_responder`].
-async fn drive<C, U, const S: usize, const P: usize, const R: usize, const L: usize>(
-    clock: &C,
-    socket: &mut U,
-    responder: &mut Responder<'_, S, P, R, L>,
-    mut querier: impl QuerierSlot,
+    mut querier: impl MaybeQuerier,
     buf: &mut [u8],
     stop: impl Future<Output = ()>,
     notify: &mut dyn FnMut(Note, &Responder<'_, S, P, R, L>),
@@ -242,4 +161,58 @@ where
             Some(Err(e)) => return Err(e),
         }
     }
+}
+
+/// The querier side of [`run`]: `Option<&mut Querier>` or [`NoQuerier`]
+/// (sealed: the driver's own hooks).
+pub trait MaybeQuerier: sealed::Sealed {
+    #[doc(hidden)]
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize>;
+    #[doc(hidden)]
+    fn poll_event(&mut self) -> Option<QueryEvent>;
+    #[doc(hidden)]
+    fn poll_timeout(&self) -> Option<Instant>;
+    #[doc(hidden)]
+    fn handle_packet(&mut self, now: Instant, msg: &[u8]);
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<const Q: usize, const K: usize> Sealed for Option<&mut crate::Querier<Q, K>> {}
+    impl Sealed for super::NoQuerier {}
+}
+
+impl<const Q: usize, const K: usize> MaybeQuerier for Option<&mut Querier<Q, K>> {
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+        self.as_deref_mut()?.poll_transmit(now, buf)
+    }
+    fn poll_event(&mut self) -> Option<QueryEvent> {
+        self.as_deref_mut()?.poll_event()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.as_deref()?.poll_timeout()
+    }
+    fn handle_packet(&mut self, now: Instant, msg: &[u8]) {
+        if let Some(q) = self.as_deref_mut() {
+            let _ = q.handle_packet(now, msg);
+        }
+    }
+}
+
+/// No querier at all, for [`run`]: every hook is a constant, so the
+/// querier's code folds away.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct NoQuerier;
+
+impl MaybeQuerier for NoQuerier {
+    fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
+        None
+    }
+    fn poll_event(&mut self) -> Option<QueryEvent> {
+        None
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn handle_packet(&mut self, _: Instant, _: &[u8]) {}
 }

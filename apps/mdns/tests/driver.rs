@@ -48,10 +48,11 @@ fn responder_over_smoltcp_multicast_legacy_and_goodbye() {
             r.set_address(now, b.ipv4_addr());
             let mut buf = [0u8; 1500];
             let mut notes = Vec::new();
-            driver::run_responder(
+            driver::run(
                 &b,
                 &mut sock,
                 &mut r,
+                driver::NoQuerier,
                 &mut buf,
                 b.sleep(Duration::from_secs(30)),
                 &mut |n, _| notes.push(n),

@@ -84,10 +84,11 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
         }
     );
     let mut notify = |note: Note, r: &BoardResponder<'_>| on_note(note, r);
-    let r = driver::run_responder(
+    let r = driver::run(
         &net,
         &mut socket,
         &mut responder,
+        driver::NoQuerier,
         BUFFER.take(),
         core::future::pending(),
         &mut notify,
