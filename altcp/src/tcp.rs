@@ -2,9 +2,8 @@
 
 use core::future::Future;
 use core::net::SocketAddr;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 
+use petrel_netcore::timer::map;
 use petrel_netcore::{Shutdown, TcpError, TcpListener, TcpStream};
 
 use crate::{Error, Listener, Stream};
@@ -46,48 +45,30 @@ impl<S: TcpStream> embedded_io::ErrorType for Tcp<S> {
 }
 
 // The I/O futures are the TCP stream's own, with the error converted on
-// the way out ([`ErrInto`]), not `async fn`s around them: every await of
-// an app's connection holds one, and an `async fn` layer would add its own
-// copy of the arguments.
+// the way out (netcore's `timer::map`), not `async fn`s around them: every
+// await of an app's connection holds one, and an `async fn` layer would
+// add its own copy of the arguments.
 impl<S: TcpStream> embedded_io_async::Read for Tcp<S> {
     fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = Result<usize, Error>> {
-        ErrInto {
-            inner: self.inner.read(buf),
-        }
+        map(self.inner.read(buf), err_into)
     }
 }
 
 impl<S: TcpStream> embedded_io_async::Write for Tcp<S> {
     fn write(&mut self, buf: &[u8]) -> impl Future<Output = Result<usize, Error>> {
-        ErrInto {
-            inner: self.inner.write(buf),
-        }
+        map(self.inner.write(buf), err_into)
     }
     fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = Result<(), Error>> {
-        ErrInto {
-            inner: self.inner.write_all(buf),
-        }
+        map(self.inner.write_all(buf), err_into)
     }
     fn flush(&mut self) -> impl Future<Output = Result<(), Error>> {
-        ErrInto {
-            inner: self.inner.flush(),
-        }
+        map(self.inner.flush(), err_into)
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A TCP future whose error becomes an altcp [`Error`].
-    struct ErrInto<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<T, F: Future<Output = Result<T, TcpError>>> Future for ErrInto<F> {
-    type Output = Result<T, Error>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx).map_err(Error::Tcp)
-    }
+/// A TCP outcome as an altcp one.
+fn err_into<T>(r: Result<T, TcpError>) -> Result<T, Error> {
+    r.map_err(Error::Tcp)
 }
 
 impl<S: TcpStream> Stream for Tcp<S> {

@@ -82,6 +82,23 @@ pub fn classify_mac(dst: &[u8; 6]) -> Cast {
     }
 }
 
+/// Shows a MAC address the usual way, `02:00:00:00:00:02` (lower-case hex,
+/// colons), for logs, status pages and MIB strings.
+///
+/// ```
+/// use petrel_netcore::stats::Mac;
+/// assert_eq!(Mac([2, 0, 0, 0xab, 0, 0x0c]).to_string(), "02:00:00:ab:00:0c");
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Mac(pub [u8; 6]);
+
+impl core::fmt::Display for Mac {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [a, b, c, d, e, g] = self.0;
+        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
+    }
+}
+
 /// One network interface and its counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IfInfo {

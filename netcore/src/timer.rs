@@ -210,6 +210,43 @@ impl<A: Future, B: Future> Future for Select<A, B> {
     }
 }
 
+/// Runs `fut` and passes its output through `f`: the future holds `fut`
+/// and `f` only (nothing for a closure that captures nothing), where an
+/// `async` block around `fut` would also keep its own copies of what it
+/// captured. For the I/O futures every connection awaits, e.g. converting
+/// an error type.
+///
+/// ```
+/// use petrel_netcore::timer::map;
+/// let f = map(async { Err::<u8, u16>(7) }, |r| r.map_err(u32::from));
+/// # let _: &dyn core::future::Future<Output = Result<u8, u32>> = &f;
+/// ```
+pub fn map<F: Future, O>(fut: F, f: impl FnMut(F::Output) -> O) -> impl Future<Output = O> {
+    Map { fut, f }
+}
+
+/// The future of [`map`].
+struct Map<F, G> {
+    fut: F,
+    f: G,
+}
+
+impl<F: Future, O, G: FnMut(F::Output) -> O> Future for Map<F, G> {
+    type Output = O;
+
+    #[allow(unsafe_code)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
+        // SAFETY: structural pinning of `fut` only: `Map` has no `Drop`
+        // impl, is `Unpin` only when both fields are (the auto impl), `fut`
+        // is never moved out of or replaced while pinned, and `f` is never
+        // pinned (a plain `&mut` to it is fine).
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        fut.poll(cx).map(&mut this.f)
+    }
+}
+
 /// Which of two raced futures finished first; see [`select`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Either<A, B> {
@@ -222,6 +259,24 @@ pub enum Either<A, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_passes_the_output_through_once_ready() {
+        let mut polls = 0;
+        let inner = core::future::poll_fn(|_| {
+            polls += 1;
+            if polls < 3 {
+                Poll::Pending
+            } else {
+                Poll::Ready(Err::<u8, u16>(7))
+            }
+        });
+        let mut f = core::pin::pin!(map(inner, |r| r.map_err(u32::from)));
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        assert_eq!(f.as_mut().poll(&mut cx), Poll::Pending);
+        assert_eq!(f.as_mut().poll(&mut cx), Poll::Pending);
+        assert_eq!(f.as_mut().poll(&mut cx), Poll::Ready(Err(7u32)));
+    }
 
     #[test]
     fn earliest_deadline_wins() {

@@ -216,12 +216,7 @@ impl<N: Network> HostApp<N> {
                 index: i.index,
                 name: i.name.as_str().to_string(),
                 ipv4: i.ipv4.map(|(a, p)| format!("{a}/{p}")),
-                mac: i
-                    .mac
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(":"),
+                mac: petrel_netcore::stats::Mac(i.mac).to_string(),
                 mtu: i.mtu,
                 up: i.up,
                 speed_bps: i.speed_bps,

@@ -74,16 +74,10 @@ pub(crate) async fn run_tap(ifname: &str, ip: IpConfig, config: &Config) -> Exit
     }
     stack.wait_configured().await;
     let addr = stack.ipv4_addr().unwrap_or(Ipv4Addr::UNSPECIFIED);
-    let mac = stack_cfg.mac;
     let dns: Vec<String> = stack.dns_servers().iter().map(|d| d.to_string()).collect();
     info!(
-        "tap {ifname}: smoltcp stack at {addr}, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, gateway {}, dns [{}]",
-        mac[0],
-        mac[1],
-        mac[2],
-        mac[3],
-        mac[4],
-        mac[5],
+        "tap {ifname}: smoltcp stack at {addr}, mac {}, gateway {}, dns [{}]",
+        petrel_netcore::stats::Mac(stack_cfg.mac),
         stack
             .gateway()
             .map_or_else(|| "none".to_string(), |g| g.to_string()),

@@ -31,6 +31,7 @@ use petrel_httpd::request::MethodSet;
 use petrel_httpd::response::{Cursor, Overflow};
 use petrel_httpd::router::Route;
 use petrel_httpd::ssi::{Insert, write_resumable};
+use petrel_netcore::stats::Mac;
 use petrel_netcore::timer::Clock;
 use petrel_netcore::{Duration, ListenConfig, Network, TcpStream};
 use static_cell::ConstStaticCell;
@@ -250,7 +251,6 @@ impl App {
             StatusPart::Interface(k) => match nth(k, |f| self.net.for_each_interface(f)) {
                 Some(i) => {
                     let c = &i.counters;
-                    let mac = i.mac;
                     let _ = write!(
                         cur,
                         "{}{{\"index\":{},\"name\":\"eth0\",\"ipv4\":",
@@ -263,16 +263,11 @@ impl App {
                     };
                     write!(
                         cur,
-                        ",\"mac\":\"{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\",\"mtu\":{},\"up\":{},\
+                        ",\"mac\":\"{}\",\"mtu\":{},\"up\":{},\
                          \"speed_bps\":{},\"rx_bytes\":{},\"tx_bytes\":{},\"rx_packets\":{},\
                          \"tx_packets\":{},\"rx_errors\":{},\"tx_errors\":{},\"rx_discards\":{},\
                          \"tx_discards\":{}}}",
-                        mac[0],
-                        mac[1],
-                        mac[2],
-                        mac[3],
-                        mac[4],
-                        mac[5],
+                        Mac(i.mac),
                         i.mtu,
                         i.up,
                         i.speed_bps,

@@ -420,17 +420,11 @@ fn main() -> ! {
     let core_hz = time::init(p.SYST);
     log!("time: FREE_RUN 25 MHz clock, SysTick alarm, core clock measured {core_hz} Hz");
     let info = dev.info();
-    let m = info.mac;
     log!(
-        "lan9118: ID_REV {:#010x} BYTE_TEST {:#010x} MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {}",
+        "lan9118: ID_REV {:#010x} BYTE_TEST {:#010x} MAC {} link {}",
         info.id_rev,
         info.byte_test,
-        m[0],
-        m[1],
-        m[2],
-        m[3],
-        m[4],
-        m[5],
+        petrel_netcore::stats::Mac(info.mac),
         if STATS.link_up.load(core::sync::atomic::Ordering::Relaxed) {
             "up"
         } else {

@@ -4,12 +4,10 @@
 
 use core::fmt;
 use core::future::Future;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 
 use petrel_altcp::Stream;
 use petrel_netcore::time::Duration;
-use petrel_netcore::timer::{Clock, Elapsed, with_deadline, with_timeout};
+use petrel_netcore::timer::{Clock, Elapsed, map, with_deadline, with_timeout};
 
 use super::Error;
 use crate::Config;
@@ -163,7 +161,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         self.flags.keep_alive = false;
     }
 
-    // The writes return their future directly ([`Timed`] around the
+    // The writes return their future directly ([`timed`] around the
     // stream's own), not through an `async fn`: every response path awaits
     // one, and each `async fn` layer would add a copy of its arguments to
     // the connection's future.
@@ -171,24 +169,21 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         &'s mut self,
         data: &'s [u8],
     ) -> impl Future<Output = Result<(), Error>> + 's {
-        Timed {
-            inner: with_timeout(
-                self.clock,
-                self.cfg.idle_timeout,
-                self.stream.write_all(data),
-            ),
-        }
+        timed(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(data),
+        )
     }
 
     /// Sends `tx[..n]`.
     pub(crate) fn write_tx(&mut self, n: usize) -> impl Future<Output = Result<(), Error>> + '_ {
-        Timed {
-            inner: with_timeout(
-                self.clock,
-                self.cfg.idle_timeout,
-                self.stream.write_all(self.tx.get(..n).unwrap_or(&[])),
-            ),
-        }
+        let data = self.tx.get(..n).unwrap_or(&[]);
+        timed(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(data),
+        )
     }
 
     // ---- request body ---------------------------------------------------
@@ -211,13 +206,10 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         let Some(space) = self.rest.get_mut(from..).filter(|s| !s.is_empty()) else {
             return Err(Error::Overflow);
         };
-        let n = match with_timeout(self.clock, self.cfg.idle_timeout, self.stream.read(space)).await
-        {
-            Ok(Ok(0)) => return Err(Error::BadBody(BodyError::Truncated)),
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => return Err(Error::Io(e)),
-            Err(_) => return Err(Error::TimedOut),
-        };
+        let n = timed(self.clock, self.cfg.idle_timeout, self.stream.read(space)).await?;
+        if n == 0 {
+            return Err(Error::BadBody(BodyError::Truncated));
+        }
         self.body.raw_end += n as u32;
         Ok(())
     }
@@ -622,16 +614,12 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
             HEAD_ROOM + n
         };
         let data = self.tx.get(start..end).unwrap_or(&[]);
-        match with_timeout(
+        timed(
             self.clock,
             self.cfg.idle_timeout,
             self.stream.write_all(data),
         )
         .await
-        {
-            Ok(r) => r.map_err(Error::Io),
-            Err(_) => Err(Error::TimedOut),
-        }
     }
 
     /// Responds with the standard small error body for `status`; like
@@ -782,26 +770,18 @@ pub struct ChunkedWriter<'e, 'a, S, C> {
     left: Option<u64>,
 }
 
-pin_project_lite::pin_project! {
-    /// A stream operation under the idle deadline, its outcome as an
-    /// httpd [`Error`].
-    pub(crate) struct Timed<F> {
-        #[pin]
-        pub(crate) inner: F,
-    }
-}
-
-impl<T, F> Future for Timed<F>
-where
-    F: Future<Output = Result<Result<T, petrel_altcp::Error>, Elapsed>>,
-{
-    type Output = Result<T, Error>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx).map(|r| match r {
-            Ok(r) => r.map_err(Error::Io),
-            Err(Elapsed) => Err(Error::TimedOut),
-        })
-    }
+/// Runs a stream operation under `d` (the idle timeout), its outcome as an
+/// httpd [`Error`]: the future is the stream's own and the deadline, no
+/// `async fn` layer around them.
+fn timed<C: Clock, T>(
+    clock: &C,
+    d: Duration,
+    op: impl Future<Output = Result<T, petrel_altcp::Error>>,
+) -> impl Future<Output = Result<T, Error>> {
+    map(with_timeout(clock, d, op), |r| match r {
+        Ok(r) => r.map_err(Error::Io),
+        Err(Elapsed) => Err(Error::TimedOut),
+    })
 }
 
 /// Counts the bytes written through it (the length of formatted text
