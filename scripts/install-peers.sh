@@ -49,3 +49,10 @@ fi
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
 done
+
+# defmt-print decodes the firmware's log (defmt frames over semihosting).
+DEFMT_PRINT_VERSION=1.2.0
+if ! defmt-print --version 2>/dev/null | grep -q "$DEFMT_PRINT_VERSION"; then
+  echo "install-peers: cargo install defmt-print $DEFMT_PRINT_VERSION (about a minute)"
+  cargo install -q --locked defmt-print --version "=$DEFMT_PRINT_VERSION"
+fi

@@ -35,6 +35,10 @@ for c in "${NO_STD_CRATES[@]}"; do
 done
 cargo build --locked -q -p petrel-netcore --no-default-features --features smoltcp --target thumbv7em-none-eabihf
 cargo build --locked -q -p petrel-httpd --no-default-features --features driver --target thumbv7em-none-eabihf
+# The `defmt` feature (Format for what a firmware logs), linted for the MCU.
+DEFMT_CRATES=(petrel-netcore petrel-altcp petrel-mqtt petrel-snmp petrel-tftp petrel-iperf petrel-mdns petrel-sntp petrel-netbios petrel-httpd)
+cargo clippy --locked -q --target thumbv7em-none-eabihf --no-default-features \
+  "${DEFMT_CRATES[@]/#/-p}" --features "${DEFMT_CRATES[*]/%//defmt}" -- -D warnings
 # rustls with the pure-Rust provider (TLS on the MCU; no getrandom, no C).
 cargo build --locked -q -p petrel-altcp --no-default-features --features tls-rustcrypto --target thumbv7em-none-eabihf
 echo "built ${#NO_STD_CRATES[@]} no_std crates for thumbv7em-none-eabihf"

@@ -42,6 +42,7 @@ pub use tls::TlsError;
 /// Why a stream operation failed, whichever layer failed it.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Error {
     /// The TCP layer failed (refused, timed out, reset, …).
     Tcp(TcpError),

@@ -41,6 +41,9 @@ FAIL=0
 QEMU=(qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographic
       -semihosting-config enable=on,target=native)
 NIC=(-net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02)
+# The log decoder (defmt-print): decoder, decoder_wait, decoders_stop.
+# shellcheck source=tools/defmt-log.sh
+. "$HERE/tools/defmt-log.sh"
 
 # stop_pid VAR TENTHS: stops the process whose pid is in $VAR (SIGTERM,
 # then SIGKILL if it has not gone after TENTHS tenths of a second) and
@@ -55,7 +58,7 @@ stop_pid() {
         printf -v "$1" '%s' ""
     fi
 }
-stop_qemu() { stop_pid QEMU_PID 50; }
+stop_qemu() { stop_pid QEMU_PID 50; decoder_wait; }
 stop_mosquitto() { stop_pid MOSQ_PID 30; }
 stop_chrony() { stop_pid CHRONY_PID 30; }
 
@@ -63,6 +66,7 @@ cleanup() {
     stop_qemu
     stop_mosquitto
     stop_chrony
+    decoders_stop
     ip netns del "$NS" 2>/dev/null
     rm -rf "$WORK"
 }
@@ -91,9 +95,9 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-for tool in qemu-system-arm ping python3 ip cargo; do
+for tool in qemu-system-arm ping python3 ip cargo defmt-print; do
     if ! command -v "$tool" >/dev/null; then
-        bad "missing tool: $tool (apt: qemu-system-arm iputils-ping python3 iproute2)"
+        bad "missing tool: $tool (apt: qemu-system-arm iputils-ping python3 iproute2; cargo install defmt-print --locked --version 1.2.0)"
     fi
 done
 if [ "$FAIL" -ne 0 ]; then echo "$PASS passed, $FAIL failed"; exit 1; fi
@@ -145,10 +149,12 @@ fi
 # ---- 2. self-test under user networking ---------------------------------
 mkdir -p "$WORK/tftp"
 printf 'petrel selftest\n' >"$WORK/tftp/selftest.txt"
+decoder "$WORK/selftest.log" "$WORK/fw-selftest.elf"
 timeout 60 "${QEMU[@]}" \
     -netdev "user,id=n0,restrict=on,tftp=$WORK/tftp,guestfwd=tcp:10.0.2.100:7-cmd:cat" \
-    "${NIC[@]}" -kernel "$WORK/fw-selftest.elf" </dev/null >"$WORK/selftest.log" 2>&1
+    "${NIC[@]}" -kernel "$WORK/fw-selftest.elf" </dev/null >"$WORK/selftest.log.fifo" 2>>"$WORK/selftest.log"
 rc=$?
+decoder_wait
 if [ "$rc" -eq 0 ] && grep -q "selftest: PASS" "$WORK/selftest.log"; then
     ok "selftest exits 0 (driver, DHCP, TCP echo via guestfwd, UDP via TFTP)"
     grep -E "selftest:|mem:" "$WORK/selftest.log" | sed 's/^/    /'
@@ -183,9 +189,10 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
         ip netns exec "$NS" chronyd -x -d -u root -f "$WORK/chrony/chrony.conf" >"$WORK/chrony.log" 2>&1 &
         CHRONY_PID=$!
     fi
+    decoder "$WORK/tap.log" "$WORK/fw-static.elf"
     ip netns exec "$NS" "${QEMU[@]}" \
         -netdev tap,id=n0,ifname=tap0,script=no,downscript=no "${NIC[@]}" \
-        -kernel "$WORK/fw-static.elf" </dev/null >"$WORK/tap.log" 2>&1 &
+        -kernel "$WORK/fw-static.elf" </dev/null >"$WORK/tap.log.fifo" 2>>"$WORK/tap.log" &
     QEMU_PID=$!
     if wait_log "$WORK/tap.log" "echo udp listening on $FW_IP:7" 20; then
         ok "tap: boots, echo listening on $FW_IP:7"
@@ -272,7 +279,7 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up \
             head -c 12000 /dev/urandom >"$WORK/big.bin"
             (cd "$WORK" && printf 'binary\nrexmt 1\ntimeout 3\nput big.bin\nget big.bin big.back\n' \
                 | timeout 30 ip netns exec "$NS" tftp "$FW_IP") >"$WORK/tftp3.log" 2>&1
-            if wait_log "$WORK/tap.log" "failed: file system: disk full" 5 \
+            if wait_log "$WORK/tap.log" "failed: FileSystem(DiskFull)" 5 \
                 && grep -q "Error code 3" "$WORK/tftp3.log" \
                 && grep -q "Error code 1: file not found" "$WORK/tftp3.log"; then
                 ok "tap: tftp-hpa put 12000 B (over the 2 KiB upload slot): ERROR 3 disk full, nothing stored (get: error 1)"
@@ -562,6 +569,7 @@ PY
     stop_qemu
     stop_mosquitto
     stop_chrony
+    decoders_stop
     ip netns del "$NS" 2>/dev/null
 else
     bad "tap: cannot create namespace $NS with tap0 (root needed)"
@@ -598,9 +606,10 @@ fi
 # covered over TAP above.
 PORT="$(free_port)"
 HPORT="$(free_port)"
+decoder "$WORK/user.log" "$WORK/fw-dhcp.elf"
 "${QEMU[@]}" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:7,hostfwd=tcp:127.0.0.1:$HPORT-:80" \
-    "${NIC[@]}" -kernel "$WORK/fw-dhcp.elf" </dev/null >"$WORK/user.log" 2>&1 &
+    "${NIC[@]}" -kernel "$WORK/fw-dhcp.elf" </dev/null >"$WORK/user.log.fifo" 2>>"$WORK/user.log" &
 QEMU_PID=$!
 if wait_log "$WORK/user.log" "echo udp listening on 10.0.2.15:7" 30; then
     ok "user: DHCP address 10.0.2.15, echo listening"
@@ -633,9 +642,10 @@ stop_qemu
 if have openssl && build tls-rustls --no-default-features --features "tls-size-rustls dhcp"; then
     openssl x509 -inform der -in "$HERE/src/tlsprobe/cert.der" -out "$WORK/tlsprobe.pem"
     TPORT="$(free_port)"
+    decoder "$WORK/tls.log" "$WORK/fw-tls-rustls.elf"
     "${QEMU[@]}" \
         -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$TPORT-:4433" \
-        "${NIC[@]}" -kernel "$WORK/fw-tls-rustls.elf" </dev/null >"$WORK/tls.log" 2>&1 &
+        "${NIC[@]}" -kernel "$WORK/fw-tls-rustls.elf" </dev/null >"$WORK/tls.log.fifo" 2>>"$WORK/tls.log" &
     QEMU_PID=$!
     if wait_log "$WORK/tls.log" "tls-rustls: size probe" 30; then
         for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do

@@ -11,6 +11,7 @@ use core::fmt;
 /// Errors of TCP operations (listen, connect, accept, read, write, close).
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TcpError {
     /// The peer answered our SYN with RST: nothing listens on that port.
     Refused,
@@ -69,6 +70,7 @@ impl embedded_io::Error for TcpError {
 /// Errors of UDP operations.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum UdpError {
     /// No socket or buffer space is free (the datagram was not queued).
     NoBuffer,
@@ -106,6 +108,7 @@ impl core::error::Error for UdpError {}
 /// Errors of host-name resolution.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DnsError {
     /// The name does not exist or has no IPv4 address.
     NotFound,

@@ -99,6 +99,23 @@ impl core::fmt::Display for Mac {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for Mac {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let [a, b, c, d, e, g] = self.0;
+        defmt::write!(
+            f,
+            "{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}",
+            a,
+            b,
+            c,
+            d,
+            e,
+            g
+        )
+    }
+}
+
 /// One network interface and its counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IfInfo {

@@ -326,6 +326,22 @@ impl fmt::Display for DateTime {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for DateTime {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "{=u32:04}-{=u8:02}-{=u8:02} {=u8:02}:{=u8:02}:{=u8:02}Z",
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use core::fmt;
 /// `certificate_required` (116).
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TlsError {
     /// The peer's certificate does not chain to a trusted root (or its chain
     /// is incomplete). We send `unknown_ca`.

@@ -37,11 +37,11 @@ impl Report {
     }
 }
 
-/// Writes `n / div` in iperf's 4-character style: 2 decimals under 10, 1
-/// under 100, none above; rounded half up. Integer arithmetic only, so a
-/// microcontroller build does not pull in `core`'s float formatting (about
-/// 10 KB of code on thumbv7em).
-fn scaled(f: &mut fmt::Formatter<'_>, n: u64, div: u64, unit: &str) -> fmt::Result {
+/// `n / div` in iperf's 4-character style, as `(whole, fraction, places)`:
+/// 2 decimals under 10, 1 under 100, none above; rounded half up. Integer
+/// arithmetic only, so a microcontroller build does not pull in `core`'s
+/// float formatting (about 10 KB of code on thumbv7em).
+fn scaled(n: u64, div: u64) -> (u64, u64, u32) {
     let d = div.max(1);
     // n = q * d + r. `div` is at most 1024^4 (TBytes), so `r * 1000` and
     // `9995 * d` stay far below u64::MAX.
@@ -58,16 +58,56 @@ fn scaled(f: &mut fmt::Formatter<'_>, n: u64, div: u64, unit: &str) -> fmt::Resu
     let scale = 10u64.pow(places);
     // Rounded half up; a carry out of the fraction lands in the integer.
     let v = q.saturating_mul(scale) + (r * scale * 2 + d) / (2 * d);
-    match places {
-        0 => write!(f, "{v:4} {unit}"),
-        p => write!(f, "{}.{:0w$} {unit}", v / scale, v % scale, w = p as usize),
+    (v / scale, v % scale, places)
+}
+
+/// Writes [`scaled`]'s parts and the unit.
+fn write_scaled(f: &mut fmt::Formatter<'_>, n: u64, div: u64, unit: &str) -> fmt::Result {
+    match scaled(n, div) {
+        (v, _, 0) => write!(f, "{v:4} {unit}"),
+        (v, frac, p) => write!(f, "{v}.{frac:0w$} {unit}", w = p as usize),
     }
 }
 
-fn secs(f: &mut fmt::Formatter<'_>, d: Duration) -> fmt::Result {
-    let us = d.as_micros();
-    write!(f, "{}.{:04}", us / 1_000_000, (us % 1_000_000) / 100)
+/// [`write_scaled`] for defmt (no padding of the whole part).
+#[cfg(feature = "defmt")]
+fn format_scaled(f: defmt::Formatter<'_>, n: u64, div: u64, unit: &str) {
+    match scaled(n, div) {
+        (v, _, 0) => defmt::write!(f, "{=u64} {=str}", v, unit),
+        (v, frac, 1) => defmt::write!(f, "{=u64}.{=u64} {=str}", v, frac, unit),
+        (v, frac, _) => defmt::write!(f, "{=u64}.{=u64:02} {=str}", v, frac, unit),
+    }
 }
+
+/// Seconds with 4 decimals, as `(whole, ten-thousandths)`.
+fn secs(d: Duration) -> (u64, u64) {
+    let us = d.as_micros();
+    (us / 1_000_000, (us % 1_000_000) / 100)
+}
+
+/// The unit for `n` and its divisor: the largest of `units` (each `step`
+/// times the one before) that keeps `n / div` at or above 1.
+fn unit(n: u64, step: u64, units: &[&'static str; 5]) -> (u64, &'static str) {
+    let mut div = 1u64;
+    let mut unit = units[0];
+    for u in units.iter().skip(1) {
+        if n / div < step {
+            break;
+        }
+        div *= step;
+        unit = u;
+    }
+    (div, unit)
+}
+
+const BYTE_UNITS: [&str; 5] = ["Bytes", "KBytes", "MBytes", "GBytes", "TBytes"];
+const RATE_UNITS: [&str; 5] = [
+    "bits/sec",
+    "Kbits/sec",
+    "Mbits/sec",
+    "Gbits/sec",
+    "Tbits/sec",
+];
 
 /// Formats a byte count with 1024-based units, as iperf does.
 #[derive(Copy, Clone, Debug)]
@@ -75,17 +115,16 @@ pub struct Bytes(pub u64);
 
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 5] = ["Bytes", "KBytes", "MBytes", "GBytes", "TBytes"];
-        let mut div = 1u64;
-        let mut unit = UNITS[0];
-        for u in UNITS.iter().skip(1) {
-            if self.0 / div < 1024 {
-                break;
-            }
-            div *= 1024;
-            unit = u;
-        }
-        scaled(f, self.0, div, unit)
+        let (div, unit) = unit(self.0, 1024, &BYTE_UNITS);
+        write_scaled(f, self.0, div, unit)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Bytes {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let (div, unit) = unit(self.0, 1024, &BYTE_UNITS);
+        format_scaled(f, self.0, div, unit)
     }
 }
 
@@ -95,35 +134,44 @@ pub struct Rate(pub u64);
 
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 5] = [
-            "bits/sec",
-            "Kbits/sec",
-            "Mbits/sec",
-            "Gbits/sec",
-            "Tbits/sec",
-        ];
-        let mut div = 1u64;
-        let mut unit = UNITS[0];
-        for u in UNITS.iter().skip(1) {
-            if self.0 / div < 1000 {
-                break;
-            }
-            div *= 1000;
-            unit = u;
-        }
-        scaled(f, self.0, div, unit)
+        let (div, unit) = unit(self.0, 1000, &RATE_UNITS);
+        write_scaled(f, self.0, div, unit)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Rate {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let (div, unit) = unit(self.0, 1000, &RATE_UNITS);
+        format_scaled(f, self.0, div, unit)
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{:>3}] ", self.id)?;
-        secs(f, self.start)?;
-        f.write_str("-")?;
-        secs(f, self.end)?;
+        let ((s0, s1), (e0, e1)) = (secs(self.start), secs(self.end));
         write!(
             f,
-            " sec  {}  {}",
+            "[{:>3}] {s0}.{s1:04}-{e0}.{e1:04} sec  {}  {}",
+            self.id,
+            Bytes(self.bytes),
+            Rate(self.bits_per_sec())
+        )
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Report {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let ((s0, s1), (e0, e1)) = (secs(self.start), secs(self.end));
+        defmt::write!(
+            f,
+            "[{=u16}] {=u64}.{=u64:04}-{=u64}.{=u64:04} sec  {}  {}",
+            self.id,
+            s0,
+            s1,
+            e0,
+            e1,
             Bytes(self.bytes),
             Rate(self.bits_per_sec())
         )

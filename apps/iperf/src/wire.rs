@@ -36,6 +36,7 @@ pub const VERSION_2_1_8: (u32, u32) = (0x0002_0001, 0x0008_0003);
 /// Why a header was refused.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum HeaderError {
     /// Fewer bytes than the header needs.
     Truncated,

@@ -134,6 +134,7 @@ pub enum Event {
 /// Why a service or host name was refused.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum NameError {
     /// Empty, longer than 63 bytes, or (host names) not letters, digits and
     /// hyphens.

@@ -9,6 +9,7 @@ use crate::pdu::AnyPdu;
 /// Message versions (the msgVersion field).
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Version {
     /// SNMPv1 (0).
     V1,
@@ -41,6 +42,7 @@ pub const SECURITY_MODEL_USM: i32 = 3;
 /// Why a message could not be decoded.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum MessageError {
     /// The BER structure is malformed (counts as snmpInASNParseErrs).
     Ber(BerError),

@@ -142,6 +142,7 @@ impl Timestamp {
 /// packet.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum KissCode {
     /// `RATE`: the client polls too often; it must back off.
     Rate,

@@ -13,6 +13,7 @@ use crate::wire::{ErrorCode, Mode};
 /// A file-system failure, mapped to a TFTP error code by [`FsError::code`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FsError {
     /// No such file (error 1).
     NotFound,

@@ -54,6 +54,7 @@ pub struct Transmit {
 /// Why a transfer failed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TransferError {
     /// The peer sent an ERROR packet with this code.
     Peer(ErrorCode),

@@ -70,6 +70,7 @@ impl From<Opcode> for u16 {
 /// TFTP error codes (RFC 1350 §5 plus RFC 2347's code 8).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ErrorCode {
     /// 0: not defined, see the message.
     NotDefined,

@@ -56,11 +56,11 @@ pub(crate) async fn tcp_acceptor(
                 }
                 // Cannot happen while ACTIVE < TCP_WORKERS; the stream was
                 // dropped, which closes it.
-                Err(e) => crate::log!("echo tcp: no connection task: {e}"),
+                Err(e) => crate::log!("echo tcp: no connection task: {}", e),
             },
             Err(TcpError::NoBuffer) => net.sleep(ACCEPT_BACKOFF).await,
             Err(e) => {
-                crate::log!("echo tcp: accept failed: {e}");
+                crate::log!("echo tcp: accept failed: {}", e);
                 net.sleep(ACCEPT_BACKOFF).await;
             }
         }
@@ -103,7 +103,7 @@ pub(crate) async fn udp_echo(mut socket: SmolUdpSocket<'static>) {
             // Too large to echo whole, or a transient shortage: skip it.
             Err(UdpError::Truncated(_)) | Err(UdpError::NoBuffer) => continue,
             Err(e) => {
-                crate::log!("echo udp: receive failed: {e}; stopping");
+                crate::log!("echo udp: receive failed: {}; stopping", e);
                 return;
             }
         };
@@ -115,5 +115,5 @@ pub(crate) async fn udp_echo(mut socket: SmolUdpSocket<'static>) {
 
 /// Logs "echo tcp listening on ADDR:7"-style start lines.
 pub(crate) fn log_listening(proto: &str, addr: SocketAddr) {
-    crate::log!("echo {proto} listening on {}", crate::Addr(addr));
+    crate::log!("echo {} listening on {}", proto, crate::Addr(addr));
 }

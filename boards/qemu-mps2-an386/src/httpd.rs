@@ -424,7 +424,7 @@ impl Handler for App {
 
     fn on_event(&self, e: ServerEvent) {
         if let ServerEvent::Busy { peer: Some(p) } = e {
-            crate::log!("http {}: all {CONNS} slots busy, 503", Addr(p));
+            crate::log!("http {}: all {} slots busy, 503", Addr(p), CONNS);
         }
     }
 }
@@ -454,7 +454,7 @@ pub(crate) async fn open(net: Net) -> Option<<Net as Network>::TcpListener> {
     {
         Ok(l) => Some(l),
         Err(e) => {
-            crate::log!("http: cannot listen on {}: {e}", Addr(any));
+            crate::log!("http: cannot listen on {}: {}", Addr(any), e);
             None
         }
     }
@@ -476,7 +476,10 @@ pub(crate) async fn serve(net: Net, listener: <Net as Network>::TcpListener, sho
     };
     let app = App { net };
     crate::log!(
-        "http listening on {shown}:{PORT} ({CONNS} connections; dashboard, /api/status, /api/events)"
+        "http listening on {}:{} ({} connections; dashboard, /api/status, /api/events)",
+        shown,
+        PORT,
+        CONNS
     );
     let e = driver::serve::<_, _, _, _, CONNS>(
         &mut TcpAcceptor::new(listener),
@@ -488,5 +491,5 @@ pub(crate) async fn serve(net: Net, listener: <Net as Network>::TcpListener, sho
         MEM.take(),
     )
     .await;
-    crate::log!("http: stopped: {e}");
+    crate::log!("http: stopped: {}", e);
 }

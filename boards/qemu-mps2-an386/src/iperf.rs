@@ -47,14 +47,14 @@ pub(crate) async fn open(
     {
         Ok(l) => l,
         Err(e) => {
-            crate::log!("iperf: cannot listen on tcp {}: {e}", Addr(any));
+            crate::log!("iperf: cannot listen on tcp {}: {}", Addr(any), e);
             return None;
         }
     };
     match net.udp_bind(any).await {
         Ok(u) => Some((listener, u)),
         Err(e) => {
-            crate::log!("iperf: cannot bind udp {}: {e}", Addr(any));
+            crate::log!("iperf: cannot bind udp {}: {}", Addr(any), e);
             None
         }
     }
@@ -69,7 +69,10 @@ pub(crate) async fn serve(
     shown: Ipv4Addr,
 ) {
     crate::log!(
-        "iperf listening on {shown}:{PORT} (tcp+udp; {SESSIONS} tcp session at a time, no reverse tests)"
+        "iperf listening on {}:{} (tcp+udp; {} tcp session at a time, no reverse tests)",
+        shown,
+        PORT,
+        SESSIONS
     );
     let config = ServerConfig::default()
         .with_interval(None)
@@ -84,7 +87,7 @@ pub(crate) async fn serve(
         &log_event,
     )
     .await;
-    crate::log!("iperf: stopped: {error}");
+    crate::log!("iperf: stopped: {}", error);
 }
 
 fn dir_word(dir: Direction) -> &'static str {
@@ -98,22 +101,27 @@ fn dir_word(dir: Direction) -> &'static str {
 fn log_event(e: ServerEvent) {
     match e {
         ServerEvent::Accepted { id, peer } => match peer {
-            Some(p) => crate::log!("iperf [{id:>3}] tcp connection from {}", Addr(p)),
-            None => crate::log!("iperf [{id:>3}] tcp connection"),
+            Some(p) => crate::log!("iperf [{}] tcp connection from {}", id, Addr(p)),
+            None => crate::log!("iperf [{}] tcp connection", id),
         },
         ServerEvent::Busy { peer } => match peer {
             Some(p) => crate::log!("iperf: session busy, turned away {}", Addr(p)),
             None => crate::log!("iperf: session busy, turned a client away"),
         },
         ServerEvent::Refused { id, error } => {
-            crate::log!("iperf [{id:>3}] bad client header: {error}: connection closed")
+            crate::log!(
+                "iperf [{}] bad client header: {}: connection closed",
+                id,
+                error
+            )
         }
         ServerEvent::Finished { dir, report } => crate::log!(
-            "iperf {report} (summary, {} {} bytes)",
+            "iperf {} (summary, {} {} bytes)",
+            report,
             dir_word(dir),
             report.bytes
         ),
-        ServerEvent::TcpFailed { id, error } => crate::log!("iperf [{id:>3}] tcp: {error}"),
+        ServerEvent::TcpFailed { id, error } => crate::log!("iperf [{}] tcp: {}", id, error),
         ServerEvent::UdpStarted { peer } => crate::log!("iperf udp test from {}", Addr(peer)),
         ServerEvent::UdpFinished { peer, report } => {
             let rate = report

@@ -32,6 +32,7 @@ mod httpd;
 #[cfg(feature = "iperf")]
 mod iperf;
 mod lan9118;
+mod logger;
 #[cfg(feature = "mdns")]
 mod mdns;
 mod memreport;
@@ -83,25 +84,18 @@ use static_cell::{ConstStaticCell, StaticCell};
 use lan9118::{Buffers, Lan9118, STATS};
 use time::BoardClock;
 
-/// Prints one line to the host through semihosting, prefixed with the time
-/// since boot in milliseconds.
+/// Logs one line (at `info`) through [`logger`]: defmt's deferred
+/// formatting, so the format string stays on the host and arguments need
+/// `defmt::Format`.
 #[macro_export]
 macro_rules! log {
     ($($t:tt)*) => {
-        $crate::log_line(format_args!($($t)*))
+        defmt::info!($($t)*)
     };
 }
 
-/// The body of [`log!`], out of line: one copy of the timestamp and
-/// semihosting code instead of one per call site (7.2 KB of flash).
-#[inline(never)]
-pub(crate) fn log_line(args: core::fmt::Arguments<'_>) {
-    let ms = embassy_time::Instant::now().as_millis();
-    cortex_m_semihosting::hprintln!("[{:>4}.{:03}] {}", ms / 1000, ms % 1000, args)
-}
-
-/// Shows a socket address without `core`'s IPv6 formatting (1.5 KB of
-/// flash): the firmware is IPv4 only.
+/// Shows a socket address without IPv6 code (the firmware is IPv4 only),
+/// in the log and in the dashboard's JSON.
 pub(crate) struct Addr(pub(crate) SocketAddr);
 
 impl core::fmt::Display for Addr {
@@ -109,6 +103,15 @@ impl core::fmt::Display for Addr {
         match self.0 {
             SocketAddr::V4(a) => write!(f, "{}:{}", a.ip(), a.port()),
             SocketAddr::V6(a) => write!(f, "[ipv6]:{}", a.port()),
+        }
+    }
+}
+
+impl defmt::Format for Addr {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self.0 {
+            SocketAddr::V4(a) => defmt::write!(f, "{}:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) => defmt::write!(f, "[ipv6]:{}", a.port()),
         }
     }
 }
@@ -386,8 +389,8 @@ fn print_netcore_memory() {
 }
 
 /// Prints why, and ends the run with a failure exit code.
-fn fail(why: &dyn core::fmt::Display) -> ! {
-    log!("petrel: fatal: {why}");
+fn fail(why: impl defmt::Format) -> ! {
+    log!("petrel: fatal: {}", why);
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();
@@ -397,7 +400,7 @@ fn fail(why: &dyn core::fmt::Display) -> ! {
 fn spawn<S>(spawner: Spawner, what: &str, token: Result<SpawnToken<S>, SpawnError>) {
     match token {
         Ok(t) => spawner.spawn(t),
-        Err(e) => log!("petrel: cannot start {what}: {e}"),
+        Err(e) => log!("petrel: cannot start {}: {}", what, e),
     }
 }
 
@@ -410,18 +413,21 @@ fn main() -> ! {
     memreport::print_sections();
     print_netcore_memory();
     let Some(p) = cortex_m::Peripherals::take() else {
-        fail(&"core peripherals already taken")
+        fail("core peripherals already taken")
     };
     // The chip first: its soft reset restarts FREE_RUN, the time base.
     let dev = match Lan9118::init(DRIVER_BUFS.take()) {
         Ok(d) => d,
-        Err(e) => fail(&e),
+        Err(e) => fail(e),
     };
     let core_hz = time::init(p.SYST);
-    log!("time: FREE_RUN 25 MHz clock, SysTick alarm, core clock measured {core_hz} Hz");
+    log!(
+        "time: FREE_RUN 25 MHz clock, SysTick alarm, core clock measured {} Hz",
+        core_hz
+    );
     let info = dev.info();
     log!(
-        "lan9118: ID_REV {:#010x} BYTE_TEST {:#010x} MAC {} link {}",
+        "lan9118: ID_REV {=u32:#010x} BYTE_TEST {=u32:#010x} MAC {} link {}",
         info.id_rev,
         info.byte_test,
         petrel_netcore::stats::Mac(info.mac),
@@ -474,7 +480,7 @@ fn start(spawner: Spawner, mut dev: Lan9118) {
     }
     let (net, runner) = match smol::new(dev, config, &CAP, memory, &CLOCK) {
         Ok(r) => r,
-        Err(e) => fail(&e),
+        Err(e) => fail(e),
     };
     spawn(spawner, "net runner", net_task(runner));
     spawn(spawner, "driver stats", stats_task(net));
@@ -570,8 +576,8 @@ async fn services(spawner: Spawner, net: Net, seed: u64) {
     CONFIGURED.signal(());
     let addr = net.ipv4_addr().unwrap_or(Ipv4Addr::UNSPECIFIED);
     match net.gateway() {
-        Some(gw) => log!("net: address {addr}, gateway {gw}"),
-        None => log!("net: address {addr}, no gateway"),
+        Some(gw) => log!("net: address {}, gateway {}", addr, gw),
+        None => log!("net: address {}, no gateway", addr),
     }
     let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 7);
     let shown = SocketAddr::new(addr.into(), 7);
@@ -587,14 +593,14 @@ async fn services(spawner: Spawner, net: Net, seed: u64) {
                 echo::tcp_acceptor(spawner, net, listener),
             );
         }
-        Err(e) => log!("echo tcp: cannot listen on {}: {e}", Addr(any)),
+        Err(e) => log!("echo tcp: cannot listen on {}: {}", Addr(any), e),
     }
     match net.udp_bind(any).await {
         Ok(socket) => {
             echo::log_listening("udp", shown);
             spawn(spawner, "echo udp", echo::udp_echo(socket));
         }
-        Err(e) => log!("echo udp: cannot bind {}: {e}", Addr(any)),
+        Err(e) => log!("echo udp: cannot bind {}: {}", Addr(any), e),
     }
     #[cfg(feature = "tftp")]
     if let Some(socket) = tftp::bind(net).await {
@@ -647,7 +653,7 @@ unsafe fn DefaultHandler(irqn: i16) {
     if lan9118::is_irq(irqn) {
         lan9118::on_irq();
     } else {
-        log!("petrel: unexpected interrupt {irqn}");
+        log!("petrel: unexpected interrupt {}", irqn);
     }
 }
 
@@ -658,7 +664,7 @@ unsafe fn DefaultHandler(irqn: i16) {
 #[exception]
 unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
     log!(
-        "petrel: hard fault: pc {:#010x} lr {:#010x} xpsr {:#010x}",
+        "petrel: hard fault: pc {=u32:#010x} lr {=u32:#010x} xpsr {=u32:#010x}",
         ef.pc(),
         ef.lr(),
         ef.xpsr()
@@ -677,7 +683,7 @@ unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     if cfg!(feature = "panic-message") {
-        log!("petrel: panic: {info}");
+        log!("petrel: panic: {}", info);
     } else {
         let _ = info;
         log!(

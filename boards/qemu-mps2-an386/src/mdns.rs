@@ -41,7 +41,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
     match driver::bind(&net).await {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::log!("mdns: cannot bind udp/5353 and join 224.0.0.251: {e}");
+            crate::log!("mdns: cannot bind udp/5353 and join 224.0.0.251: {}", e);
             None
         }
     }
@@ -54,7 +54,7 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
         match Responder::new(ResponderConfig::default(), DEVICE_NAME, seed) {
             Ok(r) => r,
             Err(e) => {
-                crate::log!("mdns: host name {DEVICE_NAME}: {e}");
+                crate::log!("mdns: host name {}: {}", DEVICE_NAME, e);
                 return;
             }
         };
@@ -71,12 +71,13 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
             },
         )
     {
-        crate::log!("mdns: cannot advertise _http._tcp: {e}");
+        crate::log!("mdns: cannot advertise _http._tcp: {}", e);
     }
     let addr = net.ipv4_addr();
     responder.set_address(now, addr);
     crate::log!(
-        "mdns responder on udp/5353 (224.0.0.251): probing {DEVICE_NAME}.local{}",
+        "mdns responder on udp/5353 (224.0.0.251): probing {}.local{}",
+        DEVICE_NAME,
         if cfg!(feature = "httpd") {
             ", _http._tcp on port 80"
         } else {
@@ -95,7 +96,7 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket, seed:
     )
     .await;
     if let Err(e) = r {
-        crate::log!("mdns: stopped: {e}");
+        crate::log!("mdns: stopped: {}", e);
     }
 }
 
@@ -116,7 +117,7 @@ fn on_note(note: Note, r: &BoardResponder<'_>) {
         Note::Responder(Event::RateLimited) => {
             crate::log!("mdns: too many name conflicts, waiting 5 s")
         }
-        Note::SendFailed(e) => crate::log!("mdns: send failed: {e}"),
+        Note::SendFailed(e) => crate::log!("mdns: send failed: {}", e),
         _ => {}
     }
 }

@@ -149,8 +149,9 @@ impl Petrel {
             None => return,
         };
         crate::log!(
-            "mqtt command \"{}\" on {topic}: {} ({} B)",
+            "mqtt command \"{}\" on {}: {} ({} B)",
             shown(name),
+            topic,
             shown(payload),
             payload.len()
         );
@@ -164,24 +165,26 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
     fn on_event(&mut self, _now: Instant, event: &DriverEvent<'_>) {
         match event {
             DriverEvent::Mqtt(Event::Connected { session_present }) => {
-                crate::log!("mqtt connected (session present: {session_present})");
+                crate::log!("mqtt connected (session present: {})", session_present);
                 self.connected = true;
             }
             DriverEvent::Mqtt(Event::ConnectionLost(r)) => {
-                crate::log!("mqtt connection lost: {r}");
+                crate::log!("mqtt connection lost: {}", r);
                 self.connected = false;
             }
             DriverEvent::ConnectFailed { cause, retry_in } => crate::log!(
-                "mqtt connect failed: {cause}; retry in {} ms",
+                "mqtt connect failed: {}; retry in {} ms",
+                cause,
                 retry_in.as_millis()
             ),
             DriverEvent::Mqtt(Event::Subscribed { .. }) => {
-                crate::log!("mqtt subscribed to {MQTT_CMD_FILTER}")
+                crate::log!("mqtt subscribed to {}", MQTT_CMD_FILTER)
             }
             DriverEvent::Mqtt(Event::Publish(m)) => self.command(m.topic, m.payload),
             DriverEvent::Mqtt(Event::PublishStart { message, len }) => crate::log!(
-                "mqtt command on {} too large ({len} B), ignored",
-                message.topic
+                "mqtt command on {} too large ({} B), ignored",
+                message.topic,
+                len
             ),
             _ => {}
         }
@@ -209,7 +212,7 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
             ) {
                 Ok(_) => self.pongs -= 1,
                 Err(e) => {
-                    crate::log!("mqtt cannot queue pong: {e}");
+                    crate::log!("mqtt cannot queue pong: {}", e);
                     break;
                 }
             }
@@ -227,11 +230,11 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
                         false,
                         Properties::EMPTY,
                     ) {
-                        crate::log!("mqtt cannot queue telemetry: {e}");
+                        crate::log!("mqtt cannot queue telemetry: {}", e);
                     }
                 }
                 Err(fmt::Error) => {
-                    crate::log!("mqtt telemetry over {TELEMETRY_MAX} B, not sent");
+                    crate::log!("mqtt telemetry over {} B, not sent", TELEMETRY_MAX);
                 }
             }
             // Fixed rate; skip missed slots after an outage.
@@ -272,7 +275,7 @@ pub(crate) async fn run(net: Net, broker: (&'static str, u16), seed: u64) {
         .handle()
         .subscribe(&[(MQTT_CMD_FILTER, SubscriptionOptions::qos(QoS::AtLeastOnce))])
     {
-        crate::log!("mqtt: cannot subscribe to {MQTT_CMD_FILTER}: {e}");
+        crate::log!("mqtt: cannot subscribe to {}: {}", MQTT_CMD_FILTER, e);
         return;
     }
     let now = net.now();
@@ -295,8 +298,13 @@ pub(crate) async fn run(net: Net, broker: (&'static str, u16), seed: u64) {
         },
     };
     crate::log!(
-        "mqtt connecting to mqtt://{host}:{port} as \"{DEVICE_NAME}\" (MQTT 3.1.1; telemetry every {} s to {MQTT_TELEMETRY_TOPIC}, commands on {MQTT_CMD_FILTER})",
-        INTERVAL.as_secs()
+        "mqtt connecting to mqtt://{}:{} as \"{}\" (MQTT 3.1.1; telemetry every {} s to {}, commands on {})",
+        host,
+        port,
+        DEVICE_NAME,
+        INTERVAL.as_secs(),
+        MQTT_TELEMETRY_TOPIC,
+        MQTT_CMD_FILTER
     );
     let io = IoBuffers {
         read: READ.take(),
@@ -304,6 +312,6 @@ pub(crate) async fn run(net: Net, broker: (&'static str, u16), seed: u64) {
     };
     match driver::run(&net, &PlainTcp, &shared, &dcfg, io, &mut handler).await {
         Ok(()) => crate::log!("mqtt: stopped"),
-        Err(e) => crate::log!("mqtt: stopped: {e}"),
+        Err(e) => crate::log!("mqtt: stopped: {}", e),
     }
 }

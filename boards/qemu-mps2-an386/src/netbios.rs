@@ -28,7 +28,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
     match net.udp_bind(any).await {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::log!("netbios: cannot bind {}: {e}", Addr(any));
+            crate::log!("netbios: cannot bind {}: {}", Addr(any), e);
             None
         }
     }
@@ -51,7 +51,10 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, see
     let mut config = Config::new(DEVICE_NAME, addr, mac);
     config.random_seed = seed as u16;
     crate::log!(
-        "netbios listening on {addr}:{PORT} (name {DEVICE_NAME}, broadcasts to {})",
+        "netbios listening on {}:{} (name {}, broadcasts to {})",
+        addr,
+        PORT,
+        DEVICE_NAME,
         Addr(broadcast)
     );
     let mut responder = Responder::new(config, net.now());
@@ -66,25 +69,25 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, see
     )
     .await;
     if let Err(e) = r {
-        crate::log!("netbios: stopped: {e}");
+        crate::log!("netbios: stopped: {}", e);
     }
 }
 
 fn on_event(e: Event) {
     match e {
         Event::Registered { name } => crate::log!(
-            "netbios: registered {}<{:02x}>",
+            "netbios: registered {}<{=u8:02x}>",
             core::str::from_utf8(name.name()).unwrap_or("?"),
             name.suffix()
         ),
         Event::Conflict { name, by, .. } => crate::log!(
-            "netbios: name conflict: {}<{:02x}> refused by {}; not answering for it",
+            "netbios: name conflict: {}<{=u8:02x}> refused by {}; not answering for it",
             core::str::from_utf8(name.name()).unwrap_or("?"),
             name.suffix(),
             Addr(by)
         ),
         Event::Defended { name, from } => crate::log!(
-            "netbios: refused {} registering our name {}<{:02x}>",
+            "netbios: refused {} registering our name {}<{=u8:02x}>",
             Addr(from),
             core::str::from_utf8(name.name()).unwrap_or("?"),
             name.suffix()

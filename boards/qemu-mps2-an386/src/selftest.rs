@@ -44,7 +44,7 @@ pub(crate) async fn selftest(net: Net, chip: ChipInfo) {
             debug::exit(debug::EXIT_SUCCESS);
         }
         Ok(Err(what)) => {
-            crate::log!("selftest: FAIL: {what}");
+            crate::log!("selftest: FAIL: {}", what);
             debug::exit(debug::EXIT_FAILURE);
         }
         Err(_) => {
@@ -59,7 +59,7 @@ async fn run(net: Net, chip: ChipInfo) -> Result<(), &'static str> {
         return Err("driver: unexpected ID_REV or BYTE_TEST");
     }
     crate::log!(
-        "selftest: driver ok (ID_REV {:#010x}, BYTE_TEST {:#010x})",
+        "selftest: driver ok (ID_REV {=u32:#010x}, BYTE_TEST {=u32:#010x})",
         chip.id_rev,
         chip.byte_test
     );
@@ -71,17 +71,21 @@ async fn run(net: Net, chip: ChipInfo) -> Result<(), &'static str> {
     // slirp leaves the router option out of its offers under restrict=on,
     // so a missing gateway is not a failure.
     match net.gateway() {
-        Some(gw) => crate::log!("selftest: dhcp ok: {addr}, gateway {gw}"),
-        None => crate::log!("selftest: dhcp ok: {addr}, no router option"),
+        Some(gw) => crate::log!("selftest: dhcp ok: {}, gateway {}", addr, gw),
+        None => crate::log!("selftest: dhcp ok: {}, no router option", addr),
     }
 
     let t0 = net.now();
     tcp_check(net).await?;
     let ms = (net.now() - t0).as_micros() / 1000;
-    crate::log!("selftest: tcp echo ok: {TCP_TOTAL} bytes round trip in {ms} ms");
+    crate::log!(
+        "selftest: tcp echo ok: {} bytes round trip in {} ms",
+        TCP_TOTAL,
+        ms
+    );
 
     let got = tftp_check(net).await?;
-    crate::log!("selftest: udp (tftp) ok: read {got} bytes");
+    crate::log!("selftest: udp (tftp) ok: read {} bytes", got);
     Ok(())
 }
 

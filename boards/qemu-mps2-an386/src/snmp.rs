@@ -59,7 +59,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
     match net.udp_bind(any).await {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::log!("snmp: cannot bind {}: {e}", Addr(any));
+            crate::log!("snmp: cannot bind {}: {}", Addr(any), e);
             None
         }
     }
@@ -113,7 +113,9 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
         },
     );
     crate::log!(
-        "snmp agent listening on {shown}:{PORT} (v2c/v1, community \"public\" read-only; MIB-2{})",
+        "snmp agent listening on {}:{} (v2c/v1, community \"public\" read-only; MIB-2{})",
+        shown,
+        PORT,
         if cfg!(feature = "petrel-mib") {
             ", PETREL-MIB"
         } else {
@@ -130,12 +132,12 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
             log_event,
         )
         .await;
-    crate::log!("snmp: stopped: {error}");
+    crate::log!("snmp: stopped: {}", error);
 }
 
 /// Requests that were not answered (bad community, malformed) are logged.
 fn log_event(e: DriverEvent) {
     if let DriverEvent::Dropped { peer, reason } = e {
-        crate::log!("snmp {}: not answered: {reason}", Addr(peer));
+        crate::log!("snmp {}: not answered: {}", Addr(peer), reason);
     }
 }

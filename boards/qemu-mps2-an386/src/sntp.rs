@@ -37,7 +37,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
     match net.udp_bind(any).await {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::log!("sntp: cannot bind a UDP port: {e}");
+            crate::log!("sntp: cannot bind a UDP port: {}", e);
             None
         }
     }
@@ -68,7 +68,7 @@ impl Control<SERVERS, EVENTS> for Reporter {
         let mut addrs = heapless::Vec::<SocketAddr, 4>::new();
         for a in &self.dhcp {
             let _ = addrs.push(SocketAddr::new((*a).into(), petrel_sntp::wire::PORT));
-            crate::log!("sntp: server from DHCP option 42: {a}");
+            crate::log!("sntp: server from DHCP option 42: {}", a);
         }
         if client.set_dhcp_servers(now, &addrs).is_err() {
             crate::log!("sntp: server list full: some DHCP servers left out");
@@ -91,8 +91,11 @@ impl Control<SERVERS, EVENTS> for Reporter {
                 let unix_ms = u64::try_from(t.millis()).unwrap_or(0);
                 if !self.synced_once {
                     crate::log!(
-                        "sntp: synced to {} stratum {stratum}, offset {offset_us} us, delay {delay_us} us; UTC {}",
+                        "sntp: synced to {} stratum {}, offset {} us, delay {} us; UTC {}",
                         Addr(server),
+                        stratum,
+                        offset_us,
+                        delay_us,
                         petrel_netcore::time::DateTime::from_unix(unix_ms / 1000)
                     );
                 }
@@ -108,7 +111,7 @@ impl Control<SERVERS, EVENTS> for Reporter {
                 });
             }
             Event::ServerDropped { server, code } => {
-                crate::log!("sntp: {} sent KoD {code}: server dropped", Addr(server))
+                crate::log!("sntp: {} sent KoD {}: server dropped", Addr(server), code)
             }
             Event::NoServers => crate::log!("sntp: no usable server"),
             _ => {}
@@ -148,5 +151,5 @@ pub(crate) async fn run(net: Net, mut socket: <Net as Network>::UdpSocket) {
     }
     let mut buf = [0u8; 48];
     let e = drive(&net, &mut socket, &mut client, &mut buf, &mut reporter).await;
-    crate::log!("sntp: stopped: {e}");
+    crate::log!("sntp: stopped: {}", e);
 }

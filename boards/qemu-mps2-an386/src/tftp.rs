@@ -188,7 +188,7 @@ pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
     match net.udp_bind(any).await {
         Ok(s) => Some(s),
         Err(e) => {
-            crate::log!("tftp: cannot bind {}: {e}", Addr(any));
+            crate::log!("tftp: cannot bind {}: {}", Addr(any), e);
             None
         }
     }
@@ -225,7 +225,7 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
         log_event,
     )
     .await;
-    crate::log!("tftp: stopped: {error}");
+    crate::log!("tftp: stopped: {}", error);
 }
 
 fn kind_word(kind: RequestKind) -> &'static str {
@@ -246,7 +246,8 @@ fn log_event(e: ServerEvent<'_>) {
             params,
             ..
         } => crate::log!(
-            "tftp [{slot}] {}: {} {} (blksize {}, windowsize {})",
+            "tftp [{}] {}: {} {} (blksize {}, windowsize {})",
+            slot,
             Addr(peer),
             kind_word(kind),
             core::str::from_utf8(filename).unwrap_or("<not utf-8>"),
@@ -254,7 +255,7 @@ fn log_event(e: ServerEvent<'_>) {
             params.window
         ),
         ServerEvent::Refused { peer, code } => {
-            crate::log!("tftp {}: refused: {code}", Addr(peer))
+            crate::log!("tftp {}: refused: {}", Addr(peer), code)
         }
         ServerEvent::Finished {
             slot,
@@ -263,17 +264,19 @@ fn log_event(e: ServerEvent<'_>) {
             elapsed,
         } => match outcome {
             Event::Completed { bytes } => crate::log!(
-                "tftp [{slot}] {}: done, {bytes} bytes in {} ms",
+                "tftp [{}] {}: done, {} bytes in {} ms",
+                slot,
                 Addr(peer),
+                bytes,
                 elapsed.as_millis()
             ),
             Event::Failed { error } => {
-                crate::log!("tftp [{slot}] {}: failed: {error}", Addr(peer))
+                crate::log!("tftp [{}] {}: failed: {}", slot, Addr(peer), error)
             }
-            _ => crate::log!("tftp [{slot}] {}: ended", Addr(peer)),
+            _ => crate::log!("tftp [{}] {}: ended", slot, Addr(peer)),
         },
         ServerEvent::SocketError { addr, error } => {
-            crate::log!("tftp {}: socket: {error}", Addr(addr))
+            crate::log!("tftp {}: socket: {}", Addr(addr), error)
         }
         // Retries of a request already being served.
         _ => {}

@@ -172,9 +172,11 @@ fn config() -> Result<ServerConfig, rustls::Error> {
 
 fn heap_line(what: &str) {
     crate::log!(
-        "tls-rustls: heap {what}: {} B in use, peak {} B (of {HEAP_BYTES})",
+        "tls-rustls: heap {}: {} B in use, peak {} B (of {})",
+        what,
         HEAP.used.load(Ordering::Relaxed),
         HEAP.peak.load(Ordering::Relaxed),
+        HEAP_BYTES
     );
 }
 
@@ -187,7 +189,7 @@ pub(crate) async fn serve(net: Net, seed: u64) {
     let cfg = match config() {
         Ok(c) => c,
         Err(e) => {
-            crate::log!("tls-rustls: configuration: {e}");
+            crate::log!("tls-rustls: configuration: {}", defmt::Display2Format(&e));
             return;
         }
     };
@@ -196,7 +198,7 @@ pub(crate) async fn serve(net: Net, seed: u64) {
     let listener = match net.tcp_listen(any, ListenConfig::default()).await {
         Ok(l) => l,
         Err(e) => {
-            crate::log!("tls-rustls: cannot listen on {}: {e}", Addr(any));
+            crate::log!("tls-rustls: cannot listen on {}: {}", Addr(any), e);
             return;
         }
     };
@@ -209,7 +211,7 @@ pub(crate) async fn serve(net: Net, seed: u64) {
         let stream = match tcp.accept().await {
             Ok(s) => s,
             Err(e) => {
-                crate::log!("tls-rustls: accept: {e}");
+                crate::log!("tls-rustls: accept: {}", e);
                 continue;
             }
         };
@@ -223,7 +225,7 @@ pub(crate) async fn serve(net: Net, seed: u64) {
             Ok(s) => s,
             Err(e) => {
                 tls::log_failure(peer, &e);
-                crate::log!("tls-rustls: handshake failed: {e}");
+                crate::log!("tls-rustls: handshake failed: {}", e);
                 continue;
             }
         };
@@ -231,7 +233,7 @@ pub(crate) async fn serve(net: Net, seed: u64) {
         crate::log!(
             "tls-rustls: handshake done in {} ms of QEMU time, {:?}",
             took.as_millis(),
-            s.cipher_suite().map(|c| c.suite())
+            defmt::Debug2Format(&s.cipher_suite().map(|c| c.suite()))
         );
         heap_line("handshake peak / established");
         let mut buf = [0u8; 512];
@@ -249,7 +251,7 @@ pub(crate) async fn serve(net: Net, seed: u64) {
             }
         };
         let _ = s.close().await;
-        crate::log!("tls-rustls: session ended after {total} B: {end:?}");
+        crate::log!("tls-rustls: session ended after {} B: {:?}", total, end);
         heap_line("peak over the session");
     }
 }

@@ -61,7 +61,7 @@ pub(crate) async fn probe(net: Net, host: &'static str, seed: u64) {
     let tcp = match net.tcp_connect(peer, ConnectConfig::default()).await {
         Ok(s) => Tcp::new(s),
         Err(e) => {
-            crate::log!("tls-size: connect {peer}: {e}");
+            crate::log!("tls-size: connect {}: {}", peer, e);
             return;
         }
     };
@@ -84,8 +84,8 @@ pub(crate) async fn probe(net: Net, host: &'static str, seed: u64) {
                 Ok(()) => tls.read(&mut buf).await.map(|_| ()),
                 Err(e) => Err(e),
             };
-            crate::log!("tls-size: session to {peer}: {r:?}");
+            crate::log!("tls-size: session to {}: {:?}", peer, r);
         }
-        Err(e) => crate::log!("tls-size: handshake with {peer}: {e}"),
+        Err(e) => crate::log!("tls-size: handshake with {}: {}", peer, e),
     }
 }

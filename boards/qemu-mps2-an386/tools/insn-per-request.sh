@@ -5,7 +5,7 @@
 # count before and after, less the idle background measured over the same
 # time, divided by N is the cost of one request: stack, driver, executor
 # and httpd together. Instructions, not seconds: the same on a loaded
-# machine. Needs root (namespace, TAP), gcc, curl.
+# machine. Needs root (namespace, TAP), gcc, curl, defmt-print.
 #
 #   ./tools/insn-per-request.sh [ELF]     (N=500 by default)
 #
@@ -25,8 +25,11 @@ ADDR=198.51.100.2
 W="$(mktemp -d)"
 NS="petrel-insn-$$"
 QP=""
+# shellcheck source=defmt-log.sh
+. "$HERE/tools/defmt-log.sh"
 cleanup() {
     [ -n "$QP" ] && kill "$QP" 2>/dev/null && wait "$QP" 2>/dev/null
+    decoders_stop
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$W"
 }
@@ -41,12 +44,13 @@ ip -n "$NS" link set lo up
 ip -n "$NS" tuntap add dev tap0 mode tap
 ip -n "$NS" addr add 198.51.100.1/24 dev tap0
 ip -n "$NS" link set tap0 up
+decoder "$W/qemu.log" "$ELF"
 ip netns exec "$NS" qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none \
     -nographic -semihosting-config enable=on,target=native \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
     -net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02 \
     -plugin "file=$W/insn-count.so,ctl=$W/ctl,out=$W/count${PROFILE:+,profile=on}" \
-    -kernel "$ELF" </dev/null >"$W/qemu.log" 2>&1 &
+    -kernel "$ELF" </dev/null >"$W/qemu.log.fifo" 2>>"$W/qemu.log" &
 QP=$!
 for _ in $(seq 150); do grep -q "http listening" "$W/qemu.log" && break; sleep 0.2; done
 grep -q "http listening" "$W/qemu.log" || { cat "$W/qemu.log" >&2; echo "firmware did not start" >&2; exit 1; }

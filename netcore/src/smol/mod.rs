@@ -341,6 +341,7 @@ pub struct StackConfig {
 /// Why a stack could not be built.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum StackError {
     /// A [`Memory`] slice is shorter than [`Capacity`] needs; names it.
     MemoryTooSmall(&'static str),

@@ -147,6 +147,7 @@ pub enum ServerEvent {
 /// Why the server stopped.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServeError {
     /// Accepting failed for good.
     Tcp(TcpError),

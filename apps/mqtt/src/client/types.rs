@@ -76,6 +76,7 @@ pub struct Buffers<'a> {
 /// Why CONNECT was refused (CONNACK code) or did not complete.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ConnectError {
     /// 3.1.1 code 1 / MQTT 5 0x84.
     UnacceptableProtocolVersion,
@@ -138,6 +139,7 @@ impl core::error::Error for ConnectError {}
 /// Why an established (or connecting) session ended.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum LostReason {
     /// Nothing received for 1.5 × keep alive.
     KeepaliveTimeout,
@@ -170,6 +172,7 @@ impl fmt::Display for LostReason {
 /// Why a command was refused. Nothing was queued.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum CommandError {
     /// The outbox has no room (bytes or `MAX_INFLIGHT` entries); retry after
     /// acknowledgements arrive.

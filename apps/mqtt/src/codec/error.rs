@@ -10,6 +10,7 @@ use super::PacketType;
 /// MQTT 5 reason code to put in the DISCONNECT that answers it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DecodeError {
     /// The first nibble is not a packet type of this protocol version
     /// (0 always; 15 in MQTT 3.1.1).
@@ -167,6 +168,7 @@ impl core::error::Error for DecodeError {}
 /// Why a packet could not be encoded.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum EncodeError {
     /// The output buffer is too small; `needed` bytes would be required.
     BufferTooSmall {
@@ -218,6 +220,7 @@ impl core::error::Error for EncodeError {}
 /// Kept as a number so unknown codes survive; the constants name the ones MQTT 5
 /// defines (section 2.4).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ReasonCode(pub u8);
 
 impl ReasonCode {

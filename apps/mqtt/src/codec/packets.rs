@@ -9,6 +9,7 @@ use super::wire::Reader;
 
 /// MQTT protocol version.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Version {
     /// MQTT 3.1.1 (protocol level 4).
     V311,
@@ -56,6 +57,7 @@ impl QoS {
 /// The packet type nibble of the fixed header.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum PacketType {
     /// 1 CONNECT.
     Connect = 1,

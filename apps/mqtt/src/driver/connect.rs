@@ -69,6 +69,7 @@ impl Default for DriverConfig<'_> {
 
 /// Which step of a connection attempt ran out of time.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Phase {
     /// The TCP handshake (no SYN-ACK).
     Tcp,
@@ -81,6 +82,7 @@ pub enum Phase {
 /// Why a connection attempt failed, by cause.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ConnectFailure {
     /// The host name could not be resolved.
     Dns(DnsError),

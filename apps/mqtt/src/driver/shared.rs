@@ -111,6 +111,7 @@ impl<'a, const I: usize, const S: usize, const A: usize> Shared<'a, I, S, A> {
 /// Why a command through [`MqttClient`] was not queued.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientError {
     /// Called from inside a [`Handler`](super::Handler) callback, while the
     /// driver holds the client: use the `&mut Client` given to

@@ -100,6 +100,7 @@ pub enum Outcome {
 /// Why a request was not answered.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DropReason {
     /// Malformed or unsupported message (the error says what).
     Malformed(MessageError),

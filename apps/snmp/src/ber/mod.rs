@@ -56,6 +56,7 @@ pub mod tag {
 /// Why a BER encoding could not be read or written.
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BerError {
     /// The input ended inside a tag, a length or a value.
     Truncated,

@@ -64,14 +64,18 @@ pub(crate) enum Lan9118Error {
     MiiTimeout,
 }
 
-impl core::fmt::Display for Lan9118Error {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl defmt::Format for Lan9118Error {
+    fn format(&self, f: defmt::Formatter<'_>) {
         match self {
-            Lan9118Error::ByteTest(v) => write!(f, "BYTE_TEST reads {v:#010x}, not 0x87654321"),
-            Lan9118Error::UnknownChip(v) => write!(f, "unknown chip, ID_REV {v:#010x}"),
-            Lan9118Error::NotReady => f.write_str("chip not ready after reset"),
-            Lan9118Error::MacCsrTimeout => f.write_str("MAC CSR interface busy"),
-            Lan9118Error::MiiTimeout => f.write_str("MII interface busy"),
+            Lan9118Error::ByteTest(v) => {
+                defmt::write!(f, "BYTE_TEST reads {=u32:#010x}, not 0x87654321", v)
+            }
+            Lan9118Error::UnknownChip(v) => {
+                defmt::write!(f, "unknown chip, ID_REV {=u32:#010x}", v)
+            }
+            Lan9118Error::NotReady => defmt::write!(f, "chip not ready after reset"),
+            Lan9118Error::MacCsrTimeout => defmt::write!(f, "MAC CSR interface busy"),
+            Lan9118Error::MiiTimeout => defmt::write!(f, "MII interface busy"),
         }
     }
 }

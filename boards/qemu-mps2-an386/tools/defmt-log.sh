@@ -1,0 +1,40 @@
+# Sourced by test.sh and tools/insn-per-request.sh: the firmware logs defmt
+# frames over semihosting (src/logger.rs), which QEMU writes to its stdout;
+# defmt-print turns them back into lines, with the ELF for the strings.
+#
+#   decoder LOG ELF        starts a decoder that appends the lines to LOG and
+#                          reads the frames from "$LOG.fifo"; run QEMU with
+#                          `>"$LOG.fifo" 2>>"$LOG"`. Sets DECODER_PID.
+#   decoder_wait           after QEMU has exited: waits until every line of
+#                          the last decoder is in LOG (it ends at EOF).
+#   decoders_stop          kills any decoder still running (cleanup traps).
+
+# The line format: `[seconds since boot] message`, as the firmware's own
+# `defmt::timestamp!` gives it.
+PETREL_LOG_FORMAT='[{t}] {s}'
+DECODER_PID=""
+DECODER_PIDS=()
+
+decoder() {
+    rm -f "$1.fifo"
+    mkfifo "$1.fifo"
+    : >"$1"
+    defmt-print -e "$2" --log-format "$PETREL_LOG_FORMAT" <"$1.fifo" >>"$1" 2>&1 &
+    DECODER_PID=$!
+    DECODER_PIDS+=("$DECODER_PID")
+}
+
+decoder_wait() {
+    local i
+    for i in $(seq 50); do
+        kill -0 "$DECODER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    wait "$DECODER_PID" 2>/dev/null
+}
+
+decoders_stop() {
+    local p
+    for p in "${DECODER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    DECODER_PIDS=()
+}

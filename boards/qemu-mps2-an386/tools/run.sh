@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The `cargo run` runner (.cargo/config.toml): boots the firmware ELF given
+# as $1 in QEMU's mps2-an386 with user networking, and decodes its log
+# (defmt frames over semihosting, src/logger.rs) with defmt-print. QEMU's
+# exit code (the self-test's verdict) is the runner's. Quit with Ctrl-A X.
+set -uo pipefail
+ELF="$1"
+if ! command -v defmt-print >/dev/null; then
+    echo "run.sh: defmt-print decodes the firmware's log; install it with" >&2
+    echo "  cargo install defmt-print --locked --version 1.2.0" >&2
+    exit 1
+fi
+qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographic \
+    -semihosting-config enable=on,target=native \
+    -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:17007-:7 \
+    -net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02 \
+    -kernel "$ELF" \
+    | defmt-print -e "$ELF" --log-format '[{t}] {s}'
