@@ -8,6 +8,9 @@
 #   decoder_wait           after QEMU has exited: waits until every line of
 #                          the last decoder is in LOG (it ends at EOF).
 #   decoders_stop          kills any decoder still running (cleanup traps).
+#
+# The functions return 0 whatever happened to the decoders, so they are
+# safe under `set -e` and in EXIT traps.
 
 # The line format: `[seconds since boot] message`, as the firmware's own
 # `defmt::timestamp!` gives it.
@@ -30,11 +33,12 @@ decoder_wait() {
         kill -0 "$DECODER_PID" 2>/dev/null || break
         sleep 0.1
     done
-    wait "$DECODER_PID" 2>/dev/null
+    wait "$DECODER_PID" 2>/dev/null || true
 }
 
 decoders_stop() {
     local p
-    for p in "${DECODER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${DECODER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     DECODER_PIDS=()
+    return 0
 }
