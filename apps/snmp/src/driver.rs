@@ -32,6 +32,7 @@ use crate::oid::Oid;
 use crate::trap::{
     self, GenericTrap, InformConfig, InformEvent, InformSender, NotificationKind, SYS_UPTIME_0,
 };
+#[cfg(feature = "v3")]
 use crate::usm::SecurityLevel;
 use crate::value::{Value, VarBind};
 
@@ -51,7 +52,9 @@ pub enum TrapKind<'a> {
         /// Send informs instead of traps.
         inform: bool,
     },
-    /// An SNMPv3 Trap from this engine (a user of the agent's table).
+    /// An SNMPv3 Trap from this engine (a user of the agent's table;
+    /// feature `v3`).
+    #[cfg(feature = "v3")]
     V3 {
         /// The USM user.
         user: &'a [u8],
@@ -546,6 +549,9 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
         uptime: u32,
         buf: &mut [u8],
     ) -> Option<usize> {
+        // Only v3 messages carry the engine time.
+        #[cfg(not(feature = "v3"))]
+        let _ = now;
         let mut scratch = [[0u8; MIB_SCRATCH_LEN]; MAX_NOTIFICATION_OBJECTS];
         let vbs = notification_varbinds(notification, mib, &mut scratch)?;
         let trap_oid = notification.oid();
@@ -572,6 +578,7 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
                 trap::encode_v2c_notification(community, kind, id, uptime, &trap_oid, &vbs, buf)
                     .ok()
             }
+            #[cfg(feature = "v3")]
             TrapKind::V3 { user, level } => self
                 .agent
                 .encode_v3_trap(

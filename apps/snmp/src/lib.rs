@@ -20,6 +20,11 @@
 //! - [`trap`] — v1/v2c/v3 notification encoders and the
 //!   [`InformSender`](trap::InformSender) retry machine.
 //!
+//! Features: `usm` (default; implies `v3`) — the USM digests and ciphers;
+//! `v3` — SNMPv3 at all: without it (like lwIP without `LWIP_SNMP_V3`) a v3
+//! message is counted in snmpInBadVersions and dropped, and
+//! `TrapKind::V3` does not exist; `driver`, `std`, `max-oid-len-64`/`-32`.
+//!
 //! Contract: the caller owns every buffer; the agent writes a response at
 //! the start of the caller's buffer and never exceeds
 //! [`AgentConfig::max_message_size`](agent::AgentConfig::max_message_size);

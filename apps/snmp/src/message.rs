@@ -161,7 +161,8 @@ pub struct ScopedPdu<'a> {
 pub enum Message<'a> {
     /// v1 or v2c.
     Community(CommunityMessage<'a>),
-    /// v3.
+    /// v3 (feature `v3`).
+    #[cfg(feature = "v3")]
     V3(V3Message<'a>),
 }
 
@@ -188,12 +189,14 @@ impl<'a> Message<'a> {
                     pdu,
                 }))
             }
+            #[cfg(feature = "v3")]
             3 => decode_v3(&mut r).map(Message::V3),
             v => Err(MessageError::BadVersion(v)),
         }
     }
 }
 
+#[cfg(feature = "v3")]
 fn decode_v3<'a>(r: &mut Reader<'a>) -> Result<V3Message<'a>, MessageError> {
     let mut g = r.sequence()?;
     let msg_id = g.non_negative()?;

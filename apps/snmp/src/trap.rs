@@ -388,7 +388,8 @@ impl<const SLOTS: usize, const LEN: usize> InformSender<SLOTS, LEN> {
     }
 }
 
-/// Why a v3 notification could not be built.
+#[cfg(feature = "v3")]
+/// Why a v3 notification could not be built (feature `v3`).
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum V3NotifyError {
@@ -400,6 +401,7 @@ pub enum V3NotifyError {
     Encode(BerError),
 }
 
+#[cfg(feature = "v3")]
 impl fmt::Display for V3NotifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -410,8 +412,10 @@ impl fmt::Display for V3NotifyError {
     }
 }
 
+#[cfg(feature = "v3")]
 impl core::error::Error for V3NotifyError {}
 
+#[cfg(feature = "v3")]
 impl<const USERS: usize> crate::agent::Agent<'_, USERS> {
     /// Encodes an SNMPv3 SNMPv2-Trap from this (authoritative) engine for
     /// `user` at `level`: `sysUpTime.0`, `snmpTrapOID.0`, then `varbinds`.

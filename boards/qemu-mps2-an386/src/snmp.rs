@@ -7,8 +7,10 @@
 //! - The interface counters come from netcore's observer plus the LAN9118
 //!   driver's receive errors/discards and link state, which `stats_task` in
 //!   main.rs forwards into the stack every second.
-//! - No SNMPv3: `Agent<'_, 0>` has no USM users and `enable_v3` is off, so
-//!   the USM cryptography (HMAC, DES, AES: about 50 KB) is not linked.
+//! - No SNMPv3: petrel-snmp is built without its `v3` and `usm` features
+//!   (a v3 request counts in snmpInBadVersions), so neither the v3 message
+//!   handling (6.5 KB) nor the USM cryptography (HMAC, DES, AES: about
+//!   50 KB) is linked.
 //! - No notifications (no trap targets; no coldStart).
 //! - Requests and responses up to [`MAX_MESSAGE`] bytes (1 KiB: twice
 //!   RFC 3417's 484-byte minimum, and what a `snmpbulkwalk` page of MIB-2

@@ -3,12 +3,18 @@
 //! the varbind length is known), v3 payloads are encrypted and
 //! authenticated, and the message is moved to the start of the buffer.
 
-use crate::ber::{BerError, Writer, len_of_len, tlv_len};
-use crate::message::{CommunityPrefix, ScopedPrefix, V3Prefix};
+use crate::ber::{BerError, Writer};
+#[cfg(feature = "v3")]
+use crate::ber::{len_of_len, tlv_len};
+use crate::message::CommunityPrefix;
+#[cfg(feature = "v3")]
+use crate::message::{ScopedPrefix, V3Prefix};
 use crate::pdu::PduHeader;
+#[cfg(feature = "v3")]
 use crate::usm::crypto::{self, AuthProtocol, PrivProtocol};
 
 /// SNMPv3 security for an outgoing message.
+#[cfg(feature = "v3")]
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct V3Security<'k> {
     pub auth: Option<(AuthProtocol, &'k [u8])>,
@@ -19,6 +25,7 @@ pub(crate) struct V3Security<'k> {
 #[derive(Copy, Clone, Debug)]
 pub(crate) enum Wrapper<'m> {
     Community(CommunityPrefix<'m>),
+    #[cfg(feature = "v3")]
     V3 {
         prefix: V3Prefix<'m>,
         scoped: ScopedPrefix<'m>,
@@ -34,6 +41,7 @@ pub(crate) struct Frame<'m> {
 }
 
 impl Frame<'_> {
+    #[cfg(feature = "v3")]
     fn des_padding(&self, len: usize) -> usize {
         match self.wrapper {
             Wrapper::V3 {
@@ -53,6 +61,7 @@ impl Frame<'_> {
         let pdu_len = self.header.pdu_len(vbs_len);
         match &self.wrapper {
             Wrapper::Community(c) => c.len(pdu_len) + pdu_len,
+            #[cfg(feature = "v3")]
             Wrapper::V3 {
                 prefix,
                 scoped,
@@ -99,6 +108,7 @@ impl Frame<'_> {
                 move_to_front(buf, start, total)?;
                 Ok(total)
             }
+            #[cfg(feature = "v3")]
             Wrapper::V3 {
                 prefix,
                 scoped,

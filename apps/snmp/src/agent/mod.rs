@@ -11,10 +11,13 @@ mod frame;
 mod mib;
 mod mount;
 mod ops;
+#[cfg(feature = "v3")]
 mod v3;
 mod view;
 
-pub(crate) use frame::{Frame, V3Security, Wrapper};
+#[cfg(feature = "v3")]
+pub(crate) use frame::V3Security;
+pub(crate) use frame::{Frame, Wrapper};
 pub use mib::{
     Access, AgentState, Entry, MIB_SCRATCH_LEN, Mib, STORED_STRING_LEN, SetOutcome, StoredValue,
     TableMib,
@@ -55,7 +58,8 @@ pub struct AgentConfig<'a> {
     pub enable_v1: bool,
     /// Answer SNMPv2c.
     pub enable_v2c: bool,
-    /// Answer SNMPv3.
+    /// Answer SNMPv3 (needs the `v3` feature: without it v3 messages are
+    /// bad versions whatever this says).
     pub enable_v3: bool,
     /// Largest response the agent sends (also capped by the response buffer
     /// and by a v3 request's msgMaxSize). 1472 fits one Ethernet frame.
@@ -285,6 +289,7 @@ impl<'a, const USERS: usize> Agent<'a, USERS> {
         };
         let out = match msg {
             Message::Community(m) => self.handle_community(&m, response, mib),
+            #[cfg(feature = "v3")]
             Message::V3(_) => self.handle_v3(now, request, response, mib),
         };
         if let Outcome::Respond(_) = out {

@@ -1,6 +1,8 @@
 use super::*;
 use crate::ber::{BerError, Reader};
-use crate::message::{Message, MessageError, ScopedPduData, Version};
+#[cfg(feature = "v3")]
+use crate::message::ScopedPduData;
+use crate::message::{Message, MessageError, Version};
 use crate::pdu::{AnyPdu, PduType};
 
 #[test]
@@ -39,6 +41,7 @@ fn decodes_captured_bulk_and_set() {
     assert_eq!(vb.value, Value::OctetString(b"petrel-node"));
 }
 
+#[cfg(feature = "v3")]
 #[test]
 fn decodes_captured_v3_discovery() {
     let bytes = hex(CAP_V3_DISCOVERY);
@@ -49,6 +52,33 @@ fn decodes_captured_v3_discovery() {
     assert_eq!(m.header.flags, 0x04);
     assert!(m.usm.engine_id.is_empty());
     assert!(matches!(m.data, ScopedPduData::Plaintext(_)));
+}
+
+/// Without the `v3` feature a v3 message is a bad version: dropped and
+/// counted in snmpInBadVersions, as lwIP does without `LWIP_SNMP_V3`.
+#[cfg(not(feature = "v3"))]
+#[test]
+fn a_v3_message_is_a_bad_version_without_the_v3_feature() {
+    let mut bytes = hex(CAP_V3_DISCOVERY);
+    assert_eq!(
+        Message::decode(&bytes, 64),
+        Err(MessageError::BadVersion(3))
+    );
+    let mut a = agent();
+    let mut e = entries();
+    let mut mib: crate::agent::TableMib<'_, 8> = crate::agent::TableMib::new(&mut e);
+    let mut out = [0u8; 1500];
+    let got = a.handle_request(Instant::ZERO, &mut bytes, &mut out, &mut mib);
+    assert!(
+        matches!(
+            got,
+            crate::agent::Outcome::Drop(crate::agent::DropReason::Malformed(
+                MessageError::BadVersion(3)
+            ))
+        ),
+        "{got:?}"
+    );
+    assert_eq!(a.stats().in_bad_versions, 1);
 }
 
 #[test]
@@ -205,6 +235,12 @@ fn message_errors() {
         Err(MessageError::TooManyVarBinds)
     );
     // v3 with msgMaxSize 100 and with priv but no auth.
+    #[cfg(feature = "v3")]
+    v3_message_errors();
+}
+
+#[cfg(feature = "v3")]
+fn v3_message_errors() {
     let mut bytes = hex(CAP_V3_DISCOVERY);
     let at = bytes
         .windows(5)

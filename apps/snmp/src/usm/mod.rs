@@ -111,6 +111,8 @@ impl core::error::Error for UserError {}
 
 /// A user with keys localized to this engine.
 #[derive(Clone, Debug)]
+// Without `v3` users can be configured but no request reaches them.
+#[cfg_attr(not(feature = "v3"), allow(dead_code))]
 pub struct User<'a> {
     pub(crate) name: heapless::Vec<u8, MAX_USER_NAME_LEN>,
     pub(crate) auth: Option<(AuthProtocol, Key)>,
