@@ -400,8 +400,14 @@ fn fail(why: impl defmt::Format) -> ! {
 fn spawn<S>(spawner: Spawner, what: &str, token: Result<SpawnToken<S>, SpawnError>) {
     match token {
         Ok(t) => spawner.spawn(t),
-        Err(e) => log!("petrel: cannot start {}: {}", what, e),
+        Err(e) => spawn_failed(what, e),
     }
+}
+
+/// [`spawn`]'s error line, once rather than in each of its instances.
+#[inline(never)]
+fn spawn_failed(what: &str, e: SpawnError) {
+    log!("petrel: cannot start {}: {}", what, e);
 }
 
 #[entry]
