@@ -16,6 +16,8 @@
 //! - Address: static from `PETREL_IP` / `PETREL_GATEWAY` at build time
 //!   (default 198.51.100.2/24 via 198.51.100.1), or DHCP with `dhcp`.
 //! - Memory: all statics, no heap; printed at boot ([`memreport`]).
+//! - Log: defmt frames over semihosting ([`logger`]), turned into lines on
+//!   the host by `defmt-print` (`tools/run.sh`, the `cargo run` runner).
 //! - `selftest`: checks driver, DHCP, TCP and UDP against QEMU's user
 //!   networking and exits QEMU with the verdict ([`selftest`]).
 //!
