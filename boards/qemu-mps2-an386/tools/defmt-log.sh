@@ -6,7 +6,8 @@
 #                          reads the frames from "$LOG.fifo"; run QEMU with
 #                          `>"$LOG.fifo" 2>>"$LOG"`. Sets DECODER_PID.
 #   decoder_wait           after QEMU has exited: waits until every line of
-#                          the last decoder is in LOG (it ends at EOF).
+#                          the last decoder is in LOG (it ends at EOF; at
+#                          most 5 s).
 #   decoders_stop          kills any decoder still running (cleanup traps).
 #
 # The functions return 0 whatever happened to the decoders, so they are
@@ -33,6 +34,9 @@ decoder_wait() {
         kill -0 "$DECODER_PID" 2>/dev/null || break
         sleep 0.1
     done
+    # Bounded: a decoder still running after 5 s (a writer left holding the
+    # FIFO) is stopped rather than waited for.
+    kill "$DECODER_PID" 2>/dev/null || true
     wait "$DECODER_PID" 2>/dev/null || true
 }
 
