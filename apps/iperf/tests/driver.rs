@@ -12,13 +12,17 @@
 use std::cell::RefCell;
 use std::net::SocketAddr;
 
+use embassy_futures::join::join;
 use embassy_futures::select::{Either, select};
+use embedded_io_async::Read;
 use petrel_iperf::driver::Direction;
 use petrel_iperf::driver::client::{self, ClientEvent};
 use petrel_iperf::driver::server::{self, ServerConfig, ServerEvent};
 use petrel_iperf::{Amount, ReverseMode, TcpClientConfig, UdpClientConfig};
 use petrel_netcore::sim::{self, ADDR_A, ADDR_B, SimConfig, SimStack};
-use petrel_netcore::{ListenConfig, Network};
+use petrel_netcore::time::Duration;
+use petrel_netcore::timer::{Clock, with_timeout};
+use petrel_netcore::{ListenConfig, Network, TcpListener};
 
 const PORT: u16 = 5001;
 
@@ -108,6 +112,55 @@ fn tcp_with_dual_and_tradeoff_reverse_tests() {
             })
             .collect();
         assert_eq!(client_rx, sent);
+    });
+}
+
+/// iperf 2 opens its `-L` listener only after its own connection is up, so
+/// the server's reverse connection can be refused at first: it is tried
+/// again (here the listener appears 500 ms after the header).
+#[test]
+fn a_refused_reverse_connection_is_tried_again() {
+    sim::block_on(async {
+        let (a, b, _link) = sim::pair(SimConfig::default().seed(5));
+        let server = SocketAddr::new(ADDR_B.into(), PORT);
+        let (got, events) = with_server(&b, async {
+            let mut tx = vec![0u8; 8192];
+            let mut rx = vec![0u8; 8192];
+            // A `-d` header naming port 6003, with nobody listening there yet.
+            let cfg = TcpClientConfig::new(Amount::secs(1)).with_reverse(ReverseMode::Dual, 6003);
+            let late_listener = async {
+                a.sleep(Duration::from_millis(500)).await;
+                let at = SocketAddr::new(ADDR_A.into(), 6003);
+                let mut l = a.tcp_listen(at, ListenConfig::default()).await.unwrap();
+                let Ok(Ok(mut s)) = with_timeout(&a, Duration::from_secs(3), l.accept()).await
+                else {
+                    return 0;
+                };
+                let mut buf = [0u8; 4096];
+                let mut n = 0u64;
+                while let Ok(k @ 1..) = s.read(&mut buf).await {
+                    n += k as u64;
+                }
+                n
+            };
+            let on_event = |_: ClientEvent| {};
+            let (sent, got) = join(
+                client::tcp(&a, server, cfg, None, &mut tx, &mut rx, &on_event),
+                late_listener,
+            )
+            .await;
+            sent.unwrap();
+            got
+        })
+        .await;
+        assert!(got > 100_000, "reverse bytes received: {got}; {events:#?}");
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, ServerEvent::TcpFailed { .. })),
+            "{events:#?}"
+        );
+        assert_eq!(finished(&events, Direction::Send).len(), 1, "{events:#?}");
     });
 }
 

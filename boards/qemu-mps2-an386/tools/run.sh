@@ -10,9 +10,15 @@ if ! command -v defmt-print >/dev/null; then
     echo "  cargo install defmt-print --locked --version 1.2.0" >&2
     exit 1
 fi
+# What the self-test (`--features selftest`) talks to: a TCP echo peer at
+# 10.0.2.100:7 (`cat` behind guestfwd) and QEMU's TFTP server with
+# selftest.txt; harmless for the other builds.
+TFTP_DIR="$(mktemp -d)"
+trap 'rm -rf "$TFTP_DIR"' EXIT
+printf 'petrel selftest\n' >"$TFTP_DIR/selftest.txt"
 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographic \
     -semihosting-config enable=on,target=native \
-    -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:17007-:7 \
+    -netdev "user,id=n0,restrict=on,tftp=$TFTP_DIR,guestfwd=tcp:10.0.2.100:7-cmd:cat,hostfwd=tcp:127.0.0.1:17007-:7" \
     -net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02 \
     -kernel "$ELF" \
     | defmt-print -e "$ELF" --log-format '[{t}] {s}'

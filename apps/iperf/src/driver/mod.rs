@@ -194,8 +194,18 @@ where
     result
 }
 
-/// Connects to `to` and sends for `amount` without a header (the reverse
-/// test of `-d`/`-r`, either side).
+/// How often a refused reverse connection is tried again, and how far
+/// apart: iperf 2 opens its `-L` listener only after its own connection
+/// is up, so a server that answers the header at once can find nobody
+/// listening yet (seen under load). One second in all.
+#[cfg(feature = "reverse")]
+const REVERSE_RETRIES: u32 = 5;
+#[cfg(feature = "reverse")]
+const REVERSE_RETRY_GAP: Duration = Duration::from_millis(200);
+
+/// Connects to `to` and sends for `amount` without a header (the server's
+/// side of the reverse tests `-d`/`-r`). A refused connection is tried
+/// again [`REVERSE_RETRIES`] times, [`REVERSE_RETRY_GAP`] apart.
 #[cfg(feature = "reverse")]
 async fn connect_and_send<Net, F>(
     net: &Net,
@@ -209,7 +219,17 @@ where
     Net: Network,
     F: FnMut(Report, bool),
 {
-    let mut stream = net.tcp_connect(to, ConnectConfig::default()).await?;
+    let mut retries = REVERSE_RETRIES;
+    let mut stream = loop {
+        match net.tcp_connect(to, ConnectConfig::default()).await {
+            Ok(s) => break s,
+            Err(TcpError::Refused) if retries > 0 => {
+                retries -= 1;
+                net.sleep(REVERSE_RETRY_GAP).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let mut client = TcpClient::new(net.now(), id, config);
     let r = send(net, &mut stream, &mut client, buf, on_report).await;
     match r {
