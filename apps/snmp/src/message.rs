@@ -154,7 +154,9 @@ pub struct ScopedPdu<'a> {
     pub pdu: AnyPdu<'a>,
 }
 
-/// Any decoded message.
+/// Any decoded message. Non-exhaustive: the `v3` variant exists only with
+/// the `v3` feature, which another crate in the build may turn on.
+#[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 // Deliberately inline (no heap): an `Oid` is 516 octets.
 #[allow(clippy::large_enum_variant)]
