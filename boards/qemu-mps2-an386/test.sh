@@ -462,6 +462,22 @@ assert len(b) == 1048576 and b == bytes(i % 251 for i in range(len(b)))' "$WORK/
             fi
         fi
 
+        # The dashboard in a real browser (headless Chromium over the
+        # DevTools protocol, webroot/dev/browse.py): the page's JavaScript
+        # fills the interface table from the firmware's /api/status, and as
+        # the firmware has no settings API (404) the form says its settings
+        # are fixed at build time instead of offering a Save that cannot work.
+        if have chromium; then
+            BROWSE="$HERE/../../webroot/dev/browse.py"
+            if timeout 120 ip netns exec "$NS" python3 "$BROWSE" "http://$FW_IP/" --timeout 40 \
+                    --wait "document.querySelectorAll('#ifaces tbody tr').length > 0 && document.getElementById('notice').textContent.indexOf('fixed when this firmware is built') >= 0 && document.querySelector('#settings button').disabled" \
+                    --dom "$WORK/fw-dom.html" >"$WORK/browse.log" 2>&1; then
+                ok "tap: chromium renders the dashboard: interface table from /api/status, settings form marked fixed at build time"
+            else
+                bad "tap: dashboard in chromium" "$WORK/browse.log"
+            fi
+        fi
+
         # mDNS: a legacy unicast query (source port != 5353) for the host
         # name and a DNS-SD browse of _http._tcp.
         if have dig; then

@@ -196,7 +196,16 @@
   // Settings form: urlencoded POST, errors next to their fields.
   var form = $("settings");
   function fill(s) { ["device_name", "mqtt_broker", "sntp_servers"].forEach(function (k) { if (k in s) form.elements[k].value = s[k]; }); }
-  fetch("/api/settings", { cache: "no-store" }).then(function (r) { return r.ok ? r.json() : {}; }).then(fill, function () {});
+  // A device without the settings API (firmware whose settings are fixed at
+  // build time) answers 404: show that instead of a form that cannot save.
+  function fixed() {
+    form.querySelectorAll("input, button").forEach(function (e) { e.disabled = true; });
+    $("notice").textContent = "Settings are fixed when this firmware is built.";
+  }
+  fetch("/api/settings", { cache: "no-store" }).then(function (r) {
+    if (r.status === 404) { fixed(); return {}; }
+    return r.ok ? r.json() : {};
+  }).then(fill, function () {});
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var n = $("notice"), btn = form.querySelector("button");
