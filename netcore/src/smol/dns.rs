@@ -59,8 +59,9 @@ pub(crate) async fn resolve<'d, C: Clock>(
 /// Address literals (and `localhost`), answered without a lookup.
 fn literal(host: &str) -> Option<Result<IpAddr, DnsError>> {
     // This backend is IPv4-only: parsing only IPv4 literals keeps `core`'s
-    // IPv6 parser (1.1 KB of flash) out of firmware.
-    if let Ok(ip) = host.parse::<core::net::Ipv4Addr>() {
+    // IPv6 parser (1.1 KB of flash) out of firmware, and `small`'s IPv4
+    // parser is 0.6 KB smaller than `core`'s.
+    if let Some(ip) = crate::small::parse_ipv4(host) {
         return Some(Ok(IpAddr::V4(ip)));
     }
     if host.contains(':') {
