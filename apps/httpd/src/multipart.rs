@@ -28,6 +28,7 @@
 //! assert_eq!(got, b"DATA");
 //! ```
 
+use crate::Ows;
 use core::fmt;
 
 /// Longest boundary (RFC 2046: 70 characters).
@@ -108,15 +109,15 @@ pub struct Multipart {
 /// The boundary parameter of a `multipart/form-data` Content-Type.
 pub fn boundary_from_content_type(ct: &str) -> Option<&str> {
     let mut parts = ct.split(';');
-    let mime = parts.next()?.trim();
+    let mime = parts.next()?.ows();
     if !mime.eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
     parts.find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        k.trim()
+        let (k, v) = p.ows().split_once('=')?;
+        k.ows()
             .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"'))
+            .then(|| v.ows().trim_matches('"'))
     })
 }
 
@@ -232,19 +233,19 @@ impl Multipart {
                 };
                 for line in block.split("\r\n") {
                     let (n, v) = line.split_once(':').ok_or(MultipartError::BadPartHeader)?;
-                    let v = v.trim();
-                    if n.trim().eq_ignore_ascii_case("content-disposition") {
+                    let v = v.ows();
+                    if n.ows().eq_ignore_ascii_case("content-disposition") {
                         for p in v.split(';').skip(1) {
-                            if let Some((k, val)) = p.trim().split_once('=') {
-                                let val = val.trim().trim_matches('"');
-                                match k.trim() {
+                            if let Some((k, val)) = p.ows().split_once('=') {
+                                let val = val.ows().trim_matches('"');
+                                match k.ows() {
                                     "name" => h.name = val,
                                     "filename" => h.filename = Some(val),
                                     _ => {}
                                 }
                             }
                         }
-                    } else if n.trim().eq_ignore_ascii_case("content-type") {
+                    } else if n.ows().eq_ignore_ascii_case("content-type") {
                         h.content_type = Some(v);
                     }
                 }

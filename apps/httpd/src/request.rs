@@ -21,6 +21,7 @@
 //! assert_eq!(e.status(), StatusCode::BAD_REQUEST);
 //! ```
 
+use crate::Ows;
 use core::fmt;
 
 use crate::Config;
@@ -255,8 +256,7 @@ fn target_len_so_far(buf: &[u8]) -> usize {
 
 /// Whether comma-separated `list` contains `token` (case-insensitive).
 pub fn has_token(list: &str, token: &str) -> bool {
-    list.split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+    list.split(',').any(|t| t.ows().eq_ignore_ascii_case(token))
 }
 
 /// Parses the request head at the start of `buf` (the bytes received so
@@ -313,7 +313,7 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
         if name.eq_ignore_ascii_case("host") {
             hosts = hosts.saturating_add(1);
         } else if name.eq_ignore_ascii_case("content-length") {
-            let v = value.trim();
+            let v = value.ows();
             if v.is_empty() || v.len() > 19 || !v.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(HeadError::BadRequest("Content-Length"));
             }
@@ -326,7 +326,7 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
             content_length = Some(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             // Only `chunked` alone is implemented; anything else is 501.
-            if value.trim().eq_ignore_ascii_case("chunked") && !chunked {
+            if value.ows().eq_ignore_ascii_case("chunked") && !chunked {
                 chunked = true;
             } else {
                 return Err(HeadError::NotImplemented);
@@ -335,7 +335,7 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
             conn_close |= has_token(value, "close");
             conn_keep_alive |= has_token(value, "keep-alive");
         } else if name.eq_ignore_ascii_case("expect") {
-            expect_continue |= value.trim().eq_ignore_ascii_case("100-continue");
+            expect_continue |= value.ows().eq_ignore_ascii_case("100-continue");
         }
     }
     if minor_version >= 1 && hosts != 1 {
@@ -537,7 +537,7 @@ impl<'a> Request<'a> {
 
 /// Whether a quality value is zero (`0`, `0.0`, `0.000`).
 fn q_is_zero(q: &str) -> bool {
-    let q = q.trim();
+    let q = q.ows();
     q.starts_with('0') && q.bytes().all(|b| b == b'0' || b == b'.')
 }
 
@@ -546,9 +546,9 @@ pub fn accepts_coding(value: &str, coding: &str) -> bool {
     let mut star = None;
     for item in value.split(',') {
         let mut parts = item.split(';');
-        let name = parts.next().unwrap_or("").trim();
+        let name = parts.next().unwrap_or("").ows();
         let q_zero = parts.any(|p| {
-            let p = p.trim();
+            let p = p.ows();
             p.strip_prefix("q=")
                 .or_else(|| p.strip_prefix("Q="))
                 .is_some_and(q_is_zero)
