@@ -48,10 +48,7 @@ pub fn format_imf(unix: u64, out: &mut [u8; 29]) {
 }
 
 fn num(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+    crate::digits(s).and_then(|n| u32::try_from(n).ok())
 }
 
 /// Parses an IMF-fixdate into Unix seconds (`None` for anything else,

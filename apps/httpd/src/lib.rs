@@ -73,6 +73,19 @@ pub(crate) trait Ows {
     fn ows(&self) -> &str;
 }
 
+/// A decimal number of ASCII digits only (HTTP's `1*DIGIT`: no sign, no
+/// spaces), `None` if empty, anything else, or over `u64::MAX`. One small
+/// loop instead of `core`'s generic integer parsing.
+pub(crate) fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, c| {
+        let d = c.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
 impl Ows for str {
     fn ows(&self) -> &str {
         let ws = |c: &u8| *c == b' ' || *c == b'\t';
@@ -160,6 +173,30 @@ impl Default for Config {
 #[cfg(test)]
 mod tests {
     use super::Ows;
+
+    #[test]
+    fn digits_are_http_1_digit() {
+        use super::digits;
+        assert_eq!(digits("0"), Some(0));
+        assert_eq!(digits("0042"), Some(42));
+        assert_eq!(digits("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "18446744073709551616",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "x",
+            "١",
+        ] {
+            assert_eq!(digits(bad), None, "{bad:?}");
+        }
+        for n in [1u64, 9, 10, 99, 12345, u64::MAX / 10, u64::MAX - 1] {
+            assert_eq!(digits(&n.to_string()), Some(n));
+        }
+    }
 
     #[test]
     fn ows_trims_spaces_and_tabs_only() {

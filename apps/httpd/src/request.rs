@@ -314,12 +314,9 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
             hosts = hosts.saturating_add(1);
         } else if name.eq_ignore_ascii_case("content-length") {
             let v = value.ows();
-            if v.is_empty() || v.len() > 19 || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(HeadError::BadRequest("Content-Length"));
-            }
-            let n: u64 = v
-                .parse()
-                .map_err(|_| HeadError::BadRequest("Content-Length"))?;
+            let n = crate::digits(v)
+                .filter(|_| v.len() <= 19)
+                .ok_or(HeadError::BadRequest("Content-Length"))?;
             if content_length.is_some_and(|old| old != n) {
                 return Err(HeadError::BadRequest("conflicting Content-Length"));
             }

@@ -116,13 +116,7 @@ pub fn parse_range(value: &str, len: u64) -> RangeSpec {
     let Some((a, b)) = spec.ows().split_once('-') else {
         return RangeSpec::Ignore;
     };
-    let num = |s: &str| -> Option<u64> {
-        if s.is_empty() || s.len() > 19 || !s.bytes().all(|c| c.is_ascii_digit()) {
-            None
-        } else {
-            s.parse().ok()
-        }
-    };
+    let num = |s: &str| -> Option<u64> { crate::digits(s).filter(|_| s.len() <= 19) };
     match (a.ows(), b.ows()) {
         ("", suffix) => match num(suffix) {
             Some(0) => RangeSpec::Unsatisfiable,
