@@ -74,16 +74,9 @@ pub(crate) trait Ows {
 }
 
 /// A decimal number of ASCII digits only (HTTP's `1*DIGIT`: no sign, no
-/// spaces), `None` if empty, anything else, or over `u64::MAX`. One small
-/// loop instead of `core`'s generic integer parsing.
+/// spaces), `None` if empty, anything else, or over `u64::MAX`.
 pub(crate) fn digits(s: &str) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.bytes().try_fold(0u64, |n, c| {
-        let d = c.checked_sub(b'0').filter(|d| *d <= 9)?;
-        n.checked_mul(10)?.checked_add(u64::from(d))
-    })
+    petrel_netcore::small::decimal(s.as_bytes())
 }
 
 impl Ows for str {

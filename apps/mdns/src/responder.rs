@@ -353,16 +353,7 @@ fn next_name(cur: &str, instance: bool) -> heapless::String<63> {
 /// A rename counter: ASCII digits only, from 2 to `u32::MAX - 1` (at the
 /// top a counter is not one: the name gets a new `-2`, never wraps).
 fn counter(d: &[u8]) -> Option<u32> {
-    if d.is_empty() {
-        return None;
-    }
-    let mut n: u32 = 0;
-    for &c in d {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
-    }
+    let n = u32::try_from(petrel_netcore::small::decimal(d)?).ok()?;
     (2..u32::MAX).contains(&n).then_some(n)
 }
 

@@ -358,17 +358,7 @@ impl<'a> Iterator for OptionIter<'a> {
 
 /// Parses an ASCII decimal number of at most 20 digits.
 fn parse_decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(v)
+    petrel_netcore::small::decimal(s).filter(|_| s.len() <= 20)
 }
 
 /// Writes `v` in decimal into `out`, returning the length (at most 20).
