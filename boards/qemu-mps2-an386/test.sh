@@ -38,12 +38,10 @@ DEVICE=an386
 PASS=0
 FAIL=0
 
-QEMU=(qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographic
-      -semihosting-config enable=on,target=native)
-NIC=(-net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02)
-# The log decoder (defmt-print): decoder, decoder_wait, decoders_stop.
-# shellcheck source=tools/defmt-log.sh
-. "$HERE/tools/defmt-log.sh"
+# The machine (QEMU, NIC) and the log decoder (decoder, decoder_wait,
+# decoders_stop).
+# shellcheck source=tools/qemu.sh
+. "$HERE/tools/qemu.sh"
 
 # stop_pid VAR TENTHS: stops the process whose pid is in $VAR (SIGTERM,
 # then SIGKILL if it has not gone after TENTHS tenths of a second) and

@@ -57,6 +57,31 @@ pub fn decimal(s: &[u8]) -> Option<u64> {
     })
 }
 
+/// Writes `v` in decimal into `buf` and returns the digits (the end of
+/// `buf`): the counterpart of [`decimal`], without `core::fmt`.
+///
+/// ```
+/// use petrel_netcore::small::format_decimal;
+/// let mut buf = [0u8; 20];
+/// assert_eq!(format_decimal(1428, &mut buf), "1428");
+/// assert_eq!(format_decimal(0, &mut buf), "0");
+/// assert_eq!(format_decimal(u64::MAX, &mut buf), "18446744073709551615");
+/// ```
+pub fn format_decimal(v: u64, buf: &mut [u8; 20]) -> &str {
+    // u64::MAX has 20 digits: the loop never runs out of `buf`.
+    let mut at = buf.len();
+    let mut x = v;
+    while let Some(d) = at.checked_sub(1).and_then(|i| buf.get_mut(i)) {
+        *d = b'0' + (x % 10) as u8;
+        at -= 1;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or_default()
+}
+
 /// Parses a dotted-quad IPv4 address (`198.51.100.2`), accepting exactly
 /// what `core`'s `Ipv4Addr::from_str` accepts (four decimal octets of 0 to
 /// 255, no leading zeros, no signs or spaces) in a tenth of its code
@@ -88,8 +113,43 @@ pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_ipv4, sort_by};
+    use super::{decimal, format_decimal, parse_ipv4, sort_by};
     use core::net::Ipv4Addr;
+
+    #[test]
+    fn decimal_takes_ascii_digits_only() {
+        assert_eq!(decimal(b"0"), Some(0));
+        assert_eq!(decimal(b"0042"), Some(42));
+        assert_eq!(decimal(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "18446744073709551616",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "x",
+            "١",
+        ] {
+            assert_eq!(decimal(bad.as_bytes()), None, "{bad:?}");
+        }
+        let mut buf = [0u8; 20];
+        for n in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            12345,
+            u64::MAX / 10,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(decimal(n.to_string().as_bytes()), Some(n));
+            assert_eq!(format_decimal(n, &mut buf), n.to_string());
+        }
+    }
 
     #[test]
     fn parses_ipv4_exactly_as_core_does() {

@@ -9,7 +9,6 @@
 //! assert_eq!(parse_imf("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
 //! ```
 
-use crate::Ows;
 use petrel_netcore::time::DateTime;
 
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
@@ -48,13 +47,13 @@ pub fn format_imf(unix: u64, out: &mut [u8; 29]) {
 }
 
 fn num(s: &str) -> Option<u32> {
-    crate::digits(s).and_then(|n| u32::try_from(n).ok())
+    petrel_netcore::small::decimal(s.as_bytes()).and_then(|n| u32::try_from(n).ok())
 }
 
 /// Parses an IMF-fixdate into Unix seconds (`None` for anything else,
 /// which `If-Modified-Since` then ignores, as RFC 9110 says).
 pub fn parse_imf(s: &str) -> Option<u64> {
-    let rest = s.ows().get(5..)?; // "Sun, "
+    let rest = s.trim_ascii().get(5..)?; // "Sun, "
     let mut it = rest.split(' ');
     let d = num(it.next()?)?;
     let mon = it.next()?;

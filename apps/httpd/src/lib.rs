@@ -64,31 +64,6 @@ use petrel_netcore::time::Duration;
 
 pub use request::Method;
 
-/// Trimming of HTTP's optional whitespace.
-pub(crate) trait Ows {
-    /// `self` without leading and trailing spaces and tabs: HTTP's OWS
-    /// (RFC 9110 section 5.6.3). Not `str::trim`, which also strips other
-    /// Unicode white space and brings a 256-byte table with it (0.5 KB of
-    /// flash on a Cortex-M).
-    fn ows(&self) -> &str;
-}
-
-/// A decimal number of ASCII digits only (HTTP's `1*DIGIT`: no sign, no
-/// spaces), `None` if empty, anything else, or over `u64::MAX`.
-pub(crate) fn digits(s: &str) -> Option<u64> {
-    petrel_netcore::small::decimal(s.as_bytes())
-}
-
-impl Ows for str {
-    fn ows(&self) -> &str {
-        let ws = |c: &u8| *c == b' ' || *c == b'\t';
-        let b = self.as_bytes();
-        let start = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
-        let end = b.iter().rposition(|c| !ws(c)).map_or(start, |i| i + 1);
-        // Both ends sit next to ASCII bytes, so on character boundaries.
-        self.get(start..end).unwrap_or("")
-    }
-}
 pub use response::StatusCode;
 /// Re-exported for JSON responses: `serde_json_core::to_slice(&value, buf)`.
 pub use serde_json_core;
@@ -160,44 +135,5 @@ impl Default for Config {
             max_drain: 64 << 10,
             tx_buffer: None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Ows;
-
-    #[test]
-    fn digits_are_http_1_digit() {
-        use super::digits;
-        assert_eq!(digits("0"), Some(0));
-        assert_eq!(digits("0042"), Some(42));
-        assert_eq!(digits("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "",
-            "18446744073709551616",
-            "+1",
-            "-1",
-            " 1",
-            "1 ",
-            "1.0",
-            "x",
-            "١",
-        ] {
-            assert_eq!(digits(bad), None, "{bad:?}");
-        }
-        for n in [1u64, 9, 10, 99, 12345, u64::MAX / 10, u64::MAX - 1] {
-            assert_eq!(digits(&n.to_string()), Some(n));
-        }
-    }
-
-    #[test]
-    fn ows_trims_spaces_and_tabs_only() {
-        assert_eq!(" \t gzip, br \t".ows(), "gzip, br");
-        assert_eq!("".ows(), "");
-        assert_eq!(" \t \t".ows(), "");
-        assert_eq!("x".ows(), "x");
-        assert_eq!("\t\u{a0}é\u{a0} ".ows(), "\u{a0}é\u{a0}");
-        assert_eq!("\x0bchunked\x0c".ows(), "\x0bchunked\x0c");
     }
 }

@@ -28,7 +28,6 @@
 //! assert_eq!(got, b"DATA");
 //! ```
 
-use crate::Ows;
 use core::fmt;
 
 /// Longest boundary (RFC 2046: 70 characters).
@@ -109,15 +108,15 @@ pub struct Multipart {
 /// The boundary parameter of a `multipart/form-data` Content-Type.
 pub fn boundary_from_content_type(ct: &str) -> Option<&str> {
     let mut parts = ct.split(';');
-    let mime = parts.next()?.ows();
+    let mime = parts.next()?.trim_ascii();
     if !mime.eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
     parts.find_map(|p| {
-        let (k, v) = p.ows().split_once('=')?;
-        k.ows()
+        let (k, v) = p.trim_ascii().split_once('=')?;
+        k.trim_ascii()
             .eq_ignore_ascii_case("boundary")
-            .then(|| v.ows().trim_matches('"'))
+            .then(|| v.trim_ascii().trim_matches('"'))
     })
 }
 
@@ -233,19 +232,19 @@ impl Multipart {
                 };
                 for line in block.split("\r\n") {
                     let (n, v) = line.split_once(':').ok_or(MultipartError::BadPartHeader)?;
-                    let v = v.ows();
-                    if n.ows().eq_ignore_ascii_case("content-disposition") {
+                    let v = v.trim_ascii();
+                    if n.trim_ascii().eq_ignore_ascii_case("content-disposition") {
                         for p in v.split(';').skip(1) {
-                            if let Some((k, val)) = p.ows().split_once('=') {
-                                let val = val.ows().trim_matches('"');
-                                match k.ows() {
+                            if let Some((k, val)) = p.trim_ascii().split_once('=') {
+                                let val = val.trim_ascii().trim_matches('"');
+                                match k.trim_ascii() {
                                     "name" => h.name = val,
                                     "filename" => h.filename = Some(val),
                                     _ => {}
                                 }
                             }
                         }
-                    } else if n.ows().eq_ignore_ascii_case("content-type") {
+                    } else if n.trim_ascii().eq_ignore_ascii_case("content-type") {
                         h.content_type = Some(v);
                     }
                 }

@@ -21,7 +21,6 @@
 //! assert_eq!(e.status(), StatusCode::BAD_REQUEST);
 //! ```
 
-use crate::Ows;
 use core::fmt;
 
 use crate::Config;
@@ -256,7 +255,8 @@ fn target_len_so_far(buf: &[u8]) -> usize {
 
 /// Whether comma-separated `list` contains `token` (case-insensitive).
 pub fn has_token(list: &str, token: &str) -> bool {
-    list.split(',').any(|t| t.ows().eq_ignore_ascii_case(token))
+    list.split(',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 /// Parses the request head at the start of `buf` (the bytes received so
@@ -313,8 +313,8 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
         if name.eq_ignore_ascii_case("host") {
             hosts = hosts.saturating_add(1);
         } else if name.eq_ignore_ascii_case("content-length") {
-            let v = value.ows();
-            let n = crate::digits(v)
+            let v = value.trim_ascii();
+            let n = petrel_netcore::small::decimal(v.as_bytes())
                 .filter(|_| v.len() <= 19)
                 .ok_or(HeadError::BadRequest("Content-Length"))?;
             if content_length.is_some_and(|old| old != n) {
@@ -323,7 +323,7 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
             content_length = Some(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             // Only `chunked` alone is implemented; anything else is 501.
-            if value.ows().eq_ignore_ascii_case("chunked") && !chunked {
+            if value.trim_ascii().eq_ignore_ascii_case("chunked") && !chunked {
                 chunked = true;
             } else {
                 return Err(HeadError::NotImplemented);
@@ -332,7 +332,7 @@ pub fn parse_head(buf: &mut [u8], cfg: &Config) -> Result<Option<RequestHead>, H
             conn_close |= has_token(value, "close");
             conn_keep_alive |= has_token(value, "keep-alive");
         } else if name.eq_ignore_ascii_case("expect") {
-            expect_continue |= value.ows().eq_ignore_ascii_case("100-continue");
+            expect_continue |= value.trim_ascii().eq_ignore_ascii_case("100-continue");
         }
     }
     if minor_version >= 1 && hosts != 1 {
@@ -534,7 +534,7 @@ impl<'a> Request<'a> {
 
 /// Whether a quality value is zero (`0`, `0.0`, `0.000`).
 fn q_is_zero(q: &str) -> bool {
-    let q = q.ows();
+    let q = q.trim_ascii();
     q.starts_with('0') && q.bytes().all(|b| b == b'0' || b == b'.')
 }
 
@@ -543,9 +543,9 @@ pub fn accepts_coding(value: &str, coding: &str) -> bool {
     let mut star = None;
     for item in value.split(',') {
         let mut parts = item.split(';');
-        let name = parts.next().unwrap_or("").ows();
+        let name = parts.next().unwrap_or("").trim_ascii();
         let q_zero = parts.any(|p| {
-            let p = p.ows();
+            let p = p.trim_ascii();
             p.strip_prefix("q=")
                 .or_else(|| p.strip_prefix("Q="))
                 .is_some_and(q_is_zero)

@@ -25,7 +25,6 @@
 //! assert!(matches!(find(&ROUTES, Method::Get, "/files/a/b"), Found::Route(..)));
 //! ```
 
-use crate::Ows;
 use crate::request::{Method, MethodSet};
 
 /// One route.
@@ -173,11 +172,11 @@ pub fn find<'r, 'a, R: Copy>(
 /// Decodes `Authorization: Basic …` into `(user, password)`, using `buf`
 /// for the decoded bytes.
 pub fn basic_credentials<'b>(header: &str, buf: &'b mut [u8]) -> Option<(&'b str, &'b str)> {
-    let (scheme, b64) = header.ows().split_once(' ')?;
+    let (scheme, b64) = header.trim_ascii().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let n = crate::base64::decode(b64.ows().as_bytes(), buf)?;
+    let n = crate::base64::decode(b64.trim_ascii().as_bytes(), buf)?;
     let s = core::str::from_utf8(buf.get(..n)?).ok()?;
     s.split_once(':')
 }

@@ -29,7 +29,6 @@
 //! assert_eq!(p.body, b"hi");
 //! ```
 
-use crate::Ows;
 use core::fmt::Write;
 
 use crate::fs::{StaticFile, StaticFs};
@@ -84,12 +83,12 @@ pub const NOT_ACCEPTABLE_BODY: &[u8] = b"406 Not Acceptable: stored gzip-encoded
 /// Whether an `If-None-Match` list matches `etag` (weak comparison).
 pub fn etag_matches(list: &str, etag: &str) -> bool {
     fn strip(t: &str) -> &str {
-        let t = t.ows();
+        let t = t.trim_ascii();
         t.strip_prefix("W/").unwrap_or(t)
     }
     let etag = strip(etag);
     list.split(',').any(|t| {
-        let t = t.ows();
+        let t = t.trim_ascii();
         t == "*" || strip(t) == etag
     })
 }
@@ -107,17 +106,19 @@ pub enum RangeSpec {
 
 /// Parses a `Range` header value (one range of `bytes` only).
 pub fn parse_range(value: &str, len: u64) -> RangeSpec {
-    let Some(spec) = value.ows().strip_prefix("bytes=") else {
+    let Some(spec) = value.trim_ascii().strip_prefix("bytes=") else {
         return RangeSpec::Ignore;
     };
     if spec.contains(',') {
         return RangeSpec::Ignore;
     }
-    let Some((a, b)) = spec.ows().split_once('-') else {
+    let Some((a, b)) = spec.trim_ascii().split_once('-') else {
         return RangeSpec::Ignore;
     };
-    let num = |s: &str| -> Option<u64> { crate::digits(s).filter(|_| s.len() <= 19) };
-    match (a.ows(), b.ows()) {
+    let num = |s: &str| -> Option<u64> {
+        petrel_netcore::small::decimal(s.as_bytes()).filter(|_| s.len() <= 19)
+    };
+    match (a.trim_ascii(), b.trim_ascii()) {
         ("", suffix) => match num(suffix) {
             Some(0) => RangeSpec::Unsatisfiable,
             Some(n) if len == 0 => {
@@ -187,7 +188,7 @@ pub fn plan(file: &'static StaticFile, req: &Request<'_>) -> Plan {
     }
     let range_ok = req
         .header("if-range")
-        .is_none_or(|v| v.ows() == file.etag || v.ows() == file.last_modified);
+        .is_none_or(|v| v.trim_ascii() == file.etag || v.trim_ascii() == file.last_modified);
     if let Some(r) = req.header("range").filter(|_| range_ok) {
         let len = file.body.len() as u64;
         match parse_range(r, len) {

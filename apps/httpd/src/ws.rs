@@ -20,7 +20,6 @@
 //! assert_eq!(&payload, b"Hello");
 //! ```
 
-use crate::Ows;
 use core::fmt;
 
 use sha1::{Digest, Sha1};
@@ -33,7 +32,7 @@ const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Computes `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`.
 pub fn accept_key(key: &str, out: &mut [u8; 28]) {
     let mut h = Sha1::new();
-    h.update(key.ows().as_bytes());
+    h.update(key.trim_ascii().as_bytes());
     h.update(GUID);
     let digest = h.finalize();
     let _ = crate::base64::encode(&digest, out);
@@ -78,8 +77,8 @@ pub fn check_upgrade<'a>(req: &Request<'a>) -> Result<&'a str, HandshakeError> {
     }
     let key = req.header("sec-websocket-key").ok_or(HandshakeError::Key)?;
     let mut raw = [0u8; 18];
-    match crate::base64::decode(key.ows().as_bytes(), &mut raw) {
-        Some(16) => Ok(key.ows()),
+    match crate::base64::decode(key.trim_ascii().as_bytes(), &mut raw) {
+        Some(16) => Ok(key.trim_ascii()),
         _ => Err(HandshakeError::Key),
     }
 }

@@ -37,45 +37,85 @@ impl Report {
     }
 }
 
-/// `n / div` in iperf's 4-character style, as `(whole, fraction, places)`:
-/// 2 decimals under 10, 1 under 100, none above; rounded half up. Integer
-/// arithmetic only, so a microcontroller build does not pull in `core`'s
-/// float formatting (about 10 KB of code on thumbv7em).
-fn scaled(n: u64, div: u64) -> (u64, u64, u32) {
-    let d = div.max(1);
-    // n = q * d + r. `div` is at most 1024^4 (TBytes), so `r * 1000` and
-    // `9995 * d` stay far below u64::MAX.
-    let (q, r) = (n / d, n % d);
-    // v < 9.995 <=> r * 1000 < (9995 - 1000 q) * d, for q <= 9;
-    // v < 99.95 <=> r * 100 < (9995 - 100 q) * d, for q <= 99.
-    let places: u32 = if q <= 9 && r * 1000 < (9995 - 1000 * q) * d {
-        2
-    } else if q <= 99 && r * 100 < (9995 - 100 * q) * d {
-        1
-    } else {
-        0
-    };
-    let scale = 10u64.pow(places);
-    // Rounded half up; a carry out of the fraction lands in the integer.
-    let v = q.saturating_mul(scale) + (r * scale * 2 + d) / (2 * d);
-    (v / scale, v % scale, places)
+/// A count in iperf's 4-character style with its unit: 2 decimals under
+/// 10, 1 under 100, none above; rounded half up. Integer arithmetic only,
+/// so a microcontroller build does not pull in `core`'s float formatting
+/// (about 10 KB of code on thumbv7em). Shown by [`Bytes`] and [`Rate`],
+/// with `core::fmt` or defmt.
+struct Scaled {
+    whole: u64,
+    frac: u64,
+    places: u32,
+    unit: &'static str,
 }
 
-/// Writes [`scaled`]'s parts and the unit.
-fn write_scaled(f: &mut fmt::Formatter<'_>, n: u64, div: u64, unit: &str) -> fmt::Result {
-    match scaled(n, div) {
-        (v, _, 0) => write!(f, "{v:4} {unit}"),
-        (v, frac, p) => write!(f, "{v}.{frac:0w$} {unit}", w = p as usize),
+impl Scaled {
+    /// `n` in the largest of `units` (each `step` times the one before)
+    /// that keeps it at or above 1.
+    fn new(n: u64, step: u64, units: &[&'static str; 5]) -> Scaled {
+        let mut d = 1u64;
+        let mut unit = units[0];
+        for u in units.iter().skip(1) {
+            if n / d < step {
+                break;
+            }
+            d *= step;
+            unit = u;
+        }
+        // n = q * d + r. `d` is at most 1024^4 (TBytes), so `r * 1000` and
+        // `9995 * d` stay far below u64::MAX.
+        let (q, r) = (n / d, n % d);
+        // v < 9.995 <=> r * 1000 < (9995 - 1000 q) * d, for q <= 9;
+        // v < 99.95 <=> r * 100 < (9995 - 100 q) * d, for q <= 99.
+        let places: u32 = if q <= 9 && r * 1000 < (9995 - 1000 * q) * d {
+            2
+        } else if q <= 99 && r * 100 < (9995 - 100 * q) * d {
+            1
+        } else {
+            0
+        };
+        let scale = 10u64.pow(places);
+        // Rounded half up; a carry out of the fraction lands in the integer.
+        let v = q.saturating_mul(scale) + (r * scale * 2 + d) / (2 * d);
+        Scaled {
+            whole: v / scale,
+            frac: v % scale,
+            places,
+            unit,
+        }
     }
 }
 
-/// [`write_scaled`] for defmt (no padding of the whole part).
+impl fmt::Display for Scaled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Scaled {
+            whole,
+            frac,
+            places,
+            unit,
+        } = self;
+        match places {
+            0 => write!(f, "{whole:4} {unit}"),
+            p => write!(f, "{whole}.{frac:0w$} {unit}", w = *p as usize),
+        }
+    }
+}
+
+/// As the `Display` impl, without padding the whole part.
 #[cfg(feature = "defmt")]
-fn format_scaled(f: defmt::Formatter<'_>, n: u64, div: u64, unit: &str) {
-    match scaled(n, div) {
-        (v, _, 0) => defmt::write!(f, "{=u64} {=str}", v, unit),
-        (v, frac, 1) => defmt::write!(f, "{=u64}.{=u64} {=str}", v, frac, unit),
-        (v, frac, _) => defmt::write!(f, "{=u64}.{=u64:02} {=str}", v, frac, unit),
+impl defmt::Format for Scaled {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let Scaled {
+            whole,
+            frac,
+            places,
+            unit,
+        } = *self;
+        match places {
+            0 => defmt::write!(f, "{=u64} {=str}", whole, unit),
+            1 => defmt::write!(f, "{=u64}.{=u64} {=str}", whole, frac, unit),
+            _ => defmt::write!(f, "{=u64}.{=u64:02} {=str}", whole, frac, unit),
+        }
     }
 }
 
@@ -83,21 +123,6 @@ fn format_scaled(f: defmt::Formatter<'_>, n: u64, div: u64, unit: &str) {
 fn secs(d: Duration) -> (u64, u64) {
     let us = d.as_micros();
     (us / 1_000_000, (us % 1_000_000) / 100)
-}
-
-/// The unit for `n` and its divisor: the largest of `units` (each `step`
-/// times the one before) that keeps `n / div` at or above 1.
-fn unit(n: u64, step: u64, units: &[&'static str; 5]) -> (u64, &'static str) {
-    let mut div = 1u64;
-    let mut unit = units[0];
-    for u in units.iter().skip(1) {
-        if n / div < step {
-            break;
-        }
-        div *= step;
-        unit = u;
-    }
-    (div, unit)
 }
 
 const BYTE_UNITS: [&str; 5] = ["Bytes", "KBytes", "MBytes", "GBytes", "TBytes"];
@@ -113,37 +138,45 @@ const RATE_UNITS: [&str; 5] = [
 #[derive(Copy, Clone, Debug)]
 pub struct Bytes(pub u64);
 
+/// Formats a bit rate with 1000-based units, as iperf does.
+#[derive(Copy, Clone, Debug)]
+pub struct Rate(pub u64);
+
+impl Bytes {
+    fn scaled(self) -> Scaled {
+        Scaled::new(self.0, 1024, &BYTE_UNITS)
+    }
+}
+
+impl Rate {
+    fn scaled(self) -> Scaled {
+        Scaled::new(self.0, 1000, &RATE_UNITS)
+    }
+}
+
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (div, unit) = unit(self.0, 1024, &BYTE_UNITS);
-        write_scaled(f, self.0, div, unit)
+        self.scaled().fmt(f)
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.scaled().fmt(f)
     }
 }
 
 #[cfg(feature = "defmt")]
 impl defmt::Format for Bytes {
     fn format(&self, f: defmt::Formatter<'_>) {
-        let (div, unit) = unit(self.0, 1024, &BYTE_UNITS);
-        format_scaled(f, self.0, div, unit)
-    }
-}
-
-/// Formats a bit rate with 1000-based units, as iperf does.
-#[derive(Copy, Clone, Debug)]
-pub struct Rate(pub u64);
-
-impl fmt::Display for Rate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (div, unit) = unit(self.0, 1000, &RATE_UNITS);
-        write_scaled(f, self.0, div, unit)
+        self.scaled().format(f)
     }
 }
 
 #[cfg(feature = "defmt")]
 impl defmt::Format for Rate {
     fn format(&self, f: defmt::Formatter<'_>) {
-        let (div, unit) = unit(self.0, 1000, &RATE_UNITS);
-        format_scaled(f, self.0, div, unit)
+        self.scaled().format(f)
     }
 }
 
@@ -250,14 +283,8 @@ mod tests {
 
     #[test]
     fn integer_scaling_matches_float_formatting() {
-        const B: [&str; 5] = ["Bytes", "KBytes", "MBytes", "GBytes", "TBytes"];
-        const R: [&str; 5] = [
-            "bits/sec",
-            "Kbits/sec",
-            "Mbits/sec",
-            "Gbits/sec",
-            "Tbits/sec",
-        ];
+        const B: [&str; 5] = BYTE_UNITS;
+        const R: [&str; 5] = RATE_UNITS;
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut values: Vec<u64> = (0..2000).collect();
         values.extend([

@@ -111,29 +111,14 @@ impl Rec {
 pub fn reverse_name(addr: Ipv4Addr) -> Name {
     let mut n = Name::root();
     for o in addr.octets().iter().rev() {
-        let mut digits = [0u8; 3];
-        let s = fmt_u8(*o, &mut digits);
+        let mut digits = [0u8; 20];
+        let s = petrel_netcore::small::format_decimal(u64::from(*o), &mut digits);
         // Four labels of at most 3 bytes plus two short ones: fits.
-        let _ = n.push_label(s);
+        let _ = n.push_label(s.as_bytes());
     }
     let _ = n.push_label(b"in-addr");
     let _ = n.push_label(b"arpa");
     n
-}
-
-fn fmt_u8(v: u8, out: &mut [u8; 3]) -> &[u8] {
-    let (h, t, o) = (v / 100, (v / 10) % 10, v % 10);
-    out[0] = b'0' + h;
-    out[1] = b'0' + t;
-    out[2] = b'0' + o;
-    let skip = if h > 0 {
-        0
-    } else if t > 0 {
-        1
-    } else {
-        2
-    };
-    out.get(skip..).unwrap_or(&[])
 }
 
 /// Canonical (uncompressed) rdata bytes of a received record, for

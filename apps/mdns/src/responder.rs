@@ -324,18 +324,8 @@ fn next_name(cur: &str, instance: bool) -> heapless::String<63> {
         });
         numbered.unwrap_or((cur, 1))
     };
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut v = n + 1;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let number = core::str::from_utf8(&digits[at..]).unwrap_or("2");
+    let mut digits = [0u8; 20];
+    let number = petrel_netcore::small::format_decimal(u64::from(n) + 1, &mut digits);
     let (open, close) = if instance { (" (", ")") } else { ("-", "") };
     let suffix_len = open.len() + number.len() + close.len();
     // Cut the base so the result stays within 63 bytes, on a char boundary.

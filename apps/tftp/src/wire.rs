@@ -364,34 +364,15 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
 /// Writes `v` in decimal into `out`, returning the length (at most 20).
 fn write_decimal(v: u64, out: &mut [u8]) -> Result<usize, WireError> {
     let mut digits = [0u8; 20];
-    let mut n = 0;
-    let mut x = v;
-    loop {
-        // n < 20 always: u64::MAX has 20 digits.
-        if let Some(d) = digits.get_mut(n) {
-            *d = b'0' + (x % 10) as u8;
-        }
-        n += 1;
-        x /= 10;
-        if x == 0 || n >= digits.len() {
-            break;
-        }
-    }
-    let dst = out.get_mut(..n).ok_or(WireError::BufferTooSmall)?;
-    for (d, s) in dst.iter_mut().zip(digits.iter().take(n).rev()) {
-        *d = *s;
-    }
-    Ok(n)
+    let s = petrel_netcore::small::format_decimal(v, &mut digits).as_bytes();
+    out.get_mut(..s.len())
+        .ok_or(WireError::BufferTooSmall)?
+        .copy_from_slice(s);
+    Ok(s.len())
 }
 
 fn decimal_len(v: u64) -> usize {
-    let mut n = 1;
-    let mut x = v / 10;
-    while x > 0 {
-        n += 1;
-        x /= 10;
-    }
-    n
+    petrel_netcore::small::format_decimal(v, &mut [0; 20]).len()
 }
 
 /// The options this crate understands, each `None` when absent or declined.

@@ -352,8 +352,7 @@ impl<N: Network, const I: usize, const S: usize, const A: usize> Handler<I, S, A
     fn poll(&mut self, now: Instant, client: &mut Client<'_, I, S, A>) -> Option<Instant> {
         if !self.connected {
             // Nothing to send until the connection is up (the driver calls
-            // again after the event). A time already past here would have
-            // the driver poll again at once, spinning for the whole back-off.
+            // again after the event).
             return None;
         }
         while self.pongs > 0 {

@@ -197,8 +197,7 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
     ) -> Option<Instant> {
         if !self.connected {
             // Nothing to send until the connection is up (the driver calls
-            // again after the event). A time already past here would have
-            // the driver poll again at once, spinning for the whole back-off.
+            // again after the event).
             return None;
         }
         while self.pongs > 0 {

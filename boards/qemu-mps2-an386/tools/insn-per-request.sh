@@ -25,8 +25,8 @@ ADDR=198.51.100.2
 W="$(mktemp -d)"
 NS="petrel-insn-$$"
 QP=""
-# shellcheck source=defmt-log.sh
-. "$HERE/tools/defmt-log.sh"
+# shellcheck source=qemu.sh
+. "$HERE/tools/qemu.sh"
 cleanup() {
     [ -n "$QP" ] && kill "$QP" 2>/dev/null && wait "$QP" 2>/dev/null
     decoders_stop
@@ -45,10 +45,8 @@ ip -n "$NS" tuntap add dev tap0 mode tap
 ip -n "$NS" addr add 198.51.100.1/24 dev tap0
 ip -n "$NS" link set tap0 up
 decoder "$W/qemu.log" "$ELF"
-ip netns exec "$NS" qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none \
-    -nographic -semihosting-config enable=on,target=native \
-    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
-    -net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02 \
+ip netns exec "$NS" "${QEMU[@]}" \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no "${NIC[@]}" \
     -plugin "file=$W/insn-count.so,ctl=$W/ctl,out=$W/count${PROFILE:+,profile=on}" \
     -kernel "$ELF" </dev/null >"$W/qemu.log.fifo" 2>>"$W/qemu.log" &
 QP=$!

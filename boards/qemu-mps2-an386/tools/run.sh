@@ -5,6 +5,8 @@
 # exit code (the self-test's verdict) is the runner's. Quit with Ctrl-A X.
 set -uo pipefail
 ELF="$1"
+# shellcheck source=qemu.sh
+. "$(dirname "${BASH_SOURCE[0]}")/qemu.sh"
 if ! command -v defmt-print >/dev/null; then
     echo "run.sh: defmt-print decodes the firmware's log; install it with" >&2
     echo "  cargo install defmt-print --locked --version 1.2.0" >&2
@@ -16,9 +18,7 @@ fi
 TFTP_DIR="$(mktemp -d)"
 trap 'rm -rf "$TFTP_DIR"' EXIT
 printf 'petrel selftest\n' >"$TFTP_DIR/selftest.txt"
-qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographic \
-    -semihosting-config enable=on,target=native \
+"${QEMU[@]}" \
     -netdev "user,id=n0,restrict=on,tftp=$TFTP_DIR,guestfwd=tcp:10.0.2.100:7-cmd:cat,hostfwd=tcp:127.0.0.1:17007-:7" \
-    -net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02 \
-    -kernel "$ELF" \
-    | defmt-print -e "$ELF" --log-format '[{t}] {s}'
+    "${NIC[@]}" -kernel "$ELF" \
+    | defmt-print -e "$ELF" --log-format "$PETREL_LOG_FORMAT"

@@ -2,48 +2,12 @@
 //! address literals without it).
 
 use core::cell::RefCell;
-#[cfg(feature = "dns")]
-use core::future::poll_fn;
 use core::net::IpAddr;
-#[cfg(feature = "dns")]
-use core::task::Poll;
-
-#[cfg(feature = "dns")]
-use smoltcp::socket::dns as sdns;
-#[cfg(feature = "dns")]
-use smoltcp::wire::{DnsQueryType, IpAddress};
 
 use super::inner::Inner;
 use crate::error::DnsError;
-#[cfg(feature = "dns")]
-use crate::time::Duration;
 use crate::timer::Clock;
-#[cfg(feature = "dns")]
-use crate::timer::with_timeout;
-
-#[cfg(feature = "dns")]
-/// How long a lookup may take in all (smoltcp retries inside this).
-const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Cancels the query if the lookup future is dropped before it finished, so
-/// the query slot is never leaked.
-#[cfg(feature = "dns")]
-struct QueryGuard<'a, 'd> {
-    inner: &'a RefCell<Inner<'d>>,
-    query: Option<sdns::QueryHandle>,
-}
-
-#[cfg(feature = "dns")]
-impl Drop for QueryGuard<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(q) = self.query.take()
-            && let Ok(mut i) = self.inner.try_borrow_mut()
-            && let Some(h) = i.dns
-        {
-            i.sockets.get_mut::<sdns::Socket>(h).cancel_query(q);
-        }
-    }
-}
+use client::lookup;
 
 pub(crate) async fn resolve<'d, C: Clock>(
     inner: &'d RefCell<Inner<'d>>,
@@ -76,75 +40,121 @@ fn literal(host: &str) -> Option<Result<IpAddr, DnsError>> {
 
 /// Without the DNS client (feature `dns`) only literals resolve.
 #[cfg(not(feature = "dns"))]
-async fn lookup<'d, C: Clock>(
-    _inner: &'d RefCell<Inner<'d>>,
-    _clock: &C,
-    _host: &str,
-) -> Result<IpAddr, DnsError> {
-    Err(DnsError::NoServer)
+mod client {
+    use core::cell::RefCell;
+    use core::net::IpAddr;
+
+    use super::Inner;
+    use crate::error::DnsError;
+    use crate::timer::Clock;
+
+    pub(super) async fn lookup<'d, C: Clock>(
+        _inner: &'d RefCell<Inner<'d>>,
+        _clock: &C,
+        _host: &str,
+    ) -> Result<IpAddr, DnsError> {
+        Err(DnsError::NoServer)
+    }
 }
 
-/// Asks the configured DNS servers for `host`'s IPv4 address.
+/// smoltcp's DNS client asking the configured servers.
 #[cfg(feature = "dns")]
-async fn lookup<'d, C: Clock>(
-    inner: &'d RefCell<Inner<'d>>,
-    clock: &C,
-    host: &str,
-) -> Result<IpAddr, DnsError> {
-    let query = {
-        let mut i = inner.borrow_mut();
-        let h = i.dns.ok_or(DnsError::NoServer)?;
-        if i.dns_servers.is_empty() {
-            return Err(DnsError::NoServer);
+mod client {
+    use core::cell::RefCell;
+    use core::future::poll_fn;
+    use core::net::IpAddr;
+    use core::task::Poll;
+
+    use smoltcp::socket::dns as sdns;
+    use smoltcp::wire::{DnsQueryType, IpAddress};
+
+    use super::Inner;
+    use crate::error::DnsError;
+    use crate::time::Duration;
+    use crate::timer::{Clock, with_timeout};
+
+    /// How long a lookup may take in all (smoltcp retries inside this).
+    const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Cancels the query if the lookup future is dropped before it finished, so
+    /// the query slot is never leaked.
+    struct QueryGuard<'a, 'd> {
+        inner: &'a RefCell<Inner<'d>>,
+        query: Option<sdns::QueryHandle>,
+    }
+
+    impl Drop for QueryGuard<'_, '_> {
+        fn drop(&mut self) {
+            if let Some(q) = self.query.take()
+                && let Ok(mut i) = self.inner.try_borrow_mut()
+                && let Some(h) = i.dns
+            {
+                i.sockets.get_mut::<sdns::Socket>(h).cancel_query(q);
+            }
         }
-        let Inner { iface, sockets, .. } = &mut *i;
-        let q = sockets
-            .get_mut::<sdns::Socket>(h)
-            .start_query(iface.context(), host, DnsQueryType::A)
-            .map_err(|e| match e {
-                sdns::StartQueryError::NoFreeSlot => DnsError::NoBuffer,
-                _ => DnsError::InvalidName,
-            })?;
-        i.wake_runner();
-        q
-    };
-    let mut guard = QueryGuard {
-        inner,
-        query: Some(query),
-    };
-    let lookup = poll_fn(|cx| {
-        let mut i = inner.borrow_mut();
-        let Some(h) = i.dns else {
-            return Poll::Ready(Err(DnsError::NoServer));
+    }
+
+    /// Asks the configured DNS servers for `host`'s IPv4 address.
+    pub(super) async fn lookup<'d, C: Clock>(
+        inner: &'d RefCell<Inner<'d>>,
+        clock: &C,
+        host: &str,
+    ) -> Result<IpAddr, DnsError> {
+        let query = {
+            let mut i = inner.borrow_mut();
+            let h = i.dns.ok_or(DnsError::NoServer)?;
+            if i.dns_servers.is_empty() {
+                return Err(DnsError::NoServer);
+            }
+            let Inner { iface, sockets, .. } = &mut *i;
+            let q = sockets
+                .get_mut::<sdns::Socket>(h)
+                .start_query(iface.context(), host, DnsQueryType::A)
+                .map_err(|e| match e {
+                    sdns::StartQueryError::NoFreeSlot => DnsError::NoBuffer,
+                    _ => DnsError::InvalidName,
+                })?;
+            i.wake_runner();
+            q
         };
-        let sock = i.sockets.get_mut::<sdns::Socket>(h);
-        match sock.get_query_result(query) {
-            Ok(addrs) => {
-                guard.query = None;
-                Poll::Ready(
-                    addrs
-                        .iter()
-                        .find_map(|a| match a {
-                            IpAddress::Ipv4(v4) => Some(IpAddr::V4(*v4)),
-                            #[allow(unreachable_patterns)]
-                            _ => None,
-                        })
-                        .ok_or(DnsError::NotFound),
-                )
+        let mut guard = QueryGuard {
+            inner,
+            query: Some(query),
+        };
+        let lookup = poll_fn(|cx| {
+            let mut i = inner.borrow_mut();
+            let Some(h) = i.dns else {
+                return Poll::Ready(Err(DnsError::NoServer));
+            };
+            let sock = i.sockets.get_mut::<sdns::Socket>(h);
+            match sock.get_query_result(query) {
+                Ok(addrs) => {
+                    guard.query = None;
+                    Poll::Ready(
+                        addrs
+                            .iter()
+                            .find_map(|a| match a {
+                                IpAddress::Ipv4(v4) => Some(IpAddr::V4(*v4)),
+                                #[allow(unreachable_patterns)]
+                                _ => None,
+                            })
+                            .ok_or(DnsError::NotFound),
+                    )
+                }
+                Err(sdns::GetQueryResultError::Pending) => {
+                    sock.register_query_waker(query, cx.waker());
+                    Poll::Pending
+                }
+                Err(sdns::GetQueryResultError::Failed) => {
+                    guard.query = None;
+                    Poll::Ready(Err(DnsError::NotFound))
+                }
             }
-            Err(sdns::GetQueryResultError::Pending) => {
-                sock.register_query_waker(query, cx.waker());
-                Poll::Pending
-            }
-            Err(sdns::GetQueryResultError::Failed) => {
-                guard.query = None;
-                Poll::Ready(Err(DnsError::NotFound))
-            }
+        });
+        match with_timeout(clock, LOOKUP_TIMEOUT, lookup).await {
+            Ok(r) => r,
+            Err(_) => Err(DnsError::TimedOut),
         }
-    });
-    match with_timeout(clock, LOOKUP_TIMEOUT, lookup).await {
-        Ok(r) => r,
-        Err(_) => Err(DnsError::TimedOut),
     }
 }
 

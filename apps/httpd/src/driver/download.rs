@@ -58,7 +58,7 @@ pub const fn pattern<const N: usize>() -> [u8; N] {
 pub fn parse_size(q: Option<&str>) -> Option<u64> {
     match q {
         None => Some(DEFAULT_BYTES),
-        Some(s) => crate::digits(s).filter(|n| *n <= MAX_BYTES),
+        Some(s) => petrel_netcore::small::decimal(s.as_bytes()).filter(|n| *n <= MAX_BYTES),
     }
 }
 

@@ -2,7 +2,6 @@
 //! `Expect: 100-continue`, chunked decoding, limits, back-pressure) and the
 //! response writers (whole, chunked, SSE, WebSocket).
 
-use crate::Ows;
 use core::fmt;
 use core::future::Future;
 
@@ -352,7 +351,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     /// decodes it.
     pub async fn read_form<'b>(&mut self, buf: &'b mut [u8]) -> Result<Pairs<'b>, Error> {
         let ct = self.req.header("content-type").unwrap_or("");
-        let mime = ct.split(';').next().unwrap_or("").ows();
+        let mime = ct.split(';').next().unwrap_or("").trim_ascii();
         if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(Error::BadBody(BodyError::ContentType));
         }

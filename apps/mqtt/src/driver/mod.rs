@@ -301,11 +301,9 @@ where
                 // (handles use try_borrow_mut): cannot conflict.
                 let mut c = shared.client.borrow_mut();
                 c.handle_timeout(now);
-                handler.poll(now, &mut c)
+                poll_handler(handler, now, &mut c)
             };
-            let wake = app
-                .filter(|&a| a > now)
-                .map_or(retry_at, |a| a.min(retry_at));
+            let wake = app.map_or(retry_at, |a| a.min(retry_at));
             let _ = select(net.sleep_until(wake), shared.kicked()).await;
         }
     }
@@ -474,9 +472,7 @@ where
                 log_warn!("mqtt: cannot queue the re-subscription (outbox full)");
             }
             app_deadline = if d.end.is_none() && !transport_down {
-                // A time not after `now` would wake the loop at once, again
-                // and again if the handler keeps returning it: ignored.
-                handler.poll(now, &mut c).filter(|&a| a > now)
+                poll_handler(handler, now, &mut c)
             } else {
                 None
             };
@@ -572,6 +568,17 @@ where
 }
 
 /// Copies as many of the client's outgoing bytes into `write` as fit;
+/// [`Handler::poll`] with its rule applied: an instant not after `now`
+/// counts as `None` (it would wake the driver at once, again and again if
+/// the handler kept returning it).
+fn poll_handler<H: Handler<I, S, A>, const I: usize, const S: usize, const A: usize>(
+    handler: &mut H,
+    now: Instant,
+    c: &mut Client<'_, I, S, A>,
+) -> Option<Instant> {
+    handler.poll(now, c).filter(|&a| a > now)
+}
+
 /// `Ok(0)`: nothing to send. Fails only if the handler's streamed payload
 /// does not match the announced length (the connection is then unusable).
 fn fill<H: Handler<I, S, A>, const I: usize, const S: usize, const A: usize>(

@@ -1,7 +1,12 @@
-# Sourced by test.sh and tools/insn-per-request.sh: the firmware logs defmt
-# frames over semihosting (src/logger.rs), which QEMU writes to its stdout;
-# defmt-print turns them back into lines, with the ELF for the strings.
+# Sourced by test.sh, tools/run.sh and tools/insn-per-request.sh: how the
+# firmware is run under QEMU, and how its log is read. The firmware logs
+# defmt frames over semihosting (src/logger.rs), which QEMU writes to its
+# stdout; defmt-print turns them back into lines, with the ELF for the
+# strings.
 #
+#   "${QEMU[@]}" -netdev ... "${NIC[@]}" -kernel ELF
+#                          the machine (mps2-an386, Cortex-M4, semihosting)
+#                          and its LAN9118 NIC on netdev `n0`.
 #   decoder LOG ELF        starts a decoder that appends the lines to LOG and
 #                          reads the frames from "$LOG.fifo"; run QEMU with
 #                          `>"$LOG.fifo" 2>>"$LOG"`. Sets DECODER_PID.
@@ -12,6 +17,10 @@
 #
 # The functions return 0 whatever happened to the decoders, so they are
 # safe under `set -e` and in EXIT traps.
+
+QEMU=(qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -nographic
+      -semihosting-config enable=on,target=native)
+NIC=(-net nic,netdev=n0,model=lan9118,macaddr=02:00:00:00:00:02)
 
 # The line format: `[seconds since boot] message`, as the firmware's own
 # `defmt::timestamp!` gives it.
