@@ -1,8 +1,10 @@
 //! Helpers for the handful-of-items collections and the few parsers apps
 //! keep on microcontrollers, where `core`'s general algorithms cost more
-//! flash than the work they do.
+//! flash than the work they do, and a [`Cursor`] that writes text (numbers
+//! and addresses included) without `core::fmt`.
 
 use core::cmp::Ordering;
+use core::fmt;
 use core::net::Ipv4Addr;
 
 /// Sorts `v` by `cmp` with an insertion sort: stable, in place, no
@@ -111,10 +113,213 @@ pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(out))
 }
 
+/// The text did not fit the buffer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Overflow;
+
+impl fmt::Display for Overflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the text does not fit the buffer")
+    }
+}
+
+/// A cursor writing text into a byte buffer: bytes, decimal and hex
+/// numbers and IPv4 addresses without `core::fmt` (whose machinery and
+/// argument tables a firmware then leaves out), and [`fmt::Write`] for
+/// everything else. It remembers an overflow instead of panicking; what
+/// does not fit is dropped and [`finish`](Self::finish) reports it.
+///
+/// ```
+/// use core::net::Ipv4Addr;
+/// use petrel_netcore::small::{Cursor, Overflow};
+///
+/// let mut buf = [0u8; 32];
+/// let mut c = Cursor::new(&mut buf);
+/// c.put(b"peer ");
+/// c.ipv4(Ipv4Addr::new(198, 51, 100, 1));
+/// c.put(b":");
+/// c.decimal(1883);
+/// assert_eq!(c.finish(), Ok(22));
+/// assert_eq!(&buf[..22], b"peer 198.51.100.1:1883");
+///
+/// let mut small = [0u8; 2];
+/// let mut c = Cursor::new(&mut small);
+/// c.hex(0x1a2, 4);
+/// assert_eq!(c.finish(), Err(Overflow));
+/// ```
+#[derive(Debug)]
+pub struct Cursor<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    overflow: bool,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Cursor {
+            buf,
+            len: 0,
+            overflow: false,
+        }
+    }
+    /// Appends bytes (marks overflow when they do not fit).
+    pub fn put(&mut self, b: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + b.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(b);
+                self.len += b.len();
+            }
+            None => self.overflow = true,
+        }
+    }
+    /// Appends `v` in decimal ([`format_decimal`]).
+    pub fn decimal(&mut self, v: u64) {
+        let mut d = [0u8; 20];
+        self.put(format_decimal(v, &mut d).as_bytes());
+    }
+    /// Appends `v` in decimal, zero-padded to at least `width` digits.
+    pub fn padded(&mut self, v: u64, width: usize) {
+        let mut d = [0u8; 20];
+        let digits = format_decimal(v, &mut d).len();
+        for _ in digits..width {
+            self.put(b"0");
+        }
+        self.decimal(v);
+    }
+    /// Appends `v` in decimal with a `-` when negative.
+    pub fn signed(&mut self, v: i64) {
+        if v < 0 {
+            self.put(b"-");
+        }
+        self.decimal(v.unsigned_abs());
+    }
+    /// Appends `v` in lower-case hex, zero-padded to at least `width`
+    /// digits (16 at most).
+    pub fn hex(&mut self, v: u64, width: usize) {
+        let mut d = [0u8; 16];
+        let mut at = d.len();
+        let mut x = v;
+        while let Some(slot) = at.checked_sub(1).and_then(|i| d.get_mut(i)) {
+            let nibble = (x & 0xf) as u8;
+            *slot = if nibble < 10 {
+                b'0' + nibble
+            } else {
+                b'a' + nibble - 10
+            };
+            at -= 1;
+            x >>= 4;
+            if x == 0 && d.len() - at >= width {
+                break;
+            }
+        }
+        self.put(d.get(at..).unwrap_or_default());
+    }
+    /// Appends `a` in dotted-quad form (`198.51.100.2`).
+    pub fn ipv4(&mut self, a: Ipv4Addr) {
+        for (i, o) in a.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.put(b".");
+            }
+            self.decimal(u64::from(o));
+        }
+    }
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The length, or [`Overflow`] if anything did not fit.
+    pub fn finish(self) -> Result<usize, Overflow> {
+        if self.overflow {
+            Err(Overflow)
+        } else {
+            Ok(self.len)
+        }
+    }
+}
+
+impl fmt::Write for Cursor<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes());
+        if self.overflow {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{decimal, format_decimal, parse_ipv4, sort_by};
+    use super::{Cursor, Overflow, decimal, format_decimal, parse_ipv4, sort_by};
     use core::net::Ipv4Addr;
+
+    /// What the cursor wrote, or `None` on overflow.
+    fn written(cap: usize, f: impl FnOnce(&mut Cursor<'_>)) -> Option<String> {
+        let mut buf = vec![0u8; cap];
+        let mut c = Cursor::new(&mut buf);
+        f(&mut c);
+        let n = c.finish().ok()?;
+        Some(String::from_utf8(buf[..n].to_vec()).unwrap())
+    }
+
+    #[test]
+    fn the_cursor_writes_what_core_fmt_writes() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values = vec![0u64, 1, 9, 10, 15, 16, 255, 256, u64::MAX, i64::MAX as u64];
+        for _ in 0..2000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            values.push(rng >> (rng % 64));
+        }
+        for &v in &values {
+            assert_eq!(written(20, |c| c.decimal(v)).unwrap(), v.to_string());
+            for w in [0usize, 1, 2, 8, 16, 17] {
+                assert_eq!(
+                    written(20, |c| c.hex(v, w)).unwrap(),
+                    format!("{v:0width$x}", width = w.min(16)),
+                    "{v:x} width {w}"
+                );
+            }
+            let s = v as i64;
+            assert_eq!(written(20, |c| c.signed(s)).unwrap(), s.to_string());
+            let a = Ipv4Addr::from((v >> 7) as u32);
+            assert_eq!(written(15, |c| c.ipv4(a)).unwrap(), a.to_string());
+        }
+        assert_eq!(
+            written(20, |c| c.signed(i64::MIN)).unwrap(),
+            i64::MIN.to_string()
+        );
+        for v in [0u64, 7, 42, 999, 1000, 123_456] {
+            for w in 0..8 {
+                assert_eq!(written(20, |c| c.padded(v, w)).unwrap(), format!("{v:0w$}"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_cursor_reports_overflow_and_keeps_what_fit() {
+        let mut buf = [0u8; 6];
+        let mut c = Cursor::new(&mut buf);
+        c.put(b"abc");
+        c.decimal(1234);
+        assert_eq!(c.len(), 3, "a piece that does not fit is left out whole");
+        c.put(b"de");
+        assert_eq!(c.len(), 5);
+        assert_eq!(c.finish(), Err(Overflow));
+        assert_eq!(&buf[..5], b"abcde");
+        assert_eq!(
+            written(14, |c| c.ipv4(Ipv4Addr::new(255, 255, 255, 255))),
+            None
+        );
+        assert_eq!(written(0, |_| {}), Some(String::new()));
+    }
 
     #[test]
     fn decimal_takes_ascii_digits_only() {

@@ -92,10 +92,26 @@ pub fn classify_mac(dst: &[u8; 6]) -> Cast {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Mac(pub [u8; 6]);
 
+impl Mac {
+    /// Writes `02:00:00:ab:00:0c` (17 bytes), as
+    /// [`Display`](core::fmt::Display) does, without `core::fmt`.
+    pub fn write_to(&self, c: &mut crate::small::Cursor<'_>) {
+        for (i, b) in self.0.into_iter().enumerate() {
+            if i > 0 {
+                c.put(b":");
+            }
+            c.hex(u64::from(b), 2);
+        }
+    }
+}
+
 impl core::fmt::Display for Mac {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let [a, b, c, d, e, g] = self.0;
-        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
+        let mut buf = [0u8; 17];
+        let mut c = crate::small::Cursor::new(&mut buf);
+        self.write_to(&mut c);
+        let n = c.len();
+        f.write_str(core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default())
     }
 }
 

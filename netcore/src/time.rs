@@ -9,6 +9,8 @@
 use core::fmt;
 use core::ops::{Add, AddAssign, Sub, SubAssign};
 
+use crate::small::Cursor;
+
 /// A point in time, in microseconds since the board's epoch (usually boot).
 ///
 /// ```
@@ -318,14 +320,44 @@ impl DateTime {
     }
 }
 
+impl DateTime {
+    /// Writes `2026-11-25 12:00:00Z` (20 bytes for years 0 to 9999), as
+    /// [`Display`](fmt::Display) does, without `core::fmt`.
+    ///
+    /// ```
+    /// use petrel_netcore::small::Cursor;
+    /// use petrel_netcore::time::DateTime;
+    ///
+    /// let mut buf = [0u8; 20];
+    /// let mut c = Cursor::new(&mut buf);
+    /// DateTime::from_unix(1_764_072_000).write_to(&mut c);
+    /// assert_eq!(c.finish(), Ok(20));
+    /// assert_eq!(&buf, b"2025-11-25 12:00:00Z");
+    /// ```
+    pub fn write_to(&self, c: &mut Cursor<'_>) {
+        c.padded(u64::from(self.year), 4);
+        for (sep, v) in [
+            (b"-", self.month),
+            (b"-", self.day),
+            (b" ", self.hour),
+            (b":", self.minute),
+            (b":", self.second),
+        ] {
+            c.put(sep);
+            c.padded(u64::from(v), 2);
+        }
+        c.put(b"Z");
+    }
+}
+
 /// `2026-11-25 12:00:00Z`.
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
+        let mut buf = [0u8; 24];
+        let mut c = Cursor::new(&mut buf);
+        self.write_to(&mut c);
+        let n = c.len();
+        f.write_str(core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default())
     }
 }
 

@@ -78,71 +78,13 @@ impl fmt::Display for StatusCode {
     }
 }
 
-/// The response head did not fit the buffer.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Overflow;
+pub use petrel_netcore::small::{Cursor, Overflow};
 
-impl fmt::Display for Overflow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("response head does not fit the buffer")
-    }
-}
-
-/// A cursor writing text into a byte buffer; remembers overflow instead of
-/// panicking.
-#[derive(Debug)]
-pub struct Cursor<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-    overflow: bool,
-}
-
-impl<'a> Cursor<'a> {
-    /// A cursor at the start of `buf`.
-    pub fn new(buf: &'a mut [u8]) -> Self {
-        Cursor {
-            buf,
-            len: 0,
-            overflow: false,
-        }
-    }
-    /// Appends bytes (marks overflow when they do not fit).
-    pub fn put(&mut self, b: &[u8]) {
-        match self.buf.get_mut(self.len..self.len + b.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(b);
-                self.len += b.len();
-            }
-            None => self.overflow = true,
-        }
-    }
-    /// Bytes written so far.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    /// Whether nothing was written.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-    /// The length, or [`Overflow`] if anything did not fit.
-    pub fn finish(self) -> Result<usize, Overflow> {
-        if self.overflow {
-            Err(Overflow)
-        } else {
-            Ok(self.len)
-        }
-    }
-}
-
-impl Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.put(s.as_bytes());
-        if self.overflow {
-            Err(fmt::Error)
-        } else {
-            Ok(())
-        }
-    }
+/// Appends `<code> <reason>` (`404 Not Found`) to `c`.
+fn put_status(c: &mut Cursor<'_>, status: StatusCode) {
+    c.decimal(u64::from(status.0));
+    c.put(b" ");
+    c.put(status.reason().as_bytes());
 }
 
 /// Writes a response head: status line, headers, blank line.
@@ -162,7 +104,9 @@ impl<'a> HeadWriter<'a> {
     /// callers decide.
     pub fn new(buf: &'a mut [u8], status: StatusCode) -> Self {
         let mut cur = Cursor::new(buf);
-        let _ = write!(cur, "HTTP/1.1 {} {}\r\n", status.0, status.reason());
+        cur.put(b"HTTP/1.1 ");
+        put_status(&mut cur, status);
+        cur.put(b"\r\n");
         HeadWriter { cur }
     }
     /// Adds `name: value`.
@@ -170,6 +114,25 @@ impl<'a> HeadWriter<'a> {
         self.cur.put(name.as_bytes());
         self.cur.put(b": ");
         self.cur.put(value.as_bytes());
+        self.cur.put(b"\r\n");
+        self
+    }
+    /// Adds `name: value` with the value written by `value` (numbers
+    /// without `core::fmt`).
+    ///
+    /// ```
+    /// use petrel_httpd::response::{HeadWriter, StatusCode};
+    ///
+    /// let mut buf = [0u8; 64];
+    /// let mut w = HeadWriter::new(&mut buf, StatusCode::OK);
+    /// w.header_with("Content-Length", |c| c.decimal(1024));
+    /// let n = w.finish().unwrap();
+    /// assert_eq!(&buf[..n], b"HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n");
+    /// ```
+    pub fn header_with(&mut self, name: &str, value: impl FnOnce(&mut Cursor<'a>)) -> &mut Self {
+        self.cur.put(name.as_bytes());
+        self.cur.put(b": ");
+        value(&mut self.cur);
         self.cur.put(b"\r\n");
         self
     }
@@ -215,7 +178,8 @@ impl Write for HeadWriter<'_> {
 /// `buf`; returns its length (at most 18 bytes).
 pub fn chunk_header(len: usize, buf: &mut [u8]) -> Result<usize, Overflow> {
     let mut c = Cursor::new(buf);
-    let _ = write!(c, "{len:x}\r\n");
+    c.hex(len as u64, 1);
+    c.put(b"\r\n");
     c.finish()
 }
 
@@ -232,12 +196,10 @@ pub fn error_response(
     keep_alive: bool,
 ) -> Result<usize, Overflow> {
     let mut body = [0u8; 48];
-    let mut bc = Cursor::new(&mut body);
-    let _ = writeln!(bc, "{} {}", status.0, status.reason());
-    let blen = bc.len();
+    let blen = status_body(status, &mut body);
     let mut w = HeadWriter::new(buf, status);
     w.header("Content-Type", "text/plain; charset=utf-8");
-    w.header_fmt("Content-Length", format_args!("{blen}"));
+    w.header_with("Content-Length", |c| c.decimal(blen as u64));
     w.raw(extra);
     if !keep_alive {
         w.header("Connection", "close");
@@ -246,6 +208,15 @@ pub fn error_response(
     let mut c = Cursor::new(buf.get_mut(n..).unwrap_or(&mut []));
     c.put(body.get(..blen).unwrap_or(&[]));
     Ok(n + c.finish()?)
+}
+
+/// The body of the standard error response, `<code> <reason>\n`, written
+/// into `buf` (48 bytes hold the longest reason); returns its length.
+pub(crate) fn status_body(status: StatusCode, buf: &mut [u8; 48]) -> usize {
+    let mut c = Cursor::new(buf);
+    put_status(&mut c, status);
+    c.put(b"\n");
+    c.len()
 }
 
 /// Escapes text for HTML (`&<>"'`), writing into `out`.

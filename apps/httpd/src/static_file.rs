@@ -236,7 +236,7 @@ pub fn write_head(
         // Not the file: none of its validators or cache policy.
         w.header("Content-Type", "text/plain; charset=utf-8");
         w.header("Vary", "Accept-Encoding");
-        w.header_fmt("Content-Length", format_args!("{}", plan.body.len()));
+        w.header_with("Content-Length", |c| c.decimal(plan.body.len() as u64));
     } else if plan.ssi {
         w.header("Content-Type", file.mime);
         w.header("Cache-Control", "no-cache");
@@ -265,13 +265,23 @@ pub fn write_head(
             w.header("Content-Encoding", "gzip");
         }
         if let Some((first, last, len)) = plan.range {
-            w.header_fmt("Content-Range", format_args!("bytes {first}-{last}/{len}"));
+            w.header_with("Content-Range", |c| {
+                c.put(b"bytes ");
+                c.decimal(first);
+                c.put(b"-");
+                c.decimal(last);
+                c.put(b"/");
+                c.decimal(len);
+            });
         }
         if let Some(len) = plan.unsatisfied_len {
-            w.header_fmt("Content-Range", format_args!("bytes */{len}"));
+            w.header_with("Content-Range", |c| {
+                c.put(b"bytes */");
+                c.decimal(len);
+            });
         }
         if plan.status != StatusCode::NOT_MODIFIED {
-            w.header_fmt("Content-Length", format_args!("{}", plan.body.len()));
+            w.header_with("Content-Length", |c| c.decimal(plan.body.len() as u64));
         }
     }
     if !keep_alive {

@@ -16,27 +16,26 @@
 //! `GET/POST /api/settings` are not served (404): the firmware's settings
 //! are fixed at build time.
 //!
-//! JSON is written with `core::fmt` piece by piece into the connection's
-//! transmit buffer (chunked encoding), so the document's size is not bounded
-//! by a buffer. Memory: [`CONNS`] connections of [`CONN_MEM`] bytes (request
+//! JSON is written without `core::fmt` ([`crate::text`]) piece by piece
+//! into the connection's transmit buffer (chunked encoding), so the
+//! document's size is not bounded by a buffer. Memory: [`CONNS`] connections of [`CONN_MEM`] bytes (request
 //! head, then response), sockets reserved for port 80 in main.rs.
 
-use core::fmt::{self, Write as _};
 use core::net::{Ipv4Addr, SocketAddr};
 
 use petrel_altcp::{Stream, Tcp, TcpAcceptor};
 use petrel_httpd::StatusCode;
 use petrel_httpd::driver::{self, Error, Exchange, Handler, Plain, ServerEvent, Upgrade, download};
 use petrel_httpd::request::MethodSet;
-use petrel_httpd::response::{Cursor, Overflow};
+use petrel_httpd::response::Overflow;
 use petrel_httpd::router::Route;
 use petrel_httpd::ssi::{Insert, write_resumable};
-use petrel_netcore::stats::Mac;
 use petrel_netcore::timer::Clock;
 use petrel_netcore::{Duration, ListenConfig, Network, TcpStream};
 use static_cell::ConstStaticCell;
 
 use crate::netcfg::DEVICE_NAME;
+use crate::text::{Cursor, Text};
 use crate::{Addr, Net, status};
 
 /// The port.
@@ -113,28 +112,6 @@ struct App {
     net: Net,
 }
 
-/// `"3d 04:05:06"`.
-struct Uptime(u64);
-
-impl fmt::Display for Uptime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.0;
-        write!(
-            f,
-            "{}d {:02}:{:02}:{:02}",
-            s / 86_400,
-            s / 3600 % 24,
-            s / 60 % 60,
-            s % 60
-        )
-    }
-}
-
-/// An IPv4 socket address without `core`'s IPv6 code.
-fn addr_str(a: SocketAddr) -> Addr {
-    Addr(a)
-}
-
 fn state_name(s: petrel_netcore::stats::TcpState) -> &'static str {
     use petrel_netcore::stats::TcpState as T;
     match s {
@@ -150,13 +127,6 @@ fn state_name(s: petrel_netcore::stats::TcpState) -> &'static str {
         T::Closing => "closing",
         T::TimeWait => "time_wait",
     }
-}
-
-/// Formats into `buf`; the length, or `Overflow`.
-fn build(buf: &mut [u8], args: fmt::Arguments<'_>) -> Result<usize, Overflow> {
-    let mut c = Cursor::new(buf);
-    let _ = c.write_fmt(args);
-    c.finish()
 }
 
 /// The services compiled in: (name, detail port/peer).
@@ -215,115 +185,142 @@ impl App {
     }
 
     /// Writes `part` of `/api/status` and returns the part after it.
-    fn status_part(&self, part: StatusPart, cur: &mut Cursor<'_>) -> StatusPart {
+    fn status_part(&self, part: StatusPart, c: &mut Cursor<'_>) -> StatusPart {
         let comma = |i: usize| if i == 0 { "" } else { "," };
-        let _ = match part {
-            StatusPart::Device => write!(
-                cur,
-                "{{\"device\":{{\"name\":\"{DEVICE_NAME}\",\"version\":\"{}\",\"build\":\"{BUILD}\",\"uptime_s\":{}}},",
-                env!("CARGO_PKG_VERSION"),
-                self.uptime_s()
-            ),
+        match part {
+            StatusPart::Device => {
+                c.lit("{\"device\":{\"name\":\"")
+                    .lit(DEVICE_NAME)
+                    .lit("\",\"version\":\"")
+                    .lit(env!("CARGO_PKG_VERSION"))
+                    .lit("\",\"build\":\"")
+                    .lit(BUILD)
+                    .lit("\",\"uptime_s\":")
+                    .num(self.uptime_s())
+                    .lit("},");
+            }
             StatusPart::Time => {
-                let now_ms = status::unix_ms(self.net.now()).unwrap_or(0);
+                c.lit("\"time\":{\"now_unix_ms\":")
+                    .num(status::unix_ms(self.net.now()).unwrap_or(0));
                 match status::sync() {
-                    Some(s) => write!(
-                        cur,
-                        "\"time\":{{\"now_unix_ms\":{now_ms},\"synced\":true,\"server\":\"{}\",\"offset_us\":{},\
-                         \"delay_us\":{},\"stratum\":{},\"leap\":{},\"last_sync_unix_ms\":{}}},",
-                        Addr(s.server),
-                        s.offset_us,
-                        s.delay_us,
-                        s.stratum,
-                        s.leap,
-                        s.last_sync_unix_ms
-                    ),
-                    None => write!(
-                        cur,
-                        "\"time\":{{\"now_unix_ms\":{now_ms},\"synced\":false}},"
-                    ),
+                    Some(s) => {
+                        c.lit(",\"synced\":true,\"server\":\"")
+                            .sockaddr(s.server)
+                            .lit("\",\"offset_us\":")
+                            .int(s.offset_us)
+                            .lit(",\"delay_us\":")
+                            .int(s.delay_us)
+                            .lit(",\"stratum\":")
+                            .num(s.stratum)
+                            .lit(",\"leap\":")
+                            .num(s.leap)
+                            .lit(",\"last_sync_unix_ms\":")
+                            .num(s.last_sync_unix_ms)
+                            .lit("},");
+                    }
+                    None => {
+                        c.lit(",\"synced\":false},");
+                    }
                 }
             }
-            StatusPart::Mdns => match status::mdns_name() {
-                Some(n) => write!(cur, "\"mdns\":{{\"name\":\"{n}.local\"}},\"interfaces\":["),
-                None => write!(cur, "\"mdns\":null,\"interfaces\":["),
-            },
+            StatusPart::Mdns => {
+                match status::mdns_name() {
+                    Some(n) => c.lit("\"mdns\":{\"name\":\"").lit(&n).lit(".local\"}"),
+                    None => c.lit("\"mdns\":null"),
+                };
+                c.lit(",\"interfaces\":[");
+            }
             StatusPart::Interface(k) => match nth(k, |f| self.net.for_each_interface(f)) {
                 Some(i) => {
-                    let c = &i.counters;
-                    let _ = write!(
-                        cur,
-                        "{}{{\"index\":{},\"name\":\"eth0\",\"ipv4\":",
-                        comma(k),
-                        i.index
-                    );
-                    let _ = match i.ipv4 {
-                        Some((a, p)) => write!(cur, "\"{a}/{p}\""),
-                        None => write!(cur, "null"),
+                    let n = &i.counters;
+                    c.lit(comma(k))
+                        .lit("{\"index\":")
+                        .num(i.index)
+                        .lit(",\"name\":\"eth0\",\"ipv4\":");
+                    match i.ipv4 {
+                        Some((a, p)) => c.lit("\"").ip(a).lit("/").num(p).lit("\""),
+                        None => c.lit("null"),
                     };
-                    write!(
-                        cur,
-                        ",\"mac\":\"{}\",\"mtu\":{},\"up\":{},\
-                         \"speed_bps\":{},\"rx_bytes\":{},\"tx_bytes\":{},\"rx_packets\":{},\
-                         \"tx_packets\":{},\"rx_errors\":{},\"tx_errors\":{},\"rx_discards\":{},\
-                         \"tx_discards\":{}}}",
-                        Mac(i.mac),
-                        i.mtu,
-                        i.up,
-                        i.speed_bps,
-                        c.in_octets,
-                        c.out_octets,
-                        c.in_ucast + c.in_mcast + c.in_bcast,
-                        c.out_ucast + c.out_mcast + c.out_bcast,
-                        c.in_errors,
-                        c.out_errors,
-                        c.in_discards,
-                        c.out_discards
-                    )
+                    c.lit(",\"mac\":\"")
+                        .mac(i.mac)
+                        .lit("\",\"mtu\":")
+                        .num(i.mtu)
+                        .lit(",\"up\":")
+                        .boolean(i.up)
+                        .lit(",\"speed_bps\":")
+                        .num(i.speed_bps)
+                        .lit(",\"rx_bytes\":")
+                        .num(n.in_octets)
+                        .lit(",\"tx_bytes\":")
+                        .num(n.out_octets)
+                        .lit(",\"rx_packets\":")
+                        .num(n.in_ucast + n.in_mcast + n.in_bcast)
+                        .lit(",\"tx_packets\":")
+                        .num(n.out_ucast + n.out_mcast + n.out_bcast)
+                        .lit(",\"rx_errors\":")
+                        .num(n.in_errors)
+                        .lit(",\"tx_errors\":")
+                        .num(n.out_errors)
+                        .lit(",\"rx_discards\":")
+                        .num(n.in_discards)
+                        .lit(",\"tx_discards\":")
+                        .num(n.out_discards)
+                        .lit("}");
                 }
                 None => {
-                    let _ = cur.write_str("],\"connections\":{\"tcp\":[");
+                    c.lit("],\"connections\":{\"tcp\":[");
                     return StatusPart::Tcp(0);
                 }
             },
             StatusPart::Tcp(i) => match self.tcp_nth(i, false) {
-                Some(c) => write!(
-                    cur,
-                    "{}{{\"local\":\"{}\",\"remote\":\"{}\",\"state\":\"{}\"}}",
-                    comma(i),
-                    addr_str(c.local),
-                    addr_str(c.remote),
-                    state_name(c.state)
-                ),
+                Some(t) => {
+                    c.lit(comma(i))
+                        .lit("{\"local\":\"")
+                        .sockaddr(t.local)
+                        .lit("\",\"remote\":\"")
+                        .sockaddr(t.remote)
+                        .lit("\",\"state\":\"")
+                        .lit(state_name(t.state))
+                        .lit("\"}");
+                }
                 None => {
-                    let _ = cur.write_str("],\"tcp_listeners\":[");
+                    c.lit("],\"tcp_listeners\":[");
                     return StatusPart::Listener(0);
                 }
             },
             StatusPart::Listener(i) => match self.tcp_nth(i, true) {
-                Some(c) => write!(cur, "{}{{\"local\":\"{}\"}}", comma(i), addr_str(c.local)),
+                Some(t) => {
+                    c.lit(comma(i))
+                        .lit("{\"local\":\"")
+                        .sockaddr(t.local)
+                        .lit("\"}");
+                }
                 None => {
-                    let _ = cur.write_str("],\"udp\":[");
+                    c.lit("],\"udp\":[");
                     return StatusPart::Udp(0);
                 }
             },
             StatusPart::Udp(i) => match nth(i, |f| self.net.for_each_udp_endpoint(f)) {
-                Some(u) => write!(cur, "{}{{\"local\":\"{}\"}}", comma(i), addr_str(u.local)),
+                Some(u) => {
+                    c.lit(comma(i))
+                        .lit("{\"local\":\"")
+                        .sockaddr(u.local)
+                        .lit("\"}");
+                }
                 None => {
-                    let _ = cur.write_str("]},\"services\":[");
+                    c.lit("]},\"services\":[");
                     for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {
-                        let _ = write!(
-                            cur,
-                            "{}{{\"name\":\"{name}\",\"state\":\"running\",\"detail\":\"\"}}",
-                            comma(k)
-                        );
+                        c.lit(comma(k))
+                            .lit("{\"name\":\"")
+                            .lit(name)
+                            .lit("\",\"state\":\"running\",\"detail\":\"\"}");
                     }
-                    let _ = cur.write_str("],\"log\":[]}");
+                    c.lit("],\"log\":[]}");
                     return StatusPart::Done;
                 }
             },
-            StatusPart::Done => Ok(()),
-        };
+            StatusPart::Done => {}
+        }
         match part {
             StatusPart::Device => StatusPart::Time,
             StatusPart::Time => StatusPart::Mdns,
@@ -346,16 +343,23 @@ impl App {
             rx_p += c.in_ucast + c.in_mcast + c.in_bcast;
             tx_p += c.out_ucast + c.out_mcast + c.out_bcast;
         });
-        build(
-            b,
-            format_args!(
-                "{{\"unix_ms\":{},\"uptime_s\":{},\"rx_bytes\":{rx_b},\"tx_bytes\":{tx_b},\
-                 \"rx_packets\":{rx_p},\"tx_packets\":{tx_p},\"tcp_connections\":{}}}",
-                status::unix_ms(self.net.now()).unwrap_or(0),
-                self.uptime_s(),
-                self.net.tcp_stats().curr_estab
-            ),
-        )
+        let mut c = Cursor::new(b);
+        c.lit("{\"unix_ms\":")
+            .num(status::unix_ms(self.net.now()).unwrap_or(0))
+            .lit(",\"uptime_s\":")
+            .num(self.uptime_s())
+            .lit(",\"rx_bytes\":")
+            .num(rx_b)
+            .lit(",\"tx_bytes\":")
+            .num(tx_b)
+            .lit(",\"rx_packets\":")
+            .num(rx_p)
+            .lit(",\"tx_packets\":")
+            .num(tx_p)
+            .lit(",\"tcp_connections\":")
+            .num(self.net.tcp_stats().curr_estab)
+            .lit("}");
+        c.finish()
     }
 
     async fn events<S: Stream, C: Clock>(&self, ex: &mut Exchange<'_, S, C>) -> Result<(), Error> {
@@ -391,28 +395,24 @@ impl Handler for App {
     fn ssi(&self, tag: &str, _arg: &str, state: &mut u32, out: &mut [u8]) -> Insert {
         let mut text = [0u8; 48];
         let mut c = Cursor::new(&mut text);
-        let _ = match tag {
-            "device_name" => c.write_str(DEVICE_NAME),
-            "version" => c.write_str(env!("CARGO_PKG_VERSION")),
-            "build" => c.write_str(BUILD),
-            "uptime" => write!(c, "{}", Uptime(self.uptime_s())),
+        match tag {
+            "device_name" => c.lit(DEVICE_NAME),
+            "version" => c.lit(env!("CARGO_PKG_VERSION")),
+            "build" => c.lit(BUILD),
+            "uptime" => c.uptime(self.uptime_s()),
             "mdns_name" => match status::mdns_name() {
-                Some(n) => write!(c, "{n}.local"),
-                None => c.write_str("-"),
+                Some(n) => c.lit(&n).lit(".local"),
+                None => c.lit("-"),
             },
             "time" => match status::unix_ms(self.net.now()) {
-                Some(ms) => write!(
-                    c,
-                    "{}",
-                    petrel_netcore::time::DateTime::from_unix(ms / 1000)
-                ),
-                None => c.write_str("not synced"),
+                Some(ms) => c.date_time(petrel_netcore::time::DateTime::from_unix(ms / 1000)),
+                None => c.lit("not synced"),
             },
             "ip" => match self.net.ipv4_addr() {
-                Some(a) => write!(c, "{a}"),
-                None => c.write_str("-"),
+                Some(a) => c.ip(a),
+                None => c.lit("-"),
             },
-            _ => c.write_str("<!-- unknown tag -->"),
+            _ => c.lit("<!-- unknown tag -->"),
         };
         let n = c.len();
         write_resumable(text.get(..n).unwrap_or(&[]), state, out)

@@ -51,6 +51,8 @@ mod snmp;
 #[cfg(feature = "sntp")]
 mod sntp;
 mod status;
+#[cfg(any(feature = "httpd", feature = "mqtt"))]
+mod text;
 #[cfg(feature = "tftp")]
 mod tftp;
 mod time;
@@ -96,18 +98,9 @@ macro_rules! log {
     };
 }
 
-/// Shows a socket address without IPv6 code (the firmware is IPv4 only),
-/// in the log and in the dashboard's JSON.
+/// Shows a socket address in the log without IPv6 code (the firmware is
+/// IPv4 only; the dashboard's JSON writes them with `text::Text`).
 pub(crate) struct Addr(pub(crate) SocketAddr);
-
-impl core::fmt::Display for Addr {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
-            SocketAddr::V4(a) => write!(f, "{}:{}", a.ip(), a.port()),
-            SocketAddr::V6(a) => write!(f, "[ipv6]:{}", a.port()),
-        }
-    }
-}
 
 impl defmt::Format for Addr {
     fn format(&self, f: defmt::Formatter<'_>) {

@@ -13,11 +13,9 @@
 //!   seeded from the MAC and the free-running counter).
 //!
 //! Memory: every buffer is a static of a few hundred bytes ([`RX`] …); the
-//! JSON is written with `core::fmt::Write` into a `heapless::String`
-//! ([`TELEMETRY_MAX`] bytes); a document that does not fit is not sent
-//! (logged), never truncated.
-
-use core::fmt::{self, Write as _};
+//! JSON is written without `core::fmt` ([`crate::text`]) into a
+//! [`TELEMETRY_MAX`]-byte buffer on the stack; a document that does not
+//! fit is not sent (logged), never truncated.
 
 use petrel_mqtt::codec::{Properties, QoS, SubscriptionOptions, Version};
 use petrel_mqtt::driver::{
@@ -32,6 +30,7 @@ use crate::Net;
 use crate::netcfg::{
     DEVICE_NAME, MQTT_CMD_FILTER, MQTT_CMD_ROOT, MQTT_REPLY_TOPIC, MQTT_TELEMETRY_TOPIC,
 };
+use crate::text::{Cursor, Text};
 
 /// Seconds between telemetry messages.
 const INTERVAL: Duration = Duration::from_secs(5);
@@ -52,75 +51,65 @@ static SUB_LIST: ConstStaticCell<[u8; 64]> = ConstStaticCell::new([0; 64]);
 static READ: ConstStaticCell<[u8; 256]> = ConstStaticCell::new([0; 256]);
 static WRITE: ConstStaticCell<[u8; 256]> = ConstStaticCell::new([0; 256]);
 
-/// A JSON string literal of `s` (quotes, backslashes and controls escaped).
-struct JsonStr<'a>(&'a str);
-
-impl fmt::Display for JsonStr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for ch in self.0.chars() {
-            match ch {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                c if u32::from(c) < 0x20 => write!(f, "\\u{:04x}", u32::from(c))?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
-    }
-}
-
-/// Writes the telemetry document into `j`; `Err` if it does not fit.
-fn telemetry(net: &Net, uptime_s: u64, j: &mut heapless::String<TELEMETRY_MAX>) -> fmt::Result {
-    write!(
-        j,
-        "{{\"device\":{},\"uptime_s\":{uptime_s},\"interfaces\":[",
-        JsonStr(DEVICE_NAME)
-    )?;
+/// Writes the telemetry document into `c` (which keeps an overflow).
+fn telemetry(net: &Net, uptime_s: u64, c: &mut Cursor<'_>) {
+    c.lit("{\"device\":")
+        .string(DEVICE_NAME)
+        .lit(",\"uptime_s\":")
+        .num(uptime_s)
+        .lit(",\"interfaces\":[");
     let mut first = true;
-    let mut result = Ok(());
     net.for_each_interface(&mut |i| {
-        let c = &i.counters;
-        let r = write!(
-            j,
-            "{}{{\"name\":{},\"up\":{},\"in_octets\":{},\"out_octets\":{},\"in_ucast\":{},\
-             \"out_ucast\":{},\"in_discards\":{},\"in_errors\":{},\"out_errors\":{}}}",
-            if first { "" } else { "," },
-            JsonStr(&i.name),
-            i.up,
-            c.in_octets,
-            c.out_octets,
-            c.in_ucast,
-            c.out_ucast,
-            c.in_discards,
-            c.in_errors,
-            c.out_errors
-        );
-        result = result.and(r);
+        let n = &i.counters;
+        c.lit(if first { "" } else { "," })
+            .lit("{\"name\":")
+            .string(&i.name)
+            .lit(",\"up\":")
+            .boolean(i.up)
+            .lit(",\"in_octets\":")
+            .num(n.in_octets)
+            .lit(",\"out_octets\":")
+            .num(n.out_octets)
+            .lit(",\"in_ucast\":")
+            .num(n.in_ucast)
+            .lit(",\"out_ucast\":")
+            .num(n.out_ucast)
+            .lit(",\"in_discards\":")
+            .num(n.in_discards)
+            .lit(",\"in_errors\":")
+            .num(n.in_errors)
+            .lit(",\"out_errors\":")
+            .num(n.out_errors)
+            .lit("}");
         first = false;
     });
-    result?;
     let t = net.tcp_stats();
     let u = net.udp_stats();
-    write!(
-        j,
-        "],\"tcp\":{{\"active_opens\":{},\"passive_opens\":{},\"curr_estab\":{},\"in_segs\":{},\
-         \"out_segs\":{},\"retrans_segs\":{}}},\"udp\":{{\"in_datagrams\":{},\"out_datagrams\":{},\
-         \"no_ports\":{}}},\"stack_high_water_b\":{},\"services\":{{\"echo\":true,\"tftp\":{},\
-         \"iperf\":{},\"mqtt\":true}}}}",
-        t.active_opens,
-        t.passive_opens,
-        t.curr_estab,
-        t.in_segs,
-        t.out_segs,
-        t.retrans_segs,
-        u.in_datagrams,
-        u.out_datagrams,
-        u.no_ports,
-        crate::memreport::stack_high_water(),
-        cfg!(feature = "tftp"),
-        cfg!(feature = "iperf"),
-    )
+    c.lit("],\"tcp\":{\"active_opens\":")
+        .num(t.active_opens)
+        .lit(",\"passive_opens\":")
+        .num(t.passive_opens)
+        .lit(",\"curr_estab\":")
+        .num(t.curr_estab)
+        .lit(",\"in_segs\":")
+        .num(t.in_segs)
+        .lit(",\"out_segs\":")
+        .num(t.out_segs)
+        .lit(",\"retrans_segs\":")
+        .num(t.retrans_segs)
+        .lit("},\"udp\":{\"in_datagrams\":")
+        .num(u.in_datagrams)
+        .lit(",\"out_datagrams\":")
+        .num(u.out_datagrams)
+        .lit(",\"no_ports\":")
+        .num(u.no_ports)
+        .lit("},\"stack_high_water_b\":")
+        .num(crate::memreport::stack_high_water() as u64)
+        .lit(",\"services\":{\"echo\":true,\"tftp\":")
+        .boolean(cfg!(feature = "tftp"))
+        .lit(",\"iperf\":")
+        .boolean(cfg!(feature = "iperf"))
+        .lit(",\"mqtt\":true}}");
 }
 
 /// At most 64 bytes of `b` as text, for the log.
@@ -217,14 +206,15 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
             }
         }
         if now >= self.next_telemetry {
-            let mut body = heapless::String::<TELEMETRY_MAX>::new();
-            let uptime = (now - self.started).as_secs();
-            match telemetry(&self.net, uptime, &mut body) {
-                Ok(()) => {
+            let mut body = [0u8; TELEMETRY_MAX];
+            let mut c = Cursor::new(&mut body);
+            telemetry(&self.net, (now - self.started).as_secs(), &mut c);
+            match c.finish() {
+                Ok(n) => {
                     if let Err(e) = client.publish(
                         now,
                         MQTT_TELEMETRY_TOPIC,
-                        body.as_bytes(),
+                        body.get(..n).unwrap_or_default(),
                         QoS::AtMostOnce,
                         false,
                         Properties::EMPTY,
@@ -232,7 +222,7 @@ impl Handler<INFLIGHT, SUBS, 0> for Petrel {
                         crate::log!("mqtt cannot queue telemetry: {}", e);
                     }
                 }
-                Err(fmt::Error) => {
+                Err(_) => {
                     crate::log!("mqtt telemetry over {} B, not sent", TELEMETRY_MAX);
                 }
             }

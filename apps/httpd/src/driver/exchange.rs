@@ -494,7 +494,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
             w.header("Content-Type", content_type);
         }
         if !status.bodyless() {
-            w.header_fmt("Content-Length", format_args!("{len}"));
+            w.header_with("Content-Length", |c| c.decimal(len as u64));
         }
         extra(&mut w);
         Self::connection_header(&mut w, keep, minor);
@@ -600,7 +600,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         }
         w.header("Content-Type", "application/json");
         w.header("Cache-Control", "no-store");
-        w.header_fmt("Content-Length", format_args!("{n}"));
+        w.header_with("Content-Length", |c| c.decimal(n as u64));
         Self::connection_header(&mut w, keep, minor);
         let h = w.finish()?;
         // Put the head right before the JSON and send both at once.
@@ -652,19 +652,16 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         status: StatusCode,
         extra: impl FnOnce(&mut HeadWriter<'_>),
     ) -> impl Future<Output = Result<(), Error>> + '_ {
-        let mut len = Counter::default();
-        let _ = fmt::Write::write_fmt(&mut len, format_args!("{} {}\n", status.0, status.reason()));
+        let mut body = [0u8; 48];
+        let len = response::status_body(status, &mut body);
         let head_only = self.head_only();
         let total = self
-            .head(status, "text/plain; charset=utf-8", len.0, extra)
+            .head(status, "text/plain; charset=utf-8", len, extra)
             .ok()
             .and_then(|n| {
                 let mut c = response::Cursor::new(self.tx.get_mut(n..).unwrap_or(&mut []));
                 if !head_only {
-                    let _ = fmt::Write::write_fmt(
-                        &mut c,
-                        format_args!("{} {}\n", status.0, status.reason()),
-                    );
+                    c.put(body.get(..len).unwrap_or(&[]));
                 }
                 c.finish().ok().map(|b| n + b)
             });
@@ -720,7 +717,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         w.header("Content-Type", content_type);
         match len {
             Some(len) => {
-                w.header_fmt("Content-Length", format_args!("{len}"));
+                w.header_with("Content-Length", |c| c.decimal(len));
             }
             None if chunked => {
                 w.header("Transfer-Encoding", "chunked");
@@ -784,18 +781,6 @@ fn timed<C: Clock, T>(
     })
 }
 
-/// Counts the bytes written through it (the length of formatted text
-/// without a buffer for it).
-#[derive(Copy, Clone, Debug, Default)]
-struct Counter(usize);
-
-impl fmt::Write for Counter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0 += s.len();
-        Ok(())
-    }
-}
-
 /// Writing past a sized response's `Content-Length`.
 const TOO_LONG: Error = Error::Handler("body longer than its Content-Length");
 
@@ -849,7 +834,8 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     fn append(&mut self, data: &[u8]) {
         let mut c = response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
         if self.chunked {
-            let _ = core::fmt::Write::write_fmt(&mut c, format_args!("{:08x}\r\n", data.len()));
+            c.hex(data.len() as u64, 8);
+            c.put(b"\r\n");
             c.put(data);
             c.put(b"\r\n");
         } else {
@@ -900,7 +886,8 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
                 if self.chunked {
                     let mut c =
                         response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
-                    let _ = core::fmt::Write::write_fmt(&mut c, format_args!("{n:08x}\r\n"));
+                    c.hex(n as u64, 8);
+                    c.put(b"\r\n");
                     if let Some(t) = self.ex.tx.get_mut(start + n..start + n + 2) {
                         t.copy_from_slice(b"\r\n");
                     }
