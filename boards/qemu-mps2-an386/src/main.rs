@@ -27,6 +27,9 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+// The small memcpy/memmove/memset (linked by symbol, never called by name).
+use petrel_an386_mem as _;
+
 mod echo;
 mod executor;
 #[cfg(feature = "httpd")]
