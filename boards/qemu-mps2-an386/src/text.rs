@@ -16,6 +16,8 @@ use petrel_netcore::stats::Mac;
 use petrel_netcore::time::DateTime;
 
 /// Chained writers of JSON (and SSI) pieces.
+// A build with only one of the HTTP server and MQTT uses only some of them.
+#[cfg_attr(not(all(feature = "httpd", feature = "mqtt")), allow(dead_code))]
 pub(crate) trait Text {
     /// Text as it is (JSON punctuation and names).
     fn lit(&mut self, s: &str) -> &mut Self;
