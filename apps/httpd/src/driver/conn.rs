@@ -83,39 +83,56 @@ impl IdleSignal {
     }
 }
 
-/// Writes a small error response (no request to answer yet: the head was
-/// refused or never came), built in the connection's transmit buffer.
+/// Writes an error response when there is no request to answer (the head
+/// was refused or never came): the webroot's [`error_page`] if it has one
+/// stored as is (the client's `Accept-Encoding` is unknown, so a page
+/// stored only gzipped is not used), else a small text body, built in the
+/// connection's transmit buffer. The connection closes after it.
 async fn send_error<S: Stream, C: Clock>(
     stream: &mut S,
     tx: &mut [u8],
     clock: &C,
     cfg: &Config,
+    fs: &StaticFs,
     status: StatusCode,
 ) {
-    if let Ok(n) = response::error_response(tx, status, b"", false) {
-        let _ = with_deadline(
-            clock,
-            clock.now() + cfg.idle_timeout,
-            embedded_io_async::Write::write_all(stream, tx.get(..n).unwrap_or(&[])),
-        )
-        .await;
-    }
+    let page = error_page(fs, status).filter(|p| p.gzip_only_body().is_none());
+    let (head, body) = match page {
+        Some(p) => {
+            let mut w = response::HeadWriter::new(tx, status);
+            w.header("Content-Type", p.mime);
+            w.header_with("Content-Length", |c| c.decimal(p.body.len() as u64));
+            w.header("Connection", "close");
+            (w.finish(), p.body)
+        }
+        None => (response::error_response(tx, status, b"", false), &[][..]),
+    };
+    let Ok(n) = head else {
+        return;
+    };
+    let _ = with_deadline(clock, clock.now() + cfg.idle_timeout, async {
+        embedded_io_async::Write::write_all(stream, tx.get(..n).unwrap_or(&[])).await?;
+        embedded_io_async::Write::write_all(stream, body).await
+    })
+    .await;
 }
 
 /// Tells the handler about a refused head and answers it with `status`.
+#[allow(clippy::too_many_arguments)]
 async fn refuse<S: Stream, C: Clock, H: Handler>(
     stream: &mut S,
     tx: &mut [u8],
     clock: &C,
     cfg: &Config,
     handler: &H,
+    fs: &StaticFs,
     status: StatusCode,
 ) {
     handler.on_event(ServerEvent::Refused {
         peer: stream.peer_addr(),
         status: status.0,
     });
-    send_error(stream, tx, clock, cfg, status).await;
+    send_error(stream, tx, clock, cfg, fs, status).await;
 }
 
 /// Serves requests on one connection until it should close: what each
@@ -177,7 +194,7 @@ where
                     Ok(Some(h)) => break h,
                     Ok(None) => {}
                     Err(e) => {
-                        refuse(stream, tx, clock, cfg, handler, e.status()).await;
+                        refuse(stream, tx, clock, cfg, handler, fs, e.status()).await;
                         return true;
                     }
                 }
@@ -188,6 +205,7 @@ where
                         clock,
                         cfg,
                         handler,
+                        fs,
                         StatusCode::HEADERS_TOO_LARGE,
                     )
                     .await;
@@ -219,8 +237,16 @@ where
                     Ok(Err(_)) => return false,
                     Err(_) => {
                         if st.filled > 0 {
-                            refuse(stream, tx, clock, cfg, handler, StatusCode::REQUEST_TIMEOUT)
-                                .await;
+                            refuse(
+                                stream,
+                                tx,
+                                clock,
+                                cfg,
+                                handler,
+                                fs,
+                                StatusCode::REQUEST_TIMEOUT,
+                            )
+                            .await;
                         }
                         return true;
                     }
@@ -265,7 +291,7 @@ where
                         };
                         if let Some(s) = status {
                             ex.flags.keep_alive = false;
-                            let _ = ex.respond_error(s).await;
+                            let _ = respond_error_page(&mut ex, fs, s).await;
                         }
                     }
                 }
@@ -337,7 +363,7 @@ fn dispatch<S: Stream, C: Clock, H: Handler>(
             Plan::MethodNotAllowed(method, allowed) => {
                 method_not_allowed(ex, method, allowed).await
             }
-            Plan::NotFound => not_found(ex, fs).await,
+            Plan::NotFound => respond_error_page(ex, fs, StatusCode::NOT_FOUND).await,
             Plan::File(file) => serve_file(ex, handler, file).await,
         }
     }
@@ -414,29 +440,42 @@ async fn method_not_allowed<S: Stream, C: Clock>(
     }
 }
 
-/// 404, with `/404.html` as the body when the webroot has one (stored only
-/// gzipped: sent gzipped when gzip is acceptable, else the plain 404).
-async fn not_found<S: Stream, C: Clock>(
+/// The webroot's page for the server's own `status` responses,
+/// `/<code>.html` (`/404.html`, `/400.html`, `/501.html`…, as lwIP's
+/// httpd), if it has one that is not SSI.
+fn error_page(fs: &StaticFs, status: StatusCode) -> Option<&'static crate::fs::StaticFile> {
+    let mut path = [0u8; 16];
+    let mut c = response::Cursor::new(&mut path);
+    c.put(b"/");
+    c.decimal(u64::from(status.0));
+    c.put(b".html");
+    let n = c.finish().ok()?;
+    let path = core::str::from_utf8(path.get(..n)?).ok()?;
+    fs.lookup(path).filter(|p| !p.is_ssi())
+}
+
+/// An error response to a parsed request, with [`error_page`] as the body
+/// when there is one (stored only gzipped: sent gzipped when gzip is
+/// acceptable, else the plain text body).
+async fn respond_error_page<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
     fs: &StaticFs,
+    status: StatusCode,
 ) -> Result<(), Error> {
     const GZIP: &[u8] = b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
     const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
-    let page = fs.lookup("/404.html").filter(|p| !p.is_ssi());
+    let page = error_page(fs, status);
     let send = page.and_then(|p| match p.gzip_only_body() {
         None => Some((p.mime, &b""[..], p.body)),
         Some(gz) if ex.request().gzip_acceptable() => Some((p.mime, GZIP, gz)),
         Some(_) => None,
     });
     match send {
-        Some((mime, extra, body)) => {
-            ex.respond_with(StatusCode::NOT_FOUND, mime, extra, body)
-                .await
-        }
+        Some((mime, extra, body)) => ex.respond_with(status, mime, extra, body).await,
         // No page, or one the client cannot take (only gzipped).
         None => {
             let extra = if page.is_some() { VARY } else { b"" };
-            ex.respond_error_with(StatusCode::NOT_FOUND, extra).await
+            ex.respond_error_with(status, extra).await
         }
     }
 }
