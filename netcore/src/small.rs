@@ -182,11 +182,11 @@ impl<'a> Cursor<'a> {
     /// Appends `v` in decimal, zero-padded to at least `width` digits.
     pub fn padded(&mut self, v: u64, width: usize) {
         let mut d = [0u8; 20];
-        let digits = format_decimal(v, &mut d).len();
-        for _ in digits..width {
+        let digits = format_decimal(v, &mut d);
+        for _ in digits.len()..width {
             self.put(b"0");
         }
-        self.decimal(v);
+        self.put(digits.as_bytes());
     }
     /// Appends `v` in decimal with a `-` when negative.
     pub fn signed(&mut self, v: i64) {
@@ -241,6 +241,20 @@ impl<'a> Cursor<'a> {
             Ok(self.len)
         }
     }
+}
+
+/// Writes what `write` puts into an `N`-byte cursor to `f`: the body of a
+/// `Display` impl over a `write_to(&mut Cursor)` that avoids `core::fmt`'s
+/// number formatting (text past `N` bytes is left out).
+pub(crate) fn display_with<const N: usize>(
+    f: &mut fmt::Formatter<'_>,
+    write: impl FnOnce(&mut Cursor<'_>),
+) -> fmt::Result {
+    let mut buf = [0u8; N];
+    let mut c = Cursor::new(&mut buf);
+    write(&mut c);
+    let n = c.len();
+    f.write_str(core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default())
 }
 
 impl fmt::Write for Cursor<'_> {

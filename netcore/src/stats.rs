@@ -107,11 +107,7 @@ impl Mac {
 
 impl core::fmt::Display for Mac {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut buf = [0u8; 17];
-        let mut c = crate::small::Cursor::new(&mut buf);
-        self.write_to(&mut c);
-        let n = c.len();
-        f.write_str(core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default())
+        crate::small::display_with::<17>(f, |c| self.write_to(c))
     }
 }
 

@@ -353,11 +353,7 @@ impl DateTime {
 /// `2026-11-25 12:00:00Z`.
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 24];
-        let mut c = Cursor::new(&mut buf);
-        self.write_to(&mut c);
-        let n = c.len();
-        f.write_str(core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default())
+        crate::small::display_with::<24>(f, |c| self.write_to(c))
     }
 }
 
