@@ -62,6 +62,9 @@ step "tests"
 cargo test --workspace --locked --no-fail-fast
 # petrel-snmp as the firmware builds it: no USM, no SNMPv3 (feature `v3`).
 cargo test --locked -q -p petrel-snmp --no-default-features --features std,driver
+# The firmware's memory and division functions, on the host (the self-test
+# checks them again on the Cortex-M4).
+(cd boards/qemu-mps2-an386/mem && cargo test --locked -q --target "$(rustc -vV | sed -n 's/^host: //p')")
 
 if [ -x boards/qemu-mps2-an386/test.sh ]; then
   step "firmware under QEMU"

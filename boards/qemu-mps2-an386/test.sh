@@ -154,7 +154,7 @@ timeout 60 "${QEMU[@]}" \
 rc=$?
 decoder_wait
 if [ "$rc" -eq 0 ] && grep -q "selftest: PASS" "$WORK/selftest.log"; then
-    ok "selftest exits 0 (memcpy/memmove/memset, driver, DHCP, TCP echo via guestfwd, UDP via TFTP)"
+    ok "selftest exits 0 (memcpy/memmove/memset, 64-bit division, driver, DHCP, TCP echo via guestfwd, UDP via TFTP)"
     grep -E "selftest:|mem:" "$WORK/selftest.log" | sed 's/^/    /'
 else
     bad "selftest (QEMU exit $rc)" "$WORK/selftest.log"

@@ -1,5 +1,8 @@
 //! `memcpy`, `memmove` and `memset` for Petrel's Cortex-M4 firmware in
-//! about 200 bytes, where `compiler_builtins`' take about 3 KB of flash.
+//! about 200 bytes, where `compiler_builtins`' take about 3 KB of flash;
+//! and the 64-bit division LLVM calls (`__aeabi_uldivmod`,
+//! `__aeabi_ldivmod`) in about 300 bytes, where `compiler_builtins`' takes
+//! about 1 KB (see [`udivmod64`]).
 //!
 //! The Cortex-M4 (ARMv7-M) loads and stores single words at any address
 //! (`LDR`/`STR`; only `LDM`/`STM`/`LDRD` need alignment, and the firmware
@@ -22,7 +25,10 @@
 //! every function against a byte-by-byte copy for all small lengths,
 //! alignments and overlaps.
 
-#![no_std]
+#![cfg_attr(not(test), no_std)]
+
+mod div;
+pub use div::{divmod64, udivmod64};
 
 #[cfg(all(target_arch = "arm", target_os = "none"))]
 core::arch::global_asm!(
@@ -166,5 +172,51 @@ __aeabi_memclr8:
     bne     4b
 5:  mov     r0, r12
     bx      lr
+
+    @ __aeabi_uldivmod(n r0:r1, d r2:r3) -> quotient r0:r1, remainder
+    @ r2:r3, and __aeabi_ldivmod the same for i64: the Rust function
+    @ returns the quotient and stores the remainder through its third
+    @ argument (on the stack, AAPCS), which lands at sp + 8.
+    .global __aeabi_uldivmod
+    .global __aeabi_ldivmod
+    .type __aeabi_uldivmod, %function
+    .type __aeabi_ldivmod, %function
+    .thumb_func
+__aeabi_uldivmod:
+    push    {{r4, lr}}
+    sub     sp, sp, #16
+    add     r4, sp, #8
+    str     r4, [sp]
+    bl      petrel_an386_udivmod
+    b       1f
+    .thumb_func
+__aeabi_ldivmod:
+    push    {{r4, lr}}
+    sub     sp, sp, #16
+    add     r4, sp, #8
+    str     r4, [sp]
+    bl      petrel_an386_divmod
+1:  ldrd    r2, r3, [sp, #8]
+    add     sp, sp, #16
+    pop     {{r4, pc}}
 "#
 );
+
+/// The Rust half of `__aeabi_uldivmod` (the assembly above moves the
+/// remainder into r2:r3).
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+#[unsafe(no_mangle)]
+extern "C" fn petrel_an386_udivmod(n: u64, d: u64, rem: &mut u64) -> u64 {
+    let (q, r) = udivmod64(n, d);
+    *rem = r;
+    q
+}
+
+/// The Rust half of `__aeabi_ldivmod`.
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+#[unsafe(no_mangle)]
+extern "C" fn petrel_an386_divmod(n: i64, d: i64, rem: &mut i64) -> i64 {
+    let (q, r) = divmod64(n, d);
+    *rem = r;
+    q
+}
