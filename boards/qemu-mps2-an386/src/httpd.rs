@@ -21,7 +21,7 @@
 //! document's size is not bounded by a buffer. Memory: [`CONNS`] connections of [`CONN_MEM`] bytes (request
 //! head, then response), sockets reserved for port 80 in main.rs.
 
-use core::net::{Ipv4Addr, SocketAddr};
+use core::net::Ipv4Addr;
 
 use petrel_altcp::{Stream, Tcp, TcpAcceptor};
 use petrel_httpd::StatusCode;
@@ -31,7 +31,7 @@ use petrel_httpd::response::Overflow;
 use petrel_httpd::router::Route;
 use petrel_httpd::ssi::{Insert, write_resumable};
 use petrel_netcore::timer::Clock;
-use petrel_netcore::{Duration, ListenConfig, Network, TcpStream};
+use petrel_netcore::{Duration, Network, TcpStream};
 use static_cell::ConstStaticCell;
 
 use crate::netcfg::DEVICE_NAME;
@@ -442,21 +442,6 @@ impl<S: TcpStream> Upgrade<Tcp<S>> for NoDelay {
     }
     async fn reject(&self, s: Tcp<S>) {
         Upgrade::<Tcp<S>>::reject(&Plain, s).await;
-    }
-}
-
-/// Listens on tcp/80, or logs why not.
-pub(crate) async fn open(net: Net) -> Option<<Net as Network>::TcpListener> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
-    match net
-        .tcp_listen(any, ListenConfig::with_backlog(BACKLOG))
-        .await
-    {
-        Ok(l) => Some(l),
-        Err(e) => {
-            crate::log!("http: cannot listen on {}: {}", Addr(any), e);
-            None
-        }
     }
 }
 

@@ -8,12 +8,12 @@
 //! request is ignored and only the forward test runs. Only summaries are
 //! logged (no interval reports: each semihosting line stalls the CPU).
 
-use core::net::{Ipv4Addr, SocketAddr};
+use core::net::Ipv4Addr;
 
 use petrel_iperf::driver::Direction;
 use petrel_iperf::driver::server::{self, ServerConfig, ServerEvent, TCP_CHUNKS_PER_WORKER};
 use petrel_iperf::report::{Bytes, Rate};
-use petrel_netcore::{ListenConfig, Network};
+use petrel_netcore::Network;
 use static_cell::ConstStaticCell;
 
 use crate::{Addr, Net};
@@ -35,30 +35,6 @@ pub(crate) const PORT: u16 = 5001;
 static TCP_BUF: ConstStaticCell<[u8; TCP_CHUNKS_PER_WORKER * TCP_CHUNK * SESSIONS]> =
     ConstStaticCell::new([0; TCP_CHUNKS_PER_WORKER * TCP_CHUNK * SESSIONS]);
 static UDP_BUF_MEM: ConstStaticCell<[u8; UDP_BUF]> = ConstStaticCell::new([0; UDP_BUF]);
-
-/// Listens on tcp/5001 and binds udp/5001, or logs why not.
-pub(crate) async fn open(
-    net: Net,
-) -> Option<(<Net as Network>::TcpListener, <Net as Network>::UdpSocket)> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
-    let listener = match net
-        .tcp_listen(any, ListenConfig::with_backlog(BACKLOG))
-        .await
-    {
-        Ok(l) => l,
-        Err(e) => {
-            crate::log!("iperf: cannot listen on tcp {}: {}", Addr(any), e);
-            return None;
-        }
-    };
-    match net.udp_bind(any).await {
-        Ok(u) => Some((listener, u)),
-        Err(e) => {
-            crate::log!("iperf: cannot bind udp {}: {}", Addr(any), e);
-            None
-        }
-    }
-}
 
 /// The iPerf server; ends only if accepting or receiving fails for good.
 #[embassy_executor::task]

@@ -117,6 +117,44 @@ impl defmt::Format for Addr {
 /// The network handle every task gets.
 pub(crate) type Net = Stack<'static, BoardClock>;
 
+/// Binds UDP `0.0.0.0:port` for `service`, or logs why not. One function
+/// for every service's socket, so the start-up task has one copy of it.
+pub(crate) async fn bind_udp(
+    net: Net,
+    service: &'static str,
+    port: u16,
+) -> Option<<Net as Network>::UdpSocket> {
+    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port);
+    match net.udp_bind(any).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log!("{=str}: cannot bind udp {}: {}", service, Addr(any), e);
+            None
+        }
+    }
+}
+
+/// Listens on TCP `0.0.0.0:port` for `service` with `backlog` reserved
+/// sockets, or logs why not.
+pub(crate) async fn listen_tcp(
+    net: Net,
+    service: &'static str,
+    port: u16,
+    backlog: u8,
+) -> Option<<Net as Network>::TcpListener> {
+    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port);
+    match net
+        .tcp_listen(any, ListenConfig::with_backlog(backlog))
+        .await
+    {
+        Ok(l) => Some(l),
+        Err(e) => {
+            log!("{=str}: cannot listen on tcp {}: {}", service, Addr(any), e);
+            None
+        }
+    }
+}
+
 /// TCP sockets from the shared pool for the iPerf server: the listener's
 /// LISTEN socket while a session holds the reserved one.
 #[cfg(feature = "iperf")]
@@ -300,6 +338,8 @@ const CAP: Capacity = Capacity {
 };
 /// The TCP echo listener's backlog (sockets in LISTEN or not yet accepted).
 const ECHO_BACKLOG: u8 = 1;
+/// The echo services' port (RFC 862).
+const ECHO_PORT: u16 = 7;
 
 /// smoltcp's socket table: no DHCP slot with a static address, no DNS
 /// client (netcore without its `dns` feature: peers are set by address).
@@ -583,43 +623,35 @@ async fn services(spawner: Spawner, net: Net, seed: u64) {
         Some(gw) => log!("net: address {}, gateway {}", addr, gw),
         None => log!("net: address {}, no gateway", addr),
     }
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 7);
-    let shown = SocketAddr::new(addr.into(), 7);
-    match net
-        .tcp_listen(any, ListenConfig::with_backlog(ECHO_BACKLOG))
-        .await
-    {
-        Ok(listener) => {
-            echo::log_listening("tcp", shown);
-            spawn(
-                spawner,
-                "echo tcp",
-                echo::tcp_acceptor(spawner, net, listener),
-            );
-        }
-        Err(e) => log!("echo tcp: cannot listen on {}: {}", Addr(any), e),
+    let shown = SocketAddr::new(addr.into(), ECHO_PORT);
+    if let Some(listener) = listen_tcp(net, "echo", ECHO_PORT, ECHO_BACKLOG).await {
+        echo::log_listening("tcp", shown);
+        spawn(
+            spawner,
+            "echo tcp",
+            echo::tcp_acceptor(spawner, net, listener),
+        );
     }
-    match net.udp_bind(any).await {
-        Ok(socket) => {
-            echo::log_listening("udp", shown);
-            spawn(spawner, "echo udp", echo::udp_echo(socket));
-        }
-        Err(e) => log!("echo udp: cannot bind {}: {}", Addr(any), e),
+    if let Some(socket) = bind_udp(net, "echo", ECHO_PORT).await {
+        echo::log_listening("udp", shown);
+        spawn(spawner, "echo udp", echo::udp_echo(socket));
     }
     #[cfg(feature = "tftp")]
-    if let Some(socket) = tftp::bind(net).await {
+    if let Some(socket) = bind_udp(net, "tftp", tftp::PORT).await {
         spawn(spawner, "tftp", tftp::serve(net, socket, addr));
     }
     #[cfg(feature = "iperf")]
-    if let Some((listener, socket)) = iperf::open(net).await {
+    if let Some(listener) = listen_tcp(net, "iperf", iperf::PORT, iperf::BACKLOG).await
+        && let Some(socket) = bind_udp(net, "iperf", iperf::PORT).await
+    {
         spawn(spawner, "iperf", iperf::serve(net, listener, socket, addr));
     }
     #[cfg(feature = "httpd")]
-    if let Some(listener) = httpd::open(net).await {
+    if let Some(listener) = listen_tcp(net, "http", httpd::PORT, httpd::BACKLOG).await {
         spawn(spawner, "http", httpd::serve(net, listener, addr));
     }
     #[cfg(feature = "snmp")]
-    if let Some(socket) = snmp::bind(net).await {
+    if let Some(socket) = bind_udp(net, "snmp", snmp::PORT).await {
         spawn(spawner, "snmp", snmp::serve(net, socket, addr));
     }
     #[cfg(feature = "mdns")]
@@ -627,11 +659,11 @@ async fn services(spawner: Spawner, net: Net, seed: u64) {
         spawn(spawner, "mdns", mdns::run(net, socket, seed));
     }
     #[cfg(feature = "netbios")]
-    if let Some(socket) = netbios::bind(net).await {
+    if let Some(socket) = bind_udp(net, "netbios", netbios::PORT).await {
         spawn(spawner, "netbios", netbios::serve(net, socket, seed));
     }
     #[cfg(feature = "sntp")]
-    if let Some(socket) = sntp::bind(net).await {
+    if let Some(socket) = bind_udp(net, "sntp", sntp::PORT).await {
         spawn(spawner, "sntp", sntp::run(net, socket));
     }
     #[cfg(feature = "tls-size-rustls")]

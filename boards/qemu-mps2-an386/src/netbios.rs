@@ -22,18 +22,6 @@ pub(crate) const BUF: usize = 576;
 
 static BUFFER: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
 
-/// Binds udp/137, or logs why not.
-pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
-    match net.udp_bind(any).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            crate::log!("netbios: cannot bind {}: {}", Addr(any), e);
-            None
-        }
-    }
-}
-
 /// The responder; ends only if receiving fails for good.
 #[embassy_executor::task]
 pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, seed: u64) {

@@ -18,7 +18,7 @@
 //!   Get answer is `tooBig`, a larger request does not fit the socket and
 //!   is dropped.
 
-use core::net::{Ipv4Addr, SocketAddr};
+use core::net::Ipv4Addr;
 
 use petrel_netcore::{Clock, Network};
 use petrel_snmp::agent::{Access, Agent, AgentConfig, Community, View};
@@ -54,18 +54,6 @@ const COMMUNITIES: &[Community<'static>] = &[Community {
 
 static REQUEST: ConstStaticCell<[u8; MAX_MESSAGE]> = ConstStaticCell::new([0; MAX_MESSAGE]);
 static RESPONSE: ConstStaticCell<[u8; MAX_MESSAGE]> = ConstStaticCell::new([0; MAX_MESSAGE]);
-
-/// Binds udp/161, or logs why not.
-pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
-    match net.udp_bind(any).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            crate::log!("snmp: cannot bind {}: {}", Addr(any), e);
-            None
-        }
-    }
-}
 
 /// The agent; ends only if receiving fails for good.
 #[embassy_executor::task]

@@ -31,18 +31,6 @@ const DHCP_CHECK: Duration = Duration::from_secs(5);
 /// `UDP_ALL` in main.rs).
 pub(crate) const PORT: u16 = 123;
 
-/// Binds the client's UDP port, or logs why not.
-pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
-    match net.udp_bind(any).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            crate::log!("sntp: cannot bind a UDP port: {}", e);
-            None
-        }
-    }
-}
-
 /// The firmware's side: log, status, DHCP option 42.
 struct Reporter {
     net: Net,

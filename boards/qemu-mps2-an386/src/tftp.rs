@@ -14,7 +14,7 @@
 //! - [`MAX_TRANSFERS`] transfers at once, each on its own socket (RFC 1350
 //!   TID); further requests get ERROR 0 from the core.
 
-use core::net::{Ipv4Addr, SocketAddr};
+use core::net::Ipv4Addr;
 
 use petrel_netcore::{Network, UdpSocket};
 use petrel_tftp::driver::{self, ServerEvent};
@@ -25,6 +25,8 @@ use static_cell::ConstStaticCell;
 
 use crate::{Addr, Net};
 
+/// The port (RFC 1350).
+pub(crate) const PORT: u16 = 69;
 /// Transfers at once (and transfer sockets used from the UDP pool).
 pub(crate) const MAX_TRANSFERS: usize = 1;
 /// UDP sockets the service takes: port 69 plus one per transfer.
@@ -181,18 +183,6 @@ static UPLOADS: ConstStaticCell<Uploads> = ConstStaticCell::new({
     fs
 });
 static BUF: ConstStaticCell<[u8; BUF_LEN]> = ConstStaticCell::new([0; BUF_LEN]);
-
-/// Binds udp/69 and returns the socket, or logs why not.
-pub(crate) async fn bind(net: Net) -> Option<<Net as Network>::UdpSocket> {
-    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 69);
-    match net.udp_bind(any).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            crate::log!("tftp: cannot bind {}: {}", Addr(any), e);
-            None
-        }
-    }
-}
 
 /// The TFTP server; ends only if receiving on port 69 fails for good.
 #[embassy_executor::task]
