@@ -21,9 +21,12 @@ use petrel_snmp::compiled::{SetError, heapless};
 use crate::Net;
 use crate::netcfg::DEVICE_NAME;
 
-/// Varbinds one Set may change in PETREL-MIB: its read-write objects
-/// (petrelLed, petrelRelay, petrelTemperatureThreshold, petrelDeviceName).
-pub(crate) const UNDO: usize = 4;
+/// Undo room for a Set: none, as the firmware's petrel-snmp is built
+/// without SET (its `set` feature) and its community is read-only. A build
+/// that accepts SETs needs one slot per read-write object one Set may
+/// change (petrelLed, petrelRelay, petrelTemperatureThreshold,
+/// petrelDeviceName: 4), each up to 520 B of RAM.
+pub(crate) const UNDO: usize = 0;
 
 /// petrelTemperature: 25.0 °C (no sensor on the emulated board).
 pub(crate) const SIMULATED_TENTHS: i32 = 250;

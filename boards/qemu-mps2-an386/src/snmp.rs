@@ -11,6 +11,11 @@
 //!   (a v3 request counts in snmpInBadVersions), so neither the v3 message
 //!   handling (6.5 KB) nor the USM cryptography (HMAC, DES, AES: about
 //!   50 KB) is linked.
+//! - No SET: petrel-snmp is built without its `set` feature, so every
+//!   SET is answered `noAccess` (`noSuchName` in v1), as the read-only
+//!   community would have it anyway, and the MIBs' test/commit/undo code
+//!   (3.9 KB) is not linked. To accept SETs, enable `petrel-snmp/set`, give
+//!   a community `Access::ReadWrite` and undo room ([`crate::petrelmib`]).
 //! - No notifications (no trap targets; no coldStart).
 //! - Requests and responses up to [`MAX_MESSAGE`] bytes (1 KiB: twice
 //!   RFC 3417's 484-byte minimum, and what a `snmpbulkwalk` page of MIB-2
@@ -83,9 +88,7 @@ pub(crate) async fn serve(net: Net, mut socket: <Net as Network>::UdpSocket, sho
     let mut mib = petrel_snmp::agent::Mount::new(
         mib2,
         petrel_snmp::Oid::new(petrel_mibs::petrel_mib::MODULE_OID),
-        // Undo room for the module's 4 read-write objects (one Set may
-        // change each once), not the engine's default of 8 varbinds: each
-        // slot holds a value of up to 520 B.
+        // No undo room: no SETs (see the module docs).
         petrel_snmp::compiled::CompiledMib::<_, { crate::petrelmib::UNDO }>::new(
             petrel_mibs::petrel_mib::Handlers(crate::petrelmib::Board::new(net)),
         ),

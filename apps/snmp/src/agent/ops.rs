@@ -406,7 +406,7 @@ fn set<M: Mib + ?Sized>(
     }
     for (i, vb) in pdu.varbinds.iter().enumerate() {
         let vb = vb.map_err(|_| err(ErrorStatus::GenErr, i))?;
-        let writable = ctx.write.is_some_and(|w| w.contains(&vb.name));
+        let writable = cfg!(feature = "set") && ctx.write.is_some_and(|w| w.contains(&vb.name));
         if !writable {
             // Outside the write view (or no write access at all): noAccess
             // (RFC 3416 4.2.5 step 1); v1 maps it to noSuchName.
@@ -416,6 +416,19 @@ fn set<M: Mib + ?Sized>(
             return Err(err(ErrorStatus::BadValue, i));
         }
     }
+    if cfg!(feature = "set") {
+        test_and_commit(pdu, mib)?;
+    }
+    mib.end_set(SetOutcome::Committed);
+    let mut w = Writer::at(out.buf, out.pos);
+    w.bytes(raw).map_err(|_| Fail::TooBig)?;
+    out.pos = w.pos();
+    Ok(())
+}
+
+/// SET's test and commit phases (RFC 3416 4.2.5), undoing the commits
+/// made when one fails.
+fn test_and_commit<M: Mib + ?Sized>(pdu: &Pdu<'_>, mib: &mut M) -> Result<(), Fail> {
     for (i, vb) in pdu.varbinds.iter().enumerate() {
         let vb = vb.map_err(|_| err(ErrorStatus::GenErr, i))?;
         if let Err(s) = mib.test_set(i, &vb) {
@@ -451,10 +464,6 @@ fn set<M: Mib + ?Sized>(
             })
         };
     }
-    mib.end_set(SetOutcome::Committed);
-    let mut w = Writer::at(out.buf, out.pos);
-    w.bytes(raw).map_err(|_| Fail::TooBig)?;
-    out.pos = w.pos();
     Ok(())
 }
 
