@@ -43,6 +43,8 @@ pub(crate) trait Text {
 }
 
 impl Text for Cursor<'_> {
+    // Out of line: the JSON writers call it about 80 times (−140 B).
+    #[inline(never)]
     fn lit(&mut self, s: &str) -> &mut Self {
         self.put(s.as_bytes());
         self
