@@ -137,8 +137,8 @@ enum Admit {
     Refused { len: usize, code: ErrorCode },
     /// Accepted, but no socket could be bound for it (aborted).
     NoSocket(UdpError),
-    /// Started in this slot; its first packet is waiting.
-    Started(usize),
+    /// Started in a slot; its first packet waits for the next flush.
+    Started,
 }
 
 /// Lets the core decide on `packet` and moves an accepted transfer into
@@ -210,7 +210,7 @@ where
             started: now,
         });
     }
-    Admit::Started(i)
+    Admit::Started
 }
 
 /// Receives on `sock`, or waits forever for an empty slot. One future type
@@ -265,6 +265,16 @@ async fn flush<S, F, E>(
             on_event(ServerEvent::SocketError { addr: to, error });
         }
     }
+    reap(clock, entry, index, on_event);
+}
+
+/// Reports the ends of the transfer in `entry` and frees the slot once it
+/// is closed.
+fn reap<S, H, E>(clock: &impl Clock, entry: &mut Option<Slot<S, H>>, index: usize, on_event: &mut E)
+where
+    E: FnMut(ServerEvent<'_>),
+{
+    let Some(slot) = entry.as_mut() else { return };
     while let Some(outcome) = slot.transfer.poll_event() {
         on_event(ServerEvent::Finished {
             slot: index,
@@ -316,17 +326,20 @@ where
     loop {
         // Timeouts first: retransmissions and give-ups.
         let now = net.now();
+        for s in slots.iter_mut().flatten() {
+            if s.transfer.poll_timeout().is_some_and(|t| t <= now) {
+                s.transfer.handle_timeout(now, fs);
+            }
+        }
+        // Then what every transfer has to send: the answers to the last
+        // packet, a new transfer's first packet, retransmissions. One
+        // `await` for all of them keeps this future small.
         for (i, (entry, b)) in slots
             .iter_mut()
             .zip(slot_bufs.chunks_mut(chunk))
             .enumerate()
         {
-            if let Some(s) = entry.as_mut()
-                && s.transfer.poll_timeout().is_some_and(|t| t <= now)
-            {
-                s.transfer.handle_timeout(now, fs);
-                flush(net, fs, entry, i, b, &mut on_event).await;
-            }
+            flush(net, fs, entry, i, b, &mut on_event).await;
         }
         let deadline = slots
             .iter()
@@ -383,13 +396,14 @@ where
                             .iter()
                             .position(|s| s.as_ref().is_some_and(|s| s.transfer.is_dallying()));
                         if let Some(i) = dallying
-                            && let (Some(entry), Some(b)) =
-                                (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
+                            && let Some(entry) = slots.get_mut(i)
                         {
+                            // A dallying transfer aborts without sending
+                            // anything (`Transfer::abort`).
                             if let Some(s) = entry.as_mut() {
                                 s.transfer.abort(fs);
                             }
-                            flush(net, fs, entry, i, b, &mut on_event).await;
+                            reap(net, entry, i, &mut on_event);
                             *entry = None;
                         }
                         dallying
@@ -413,16 +427,15 @@ where
                     &mut reply,
                     &mut on_event,
                 );
-                match admitted {
-                    Admit::Ignored => on_event(ServerEvent::Dropped { peer }),
-                    Admit::Refused { len, code } => {
-                        if let Some(r) = reply.get(..len)
-                            && let Err(error) = listen.send_to(r, peer).await
-                        {
-                            on_event(ServerEvent::SocketError { addr: peer, error });
-                        }
-                        on_event(ServerEvent::Refused { peer, code });
+                // The reply to send from the listening socket, if any; a
+                // started transfer sends from its own at the loop's top.
+                let (len, refused) = match admitted {
+                    Admit::Ignored => {
+                        on_event(ServerEvent::Dropped { peer });
+                        continue;
                     }
+                    Admit::Started => continue,
+                    Admit::Refused { len, code } => (len, Some(code)),
                     Admit::NoSocket(error) => {
                         on_event(ServerEvent::SocketError {
                             addr: SocketAddr::new(bind_ip, 0),
@@ -432,19 +445,16 @@ where
                             code: ErrorCode::NotDefined,
                             message: b"out of sockets",
                         };
-                        if let Ok(len) = r.emit(&mut reply)
-                            && let Some(r) = reply.get(..len)
-                        {
-                            let _ = listen.send_to(r, peer).await;
-                        }
+                        (r.emit(&mut reply).unwrap_or(0), None)
                     }
-                    Admit::Started(i) => {
-                        if let (Some(entry), Some(b)) =
-                            (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
-                        {
-                            flush(net, fs, entry, i, b, &mut on_event).await;
-                        }
-                    }
+                };
+                if let Some(r) = reply.get(..len).filter(|r| !r.is_empty())
+                    && let Err(error) = listen.send_to(r, peer).await
+                {
+                    on_event(ServerEvent::SocketError { addr: peer, error });
+                }
+                if let Some(code) = refused {
+                    on_event(ServerEvent::Refused { peer, code });
                 }
             }
             Wake::Slot(i, result) => {
@@ -473,7 +483,6 @@ where
                         slot.transfer.abort(fs);
                     }
                 }
-                flush(net, fs, entry, i, b, &mut on_event).await;
             }
         }
     }
