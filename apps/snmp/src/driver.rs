@@ -365,21 +365,25 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
         E: FnMut(DriverEvent),
         T: FnMut(&M, petrel_netcore::time::Instant) -> Option<Notification>,
     {
-        self.agent_events(net, sock, mib, response, &mut on_event)
-            .await;
-        if self.config.cold_start {
-            self.notify(
-                net,
-                sock,
-                mib,
-                Notification::ColdStart,
-                response,
-                &mut on_event,
-            )
-            .await;
-        }
         let mut next_tick = tick.map(|t| net.now() + t);
+        let mut cold_start = self.config.cold_start;
         loop {
+            // The agent's events from the last request (one `await` site
+            // for both: this future stays smaller).
+            self.agent_events(net, sock, mib, response, &mut on_event)
+                .await;
+            if cold_start {
+                cold_start = false;
+                self.notify(
+                    net,
+                    sock,
+                    mib,
+                    Notification::ColdStart,
+                    response,
+                    &mut on_event,
+                )
+                .await;
+            }
             self.service_informs(net, sock, &mut on_event).await;
             let now = net.now();
             if let (Some(t), Some(at)) = (tick, next_tick)
@@ -439,8 +443,6 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
                 }
                 Outcome::Drop(reason) => on_event(DriverEvent::Dropped { peer, reason }),
             }
-            self.agent_events(net, sock, mib, response, &mut on_event)
-                .await;
         }
     }
 
