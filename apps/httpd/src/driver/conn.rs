@@ -184,32 +184,20 @@ where
             deadline: clock.now() + cfg.idle_timeout,
         };
         loop {
-            // 1. A complete head (pipelined bytes may already hold one).
+            // 1. A complete head (pipelined bytes may already hold one), or
+            // the status it is refused with.
             let head = loop {
                 let got = match rx.get_mut(..st.filled) {
                     Some(b) if !b.is_empty() => parse_head(b, cfg),
                     _ => Ok(None),
                 };
                 match got {
-                    Ok(Some(h)) => break h,
+                    Ok(Some(h)) => break Ok(h),
                     Ok(None) => {}
-                    Err(e) => {
-                        refuse(stream, tx, clock, cfg, handler, fs, e.status()).await;
-                        return true;
-                    }
+                    Err(e) => break Err(e.status()),
                 }
                 let Some(space) = rx.get_mut(st.filled..).filter(|s| !s.is_empty()) else {
-                    refuse(
-                        stream,
-                        tx,
-                        clock,
-                        cfg,
-                        handler,
-                        fs,
-                        StatusCode::HEADERS_TOO_LARGE,
-                    )
-                    .await;
-                    return true;
+                    break Err(StatusCode::HEADERS_TOO_LARGE);
                 };
                 let read = with_deadline(clock, st.deadline, stream.read(space));
                 let got = match signal.filter(|_| st.filled == 0) {
@@ -235,21 +223,16 @@ where
                         st.filled += n;
                     }
                     Ok(Err(_)) => return false,
-                    Err(_) => {
-                        if st.filled > 0 {
-                            refuse(
-                                stream,
-                                tx,
-                                clock,
-                                cfg,
-                                handler,
-                                fs,
-                                StatusCode::REQUEST_TIMEOUT,
-                            )
-                            .await;
-                        }
-                        return true;
-                    }
+                    Err(_) if st.filled > 0 => break Err(StatusCode::REQUEST_TIMEOUT),
+                    Err(_) => return true,
+                }
+            };
+            let head = match head {
+                Ok(h) => h,
+                Err(status) => {
+                    // One await for every refusal keeps the future small.
+                    refuse(stream, tx, clock, cfg, handler, fs, status).await;
+                    return true;
                 }
             };
 
