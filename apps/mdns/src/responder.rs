@@ -47,12 +47,12 @@ use petrel_netcore::time::{Duration, Instant};
 
 use crate::name::Name;
 use crate::records::{
-    HOST_TTL, MAX_SUBTYPES, OTHER_TTL, Rec, ServiceSpec, bitmap, canonical_ours, canonical_rdata,
-    reverse_name, rtype_of,
+    HOST_TTL, MAX_SUBTYPES, OTHER_TTL, Rec, ServiceSpec, bitmap, canonical_rdata, reverse_name,
+    rtype_of,
 };
 use crate::wire::{
     CLASS_IN, FLAG_AA, FLAG_QR, FLAG_TC, Question, RData, Reader, Record, Section, WireError,
-    WriteData, Writer, rtype,
+    Writer, rtype,
 };
 
 /// The mDNS port.
@@ -210,37 +210,13 @@ struct Legacy {
     questions: heapless::Vec<(Name, u16), 2>,
 }
 
-/// A record ready to be written (names built on demand).
+/// A record ready to be written (names built on demand; an empty TXT is
+/// already the one empty string it goes out as).
 struct Built<'t> {
     name: Name,
     rtype: u16,
     ttl: u32,
-    kind: Kind<'t>,
-}
-
-enum Kind<'t> {
-    A(Ipv4Addr),
-    Ptr(Name),
-    Srv(u16, Name),
-    Txt(&'t [u8]),
-    Nsec(crate::wire::TypeBitmap),
-}
-
-impl Built<'_> {
-    fn data(&self) -> WriteData<'_> {
-        match &self.kind {
-            Kind::A(a) => WriteData::A(*a),
-            Kind::Ptr(n) => WriteData::Ptr(n),
-            Kind::Srv(port, target) => WriteData::Srv {
-                priority: 0,
-                weight: 0,
-                port: *port,
-                target,
-            },
-            Kind::Txt(t) => WriteData::Txt(t),
-            Kind::Nsec(b) => WriteData::Nsec(&self.name, *b),
-        }
-    }
+    data: RData<'t>,
 }
 
 /// The mDNS responder for one host name, one address and up to `S`
@@ -634,68 +610,80 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     fn build(&self, rec: Rec) -> Option<Built<'a>> {
         let addr = self.addr?;
         let (host_ttl, other_ttl) = (self.config.host_ttl, self.config.other_ttl);
-        let b = match rec {
-            Rec::HostA => Built {
-                name: self.host_fqdn(),
-                rtype: rtype::A,
-                ttl: host_ttl,
-                kind: Kind::A(addr),
-            },
-            Rec::HostReverse => Built {
-                name: reverse_name(addr),
-                rtype: rtype::PTR,
-                ttl: host_ttl,
-                kind: Kind::Ptr(self.host_fqdn()),
-            },
-            Rec::HostNsec => Built {
-                name: self.host_fqdn(),
-                rtype: rtype::NSEC,
-                ttl: host_ttl,
-                kind: Kind::Nsec(bitmap(&[rtype::A])),
-            },
-            Rec::ReverseNsec => Built {
-                name: reverse_name(addr),
-                rtype: rtype::NSEC,
-                ttl: host_ttl,
-                kind: Kind::Nsec(bitmap(&[rtype::PTR])),
-            },
-            Rec::Enum(i) => Built {
-                name: Self::enum_name(),
-                rtype: rtype::PTR,
-                ttl: other_ttl,
-                kind: Kind::Ptr(self.type_name(i)),
-            },
-            Rec::Ptr(i) => Built {
-                name: self.type_name(i),
-                rtype: rtype::PTR,
-                ttl: other_ttl,
-                kind: Kind::Ptr(self.instance_name(i)),
-            },
-            Rec::SubPtr(i, j) => Built {
-                name: self.sub_name(i, j),
-                rtype: rtype::PTR,
-                ttl: other_ttl,
-                kind: Kind::Ptr(self.instance_name(i)),
-            },
-            Rec::Srv(i) => Built {
-                name: self.instance_name(i),
-                rtype: rtype::SRV,
-                ttl: host_ttl,
-                kind: Kind::Srv(self.services.get(i)?.spec.port, self.host_fqdn()),
-            },
-            Rec::Txt(i) => Built {
-                name: self.instance_name(i),
-                rtype: rtype::TXT,
-                ttl: other_ttl,
-                kind: Kind::Txt(self.services.get(i)?.spec.txt),
-            },
-            Rec::InstanceNsec(i) => Built {
-                name: self.instance_name(i),
-                rtype: rtype::NSEC,
-                ttl: host_ttl,
-                kind: Kind::Nsec(bitmap(&[rtype::TXT, rtype::SRV])),
-            },
+        let nsec = |types: &[u16]| RData::Nsec {
+            next: Name::root(),
+            types: bitmap(types),
         };
+        let (name, rtype, ttl, data) = match rec {
+            Rec::HostA => (self.host_fqdn(), rtype::A, host_ttl, RData::A(addr)),
+            Rec::HostReverse => (
+                reverse_name(addr),
+                rtype::PTR,
+                host_ttl,
+                RData::Ptr(self.host_fqdn()),
+            ),
+            Rec::HostNsec => (self.host_fqdn(), rtype::NSEC, host_ttl, nsec(&[rtype::A])),
+            Rec::ReverseNsec => (
+                reverse_name(addr),
+                rtype::NSEC,
+                host_ttl,
+                nsec(&[rtype::PTR]),
+            ),
+            Rec::Enum(i) => (
+                Self::enum_name(),
+                rtype::PTR,
+                other_ttl,
+                RData::Ptr(self.type_name(i)),
+            ),
+            Rec::Ptr(i) => (
+                self.type_name(i),
+                rtype::PTR,
+                other_ttl,
+                RData::Ptr(self.instance_name(i)),
+            ),
+            Rec::SubPtr(i, j) => (
+                self.sub_name(i, j),
+                rtype::PTR,
+                other_ttl,
+                RData::Ptr(self.instance_name(i)),
+            ),
+            Rec::Srv(i) => (
+                self.instance_name(i),
+                rtype::SRV,
+                host_ttl,
+                RData::Srv {
+                    priority: 0,
+                    weight: 0,
+                    port: self.services.get(i)?.spec.port,
+                    target: self.host_fqdn(),
+                },
+            ),
+            Rec::Txt(i) => {
+                let t = self.services.get(i)?.spec.txt;
+                (
+                    self.instance_name(i),
+                    rtype::TXT,
+                    other_ttl,
+                    RData::Txt(if t.is_empty() { &[0] } else { t }),
+                )
+            }
+            Rec::InstanceNsec(i) => (
+                self.instance_name(i),
+                rtype::NSEC,
+                host_ttl,
+                nsec(&[rtype::TXT, rtype::SRV]),
+            ),
+        };
+        let mut b = Built {
+            name,
+            rtype,
+            ttl,
+            data,
+        };
+        // An mDNS NSEC names its owner as the next name.
+        if let RData::Nsec { next, .. } = &mut b.data {
+            *next = b.name.clone();
+        }
         Some(b)
     }
 
@@ -815,25 +803,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         }
         // Compared field by field (names case-insensitively), so rdata of
         // any length needs no scratch buffer.
-        match (&b.kind, r.data()) {
-            (Kind::A(a), Ok(RData::A(x))) => *a == x,
-            (Kind::Ptr(n), Ok(RData::Ptr(x))) => *n == x,
-            (
-                Kind::Srv(port, target),
-                Ok(RData::Srv {
-                    priority,
-                    weight,
-                    port: p,
-                    target: t,
-                }),
-            ) => priority == 0 && weight == 0 && *port == p && *target == t,
-            (Kind::Txt(t), Ok(RData::Txt(x))) => {
-                let ours: &[u8] = if t.is_empty() { &[0] } else { t };
-                ours == x
-            }
-            (Kind::Nsec(bits), Ok(RData::Nsec { next, types })) => next == b.name && types == *bits,
-            _ => false,
-        }
+        r.data().is_ok_and(|x| x == b.data)
     }
 }
 

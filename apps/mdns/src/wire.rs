@@ -590,6 +590,41 @@ impl<'b> Writer<'b> {
         ttl: u32,
         data: &WriteData<'_>,
     ) -> Result<(), WireError> {
+        let data = match data {
+            WriteData::A(a) => RData::A(*a),
+            WriteData::Ptr(n) => RData::Ptr((*n).clone()),
+            WriteData::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => RData::Srv {
+                priority: *priority,
+                weight: *weight,
+                port: *port,
+                target: (*target).clone(),
+            },
+            WriteData::Txt(t) => RData::Txt(t),
+            WriteData::Nsec(next, types) => RData::Nsec {
+                next: (*next).clone(),
+                types: *types,
+            },
+        };
+        self.rdata_record(section, name, rtype, cache_flush, ttl, &data)
+    }
+
+    /// [`Writer::record`] from decoded rdata: PTR targets compressed, SRV
+    /// targets and NSEC next names not, empty TXT as one empty string,
+    /// [`RData::Other`] as is.
+    pub(crate) fn rdata_record(
+        &mut self,
+        section: Section,
+        name: &Name,
+        rtype: u16,
+        cache_flush: bool,
+        ttl: u32,
+        data: &RData<'_>,
+    ) -> Result<(), WireError> {
         let save = (self.pos, self.labels.len());
         let r = (|| {
             self.name(name, true)?;
@@ -599,9 +634,9 @@ impl<'b> Writer<'b> {
             let len_at = self.pos;
             self.put_u16(0)?;
             match data {
-                WriteData::A(a) => self.put(&a.octets())?,
-                WriteData::Ptr(n) => self.name(n, true)?,
-                WriteData::Srv {
+                RData::A(a) => self.put(&a.octets())?,
+                RData::Ptr(n) => self.name(n, true)?,
+                RData::Srv {
                     priority,
                     weight,
                     port,
@@ -612,9 +647,9 @@ impl<'b> Writer<'b> {
                     self.put_u16(*port)?;
                     self.name(target, false)?;
                 }
-                WriteData::Txt([]) => self.put(&[0])?,
-                WriteData::Txt(t) => self.put(t)?,
-                WriteData::Nsec(next, types) => {
+                RData::Txt([]) => self.put(&[0])?,
+                RData::Txt(t) | RData::Other(t) => self.put(t)?,
+                RData::Nsec { next, types } => {
                     self.name(next, false)?;
                     let n = types.used_len();
                     self.put(&[0, n as u8])?; // <= 32

@@ -175,7 +175,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 continue;
             }
             let mut buf = [0u8; CANON];
-            let Some(n) = canonical_rdata(&r, &mut buf) else {
+            let Some(n) = r.data().ok().and_then(|d| canonical_rdata(&d, &mut buf)) else {
                 continue;
             };
             let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
@@ -193,7 +193,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         for rec in recs {
             let Some(b) = self.build(rec) else { continue };
             let mut buf = [0u8; CANON];
-            let Some(n) = canonical_ours(&b.data(), &mut buf) else {
+            let Some(n) = canonical_rdata(&b.data, &mut buf) else {
                 continue;
             };
             let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();

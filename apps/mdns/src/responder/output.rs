@@ -43,7 +43,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             Mode::Goodbye => (0, false),
             Mode::Legacy => (b.ttl.min(LEGACY_TTL), false),
         };
-        w.record(section, &b.name, b.rtype, flush, ttl, &b.data())
+        w.rdata_record(section, &b.name, b.rtype, flush, ttl, &b.data)
     }
 
     fn transmit_goodbyes(&mut self, buf: &mut [u8]) -> Option<Transmit> {
