@@ -511,37 +511,38 @@ impl<'b> Writer<'b> {
         self.put(&v.to_be_bytes())
     }
 
-    /// Whether the (uncompressed) name at `at` in our buffer equals the
-    /// labels of `suffix`.
-    fn matches_at<'l>(&self, at: usize, suffix: impl Iterator<Item = &'l [u8]>) -> bool {
-        match Name::parse(self.buf.get(..self.pos).unwrap_or(&[]), at) {
-            Ok((n, _)) => eq_labels(n.labels(), suffix),
-            Err(_) => false,
-        }
+    /// Whether the name at `at` in our buffer equals the wire-form name
+    /// `suffix` (ignoring case).
+    fn matches_at(&self, at: usize, suffix: &[u8]) -> bool {
+        Name::parse(self.buf.get(..self.pos).unwrap_or(&[]), at)
+            .is_ok_and(|(n, _)| n.as_bytes().eq_ignore_ascii_case(suffix))
     }
 
     fn name(&mut self, name: &Name, compress: bool) -> Result<(), WireError> {
-        let count = name.label_count();
-        for skip in 0..count {
-            let suffix = name.labels().skip(skip);
-            if compress {
-                let hit = self
+        let bytes = name.as_bytes();
+        let mut off = 0;
+        // Each suffix of the wire form, longest first, is a name.
+        while let Some(suffix) = bytes.get(off..)
+            && let Some(&len) = suffix.first()
+            && len != 0
+        {
+            if compress
+                && let Some(at) = self
                     .labels
                     .iter()
                     .copied()
-                    .find(|&at| self.matches_at(usize::from(at), suffix.clone()));
-                if let Some(at) = hit {
-                    return self.put_u16(0xc000 | at);
-                }
+                    .find(|&at| self.matches_at(usize::from(at), suffix))
+            {
+                return self.put_u16(0xc000 | at);
             }
-            let label = suffix.clone().next().unwrap_or(&[]);
             // Labels written uncompressed (SRV targets) are still fine
             // pointer targets for later names.
             if self.pos < 0x3fff {
                 let _ = self.labels.push(self.pos as u16); // < 0x3fff checked
             }
-            self.put(&[label.len() as u8])?; // <= 63 by Name's invariant
-            self.put(label)?;
+            let end = 1 + usize::from(len);
+            self.put(suffix.get(..end).unwrap_or(&[]))?; // in the name
+            off += end;
         }
         self.put(&[0])
     }
@@ -678,18 +679,5 @@ impl<'b> Writer<'b> {
             }
         }
         self.pos
-    }
-}
-
-fn eq_labels<'a, 'b>(
-    mut x: impl Iterator<Item = &'a [u8]>,
-    mut y: impl Iterator<Item = &'b [u8]>,
-) -> bool {
-    loop {
-        match (x.next(), y.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
-            _ => return false,
-        }
     }
 }
