@@ -729,10 +729,6 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         }
     }
 
-    fn owners(&self) -> impl Iterator<Item = Owner> + use<'a, S, P, R, L> {
-        core::iter::once(Owner::Host).chain((0..self.services.len()).map(Owner::Service))
-    }
-
     /// The owner whose unique name is `name` (host name or instance name).
     fn unique_owner(&self, name: &Name) -> Option<Owner> {
         if *name == self.host_fqdn() {

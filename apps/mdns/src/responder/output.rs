@@ -30,6 +30,30 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         self.transmit_answers(now, buf)
     }
 
+    /// The owners (at most 8, host first) in `phase` whose next step is due
+    /// at `now`, with the probes or announcements sent so far.
+    fn due(&self, now: Instant, phase: Phase) -> heapless::Vec<(Owner, u8), 8> {
+        let mut v = heapless::Vec::new();
+        for i in 0..=self.services.len() {
+            let o = match i.checked_sub(1) {
+                None => Owner::Host,
+                Some(i) => Owner::Service(i),
+            };
+            let sent = match (self.claim(o), phase) {
+                (Claim::Probing { sent, at }, Phase::Probing)
+                | (Claim::Announcing { sent, at }, Phase::Announcing)
+                    if at <= now =>
+                {
+                    sent
+                }
+                (Claim::Leaving, Phase::Leaving) => 0,
+                _ => continue,
+            };
+            let _ = v.push((o, sent));
+        }
+        v
+    }
+
     fn write_rec(
         &self,
         w: &mut Writer<'_>,
@@ -47,17 +71,13 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     fn transmit_goodbyes(&mut self, buf: &mut [u8]) -> Option<Transmit> {
-        let leaving: heapless::Vec<Owner, 8> = self
-            .owners()
-            .filter(|o| self.claim(*o) == Claim::Leaving)
-            .take(8)
-            .collect();
+        let leaving = self.due(Instant::ZERO, Phase::Leaving);
         if leaving.is_empty() {
             return None;
         }
         let mut w = Writer::new(buf, 0, FLAG_QR | FLAG_AA).ok()?;
         let mut done: heapless::Vec<Owner, 8> = heapless::Vec::new();
-        for owner in leaving {
+        for (owner, _) in leaving {
             let mut recs: heapless::Vec<Rec, 16> = heapless::Vec::new();
             self.owner_recs(owner, &mut |r| {
                 let _ = recs.push(r);
@@ -156,14 +176,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             return None;
         }
         self.paused_until = None;
-        let due: heapless::Vec<(Owner, u8), 8> = self
-            .owners()
-            .filter_map(|o| match self.claim(o) {
-                Claim::Probing { sent, at } if at <= now => Some((o, sent)),
-                _ => None,
-            })
-            .take(8)
-            .collect();
+        let due = self.due(now, Phase::Probing);
         let mut probing: heapless::Vec<(Owner, u8), 8> = heapless::Vec::new();
         for (o, sent) in due {
             if sent >= PROBES {
@@ -224,14 +237,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     fn transmit_announcements(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let due: heapless::Vec<(Owner, u8), 8> = self
-            .owners()
-            .filter_map(|o| match self.claim(o) {
-                Claim::Announcing { sent, at } if at <= now => Some((o, sent)),
-                _ => None,
-            })
-            .take(8)
-            .collect();
+        let due = self.due(now, Phase::Announcing);
         if due.is_empty() {
             return None;
         }
@@ -325,4 +331,11 @@ enum Mode {
     Normal,
     Goodbye,
     Legacy,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    Probing,
+    Announcing,
+    Leaving,
 }
