@@ -472,7 +472,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 Claim::Idle
             };
         }
-        self.pending.retain(|p| p.rec.owner() != Some(id));
+        self.retain_pending(&|_, p| p.rec.owner() != Some(id));
     }
 
     /// Stops answering and queues goodbyes for everything announced.

@@ -133,6 +133,18 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         Ok(())
     }
 
+    /// Keeps the pending answers for which `keep` holds (in order).
+    pub(super) fn retain_pending(&mut self, keep: &dyn Fn(&Self, &Pending) -> bool) {
+        let mut i = 0;
+        while let Some(p) = self.pending.get(i).copied() {
+            if keep(self, &p) {
+                i += 1;
+            } else {
+                self.pending.remove(i);
+            }
+        }
+    }
+
     fn last_multicast(&self, rec: Rec) -> Option<Instant> {
         self.sent.iter().find(|(r, _)| *r == rec).map(|(_, t)| *t)
     }
@@ -254,13 +266,13 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
             // Duplicate answer suppression (RFC 6762 7.4).
-            let pend = self.pending.clone();
-            for p in pend.iter().filter(|p| p.to == MDNS_DEST) {
-                let ttl = self.build(p.rec).map_or(0, |b| b.ttl);
-                if !p.rec.unique() && self.same_record(p.rec, &r) && r.ttl >= ttl / 2 {
-                    self.pending.retain(|q| q != p);
-                }
-            }
+            self.retain_pending(&|this, p| {
+                let ttl = this.build(p.rec).map_or(0, |b| b.ttl);
+                p.to != MDNS_DEST
+                    || p.rec.unique()
+                    || !this.same_record(p.rec, &r)
+                    || r.ttl < ttl / 2
+            });
         }
         if !conflicted.is_empty() {
             // Renamed names are probed together.
@@ -300,7 +312,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
         }
-        self.pending.retain(|p| Owner::from_rec(p.rec) != owner);
+        self.retain_pending(&|_, p| Owner::from_rec(p.rec) != owner);
         self.set_claim(owner, Claim::Probing { sent: 0, at });
         let _ = self.events.push_back(Event::Renamed(owner));
     }

@@ -101,8 +101,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         for o in &done {
             self.set_claim(*o, Claim::Idle);
         }
-        self.pending
-            .retain(|p| !done.contains(&Owner::from_rec(p.rec)));
+        self.retain_pending(&|_, p| !done.contains(&Owner::from_rec(p.rec)));
         self.check_finished();
         if w.counts()[1] == 0 {
             return None;
@@ -306,8 +305,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
         }
-        self.pending
-            .retain(|p| !(p.to == to && written.contains(&p.rec)));
+        self.retain_pending(&|_, p| !(p.to == to && written.contains(&p.rec)));
         if to == MDNS_DEST {
             for rec in &written {
                 self.note_multicast(*rec, now);
