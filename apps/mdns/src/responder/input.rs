@@ -93,10 +93,15 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         // Known-answer suppression (RFC 6762 7.1).
         while let Some(r) = reader.record() {
             let Ok((Section::Answer, r)) = r else { break };
-            cands.retain(|(rec, _)| {
-                let ttl = self.build(*rec).map_or(0, |b| b.ttl);
-                !(self.same_record(*rec, &r) && r.ttl >= ttl / 2)
-            });
+            let mut i = 0;
+            while let Some(&(rec, _)) = cands.get(i) {
+                let ttl = self.build(rec).map_or(0, |b| b.ttl);
+                if self.same_record(rec, &r) && r.ttl >= ttl / 2 {
+                    cands.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
         }
         // One delay for all shared answers of this query, so they travel
         // together.

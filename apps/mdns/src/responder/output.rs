@@ -279,19 +279,22 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     fn transmit_answers(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let first = self
-            .pending
-            .iter()
-            .filter(|p| p.at <= now)
-            .min_by_key(|p| p.at)?;
-        let to = first.to;
+        // The earliest due answer picks the destination; everything due for
+        // it goes along.
+        let mut first: Option<Pending> = None;
+        for p in &self.pending {
+            if p.at <= now && first.is_none_or(|f| p.at < f.at) {
+                first = Some(*p);
+            }
+        }
+        let to = first?.to;
         let mut w = Writer::new(buf, 0, FLAG_QR | FLAG_AA).ok()?;
-        let due: heapless::Vec<Rec, 48> = self
-            .pending
-            .iter()
-            .filter(|p| p.at <= now && p.to == to)
-            .map(|p| p.rec)
-            .collect();
+        let mut due: heapless::Vec<Rec, 48> = heapless::Vec::new();
+        for p in &self.pending {
+            if p.at <= now && p.to == to {
+                let _ = due.push(p.rec);
+            }
+        }
         let mut written: heapless::Vec<Rec, 48> = heapless::Vec::new();
         for rec in &due {
             match self.write_rec(&mut w, Section::Answer, *rec, Mode::Normal) {
@@ -311,9 +314,8 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 self.note_multicast(*rec, now);
             }
         }
-        let answers: heapless::Vec<Rec, 48> =
-            written.iter().copied().filter(|r| !r.is_nsec()).collect();
-        self.additionals(&mut w, &answers, Mode::Normal);
+        written.retain(|r| !r.is_nsec());
+        self.additionals(&mut w, &written, Mode::Normal);
         if w.counts()[1] == 0 {
             return None;
         }
