@@ -184,38 +184,30 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     /// lexicographically later set wins.
     fn tiebreak(&mut self, now: Instant, owner: Owner, name: &Name, mut reader: Reader<'_>) {
         // Theirs: authority records named `name`, canonical, sorted.
-        let mut theirs: heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4> =
-            heapless::Vec::new();
+        let mut theirs = CanonSet::new();
         while let Some(r) = reader.record() {
             let Ok((sec, r)) = r else { return };
             if sec != Section::Authority || r.name != *name {
                 continue;
             }
-            let mut buf = [0u8; CANON];
-            let Some(n) = r.data().ok().and_then(|d| canonical_rdata(&d, &mut buf)) else {
-                continue;
-            };
-            let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
-            let _ = theirs.push((r.class, r.rtype, v));
+            if let Ok(d) = r.data() {
+                push_canon(&mut theirs, r.class, r.rtype, &d);
+            }
         }
         if theirs.is_empty() {
             return;
         }
-        petrel_netcore::small::sort_by(&mut theirs, Ord::cmp);
-        let mut ours: heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4> = heapless::Vec::new();
+        let mut ours = CanonSet::new();
         let mut recs: heapless::Vec<Rec, 4> = heapless::Vec::new();
         self.probe_recs(owner, &mut |r| {
             let _ = recs.push(r);
         });
         for rec in recs {
-            let Some(b) = self.build(rec) else { continue };
-            let mut buf = [0u8; CANON];
-            let Some(n) = canonical_rdata(&b.data, &mut buf) else {
-                continue;
-            };
-            let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
-            let _ = ours.push((CLASS_IN, b.rtype, v));
+            if let Some(b) = self.build(rec) {
+                push_canon(&mut ours, CLASS_IN, b.rtype, &b.data);
+            }
         }
+        petrel_netcore::small::sort_by(&mut theirs, Ord::cmp);
         petrel_netcore::small::sort_by(&mut ours, Ord::cmp);
         if ours < theirs {
             self.set_claim(
@@ -320,5 +312,19 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         self.retain_pending(&|_, p| Owner::from_rec(p.rec) != owner);
         self.set_claim(owner, Claim::Probing { sent: 0, at });
         let _ = self.events.push_back(Event::Renamed(owner));
+    }
+}
+
+/// Records of one side of a tiebreak: class, type, canonical rdata.
+type CanonSet = heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4>;
+
+/// Adds a record to `set` (left out when its rdata is longer than
+/// [`CANON`] or the set is full).
+fn push_canon(set: &mut CanonSet, class: u16, rtype: u16, data: &RData<'_>) {
+    let mut v = heapless::Vec::new();
+    let _ = v.resize(CANON, 0);
+    if let Some(n) = canonical_rdata(data, &mut v) {
+        v.truncate(n);
+        let _ = set.push((class, rtype, v));
     }
 }
