@@ -269,14 +269,22 @@ fn valid_host_label(s: &str) -> bool {
         && !s.starts_with('-')
 }
 
-fn valid_service_label(s: &str) -> bool {
-    s.len() >= 2 && s.len() <= 16 && s.starts_with('_')
+fn valid_service_label(s: &[u8]) -> bool {
+    s.len() >= 2 && s.len() <= 16 && s.first() == Some(&b'_')
 }
 
 fn valid_service_type(t: &str) -> bool {
-    match t.split_once('.') {
-        Some((name, proto)) => valid_service_label(name) && matches!(proto, "_tcp" | "_udp"),
-        None => false,
+    let (name, proto) = split_type(t);
+    valid_service_label(name) && matches!(proto, b"_tcp" | b"_udp")
+}
+
+/// `_name._proto` at its first dot (a byte search: less flash than
+/// `str::split_once`); both empty without a dot.
+fn split_type(t: &str) -> (&[u8], &[u8]) {
+    let b = t.as_bytes();
+    match b.iter().position(|&c| c == b'.') {
+        Some(i) => (b.get(..i).unwrap_or(&[]), b.get(i + 1..).unwrap_or(&[])),
+        None => (&[], &[]),
     }
 }
 
@@ -426,7 +434,10 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             return Err(NameError::BadLabel);
         }
         if !valid_service_type(spec.service_type)
-            || !spec.subtypes.iter().all(|s| valid_service_label(s))
+            || !spec
+                .subtypes
+                .iter()
+                .all(|s| valid_service_label(s.as_bytes()))
         {
             return Err(NameError::BadServiceType);
         }
@@ -556,9 +567,9 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     fn type_name(&self, i: usize) -> Name {
         let mut n = Name::root();
         if let Some(s) = self.services.get(i) {
-            let (a, b) = s.spec.service_type.split_once('.').unwrap_or(("", ""));
-            let _ = n.push_label(a.as_bytes());
-            let _ = n.push_label(b.as_bytes());
+            let (a, b) = split_type(s.spec.service_type);
+            let _ = n.push_label(a);
+            let _ = n.push_label(b);
             let _ = n.push_label(b"local");
         }
         n
