@@ -163,21 +163,25 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     pub(super) fn note_multicast(&mut self, rec: Rec, now: Instant) {
-        if let Some(e) = self.sent.iter_mut().find(|(r, _)| *r == rec) {
-            e.1 = now;
-        } else if self.sent.push((rec, now)).is_err() {
-            // Forget the oldest entry.
-            if let Some(p) = self
-                .sent
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, t))| *t)
-                .map(|(i, _)| i)
-            {
-                self.sent.swap_remove(p);
-                let _ = self.sent.push((rec, now));
+        // The entry of `rec`, else the oldest one (the first of the oldest)
+        // when the list is full.
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, e) in self.sent.iter_mut().enumerate() {
+            if e.0 == rec {
+                e.1 = now;
+                return;
+            }
+            if oldest.is_none_or(|(_, t)| e.1 < t) {
+                oldest = Some((i, e.1));
             }
         }
+        if self.sent.is_full()
+            && let Some((i, _)) = oldest
+        {
+            // Forget the oldest entry.
+            self.sent.swap_remove(i);
+        }
+        let _ = self.sent.push((rec, now));
     }
 
     /// RFC 6762 8.2: compare our proposed records with theirs; the
