@@ -620,82 +620,50 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
 
     fn build(&self, rec: Rec) -> Option<Built<'a>> {
         let addr = self.addr?;
-        let (host_ttl, other_ttl) = (self.config.host_ttl, self.config.other_ttl);
-        let nsec = |types: &[u16]| RData::Nsec {
-            next: Name::root(),
-            types: bitmap(types),
-        };
-        let (name, rtype, ttl, data) = match rec {
-            Rec::HostA => (self.host_fqdn(), rtype::A, host_ttl, RData::A(addr)),
-            Rec::HostReverse => (
-                reverse_name(addr),
-                rtype::PTR,
-                host_ttl,
-                RData::Ptr(self.host_fqdn()),
-            ),
-            Rec::HostNsec => (self.host_fqdn(), rtype::NSEC, host_ttl, nsec(&[rtype::A])),
-            Rec::ReverseNsec => (
-                reverse_name(addr),
-                rtype::NSEC,
-                host_ttl,
-                nsec(&[rtype::PTR]),
-            ),
-            Rec::Enum(i) => (
-                Self::enum_name(),
-                rtype::PTR,
-                other_ttl,
-                RData::Ptr(self.type_name(i)),
-            ),
-            Rec::Ptr(i) => (
-                self.type_name(i),
-                rtype::PTR,
-                other_ttl,
-                RData::Ptr(self.instance_name(i)),
-            ),
-            Rec::SubPtr(i, j) => (
-                self.sub_name(i, j),
-                rtype::PTR,
-                other_ttl,
-                RData::Ptr(self.instance_name(i)),
-            ),
-            Rec::Srv(i) => (
-                self.instance_name(i),
-                rtype::SRV,
-                host_ttl,
-                RData::Srv {
-                    priority: 0,
-                    weight: 0,
-                    port: self.services.get(i)?.spec.port,
-                    target: self.host_fqdn(),
-                },
-            ),
-            Rec::Txt(i) => {
-                let t = self.services.get(i)?.spec.txt;
-                (
-                    self.instance_name(i),
-                    rtype::TXT,
-                    other_ttl,
-                    RData::Txt(if t.is_empty() { &[0] } else { t }),
-                )
-            }
-            Rec::InstanceNsec(i) => (
-                self.instance_name(i),
-                rtype::NSEC,
-                host_ttl,
-                nsec(&[rtype::TXT, rtype::SRV]),
-            ),
-        };
-        let mut b = Built {
-            name,
-            rtype,
-            ttl,
-            data,
+        let name = match rec {
+            Rec::HostA | Rec::HostNsec => self.host_fqdn(),
+            Rec::HostReverse | Rec::ReverseNsec => reverse_name(addr),
+            Rec::Enum(_) => Self::enum_name(),
+            Rec::Ptr(i) => self.type_name(i),
+            Rec::SubPtr(i, j) => self.sub_name(i, j),
+            Rec::Srv(i) | Rec::Txt(i) | Rec::InstanceNsec(i) => self.instance_name(i),
         };
         // An mDNS NSEC names its owner as the next name.
-        if let RData::Nsec { next, .. } = &mut b.data {
-            *next = b.name.clone();
-        }
-        Some(b)
+        let nsec = |types: &[u16]| RData::Nsec {
+            next: name.clone(),
+            types: bitmap(types),
+        };
+        let data = match rec {
+            Rec::HostA => RData::A(addr),
+            Rec::HostReverse => RData::Ptr(self.host_fqdn()),
+            Rec::HostNsec => nsec(&[rtype::A]),
+            Rec::ReverseNsec => nsec(&[rtype::PTR]),
+            Rec::Enum(i) => RData::Ptr(self.type_name(i)),
+            Rec::Ptr(i) | Rec::SubPtr(i, _) => RData::Ptr(self.instance_name(i)),
+            Rec::Srv(i) => RData::Srv {
+                priority: 0,
+                weight: 0,
+                port: self.services.get(i)?.spec.port,
+                target: self.host_fqdn(),
+            },
+            Rec::Txt(i) => {
+                let t = self.services.get(i)?.spec.txt;
+                RData::Txt(if t.is_empty() { &[0] } else { t })
+            }
+            Rec::InstanceNsec(_) => nsec(&[rtype::TXT, rtype::SRV]),
+        };
+        // TXT is unique but not about the host name (RFC 6762 10).
+        let ttl = if rec.unique() && !matches!(rec, Rec::Txt(_)) {
+            self.config.host_ttl
+        } else {
+            self.config.other_ttl
+        };
+        Some(Built {
+            name,
+            rtype: rtype_of(rec),
+            ttl,
+            data,
+        })
     }
 
     /// Calls `f` with every record of `owner` (NSEC excluded).
