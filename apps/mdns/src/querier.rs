@@ -319,7 +319,7 @@ impl<const Q: usize, const C: usize> Querier<Q, C> {
                 continue;
             }
             let mut buf = [0u8; MAX_RDATA];
-            let Some(n) = canonical_rdata(&r, &mut buf) else {
+            let Some(n) = r.data().ok().and_then(|d| canonical_rdata(&d, &mut buf)) else {
                 continue;
             };
             let rdata = buf.get(..n).unwrap_or(&[]);

@@ -6,7 +6,7 @@
 use core::net::Ipv4Addr;
 
 use crate::name::Name;
-use crate::wire::{RData, Record, TypeBitmap, WireError, WriteData, rtype};
+use crate::wire::{RData, TypeBitmap, WireError, rtype};
 
 /// TTL of records about the host name (RFC 6762 10: 120 s).
 pub const HOST_TTL: u32 = 120;
@@ -121,12 +121,11 @@ pub fn reverse_name(addr: Ipv4Addr) -> Name {
     n
 }
 
-/// Canonical (uncompressed) rdata bytes of a received record, for
-/// comparisons (known answers, conflicts, tiebreak). Returns `None` for
-/// rdata that does not parse or does not fit.
-pub(crate) fn canonical_rdata(rec: &Record<'_>, out: &mut [u8]) -> Option<usize> {
+/// Canonical (uncompressed) rdata bytes, for comparisons (known answers,
+/// conflicts, tiebreak). Returns `None` when they do not fit.
+pub(crate) fn canonical_rdata(data: &RData<'_>, out: &mut [u8]) -> Option<usize> {
     let mut w = Canon { out, len: 0 };
-    match rec.data().ok()? {
+    match data {
         RData::A(a) => w.put(&a.octets())?,
         RData::Ptr(n) => w.put(n.as_bytes())?,
         RData::Srv {
@@ -140,38 +139,8 @@ pub(crate) fn canonical_rdata(rec: &Record<'_>, out: &mut [u8]) -> Option<usize>
             w.put(&port.to_be_bytes())?;
             w.put(target.as_bytes())?;
         }
-        RData::Txt(t) => w.put(t)?,
+        RData::Txt(t) | RData::Other(t) => w.put(t)?,
         RData::Nsec { next, types } => {
-            w.put(next.as_bytes())?;
-            let n = types.used_len();
-            w.put(&[0, n as u8])?;
-            w.put(types.0.get(..n)?)?;
-        }
-        RData::Other(b) => w.put(b)?,
-    }
-    Some(w.len)
-}
-
-/// Canonical rdata bytes of one of our records.
-pub(crate) fn canonical_ours(data: &WriteData<'_>, out: &mut [u8]) -> Option<usize> {
-    let mut w = Canon { out, len: 0 };
-    match data {
-        WriteData::A(a) => w.put(&a.octets())?,
-        WriteData::Ptr(n) => w.put(n.as_bytes())?,
-        WriteData::Srv {
-            priority,
-            weight,
-            port,
-            target,
-        } => {
-            w.put(&priority.to_be_bytes())?;
-            w.put(&weight.to_be_bytes())?;
-            w.put(&port.to_be_bytes())?;
-            w.put(target.as_bytes())?;
-        }
-        WriteData::Txt([]) => w.put(&[0])?,
-        WriteData::Txt(t) => w.put(t)?,
-        WriteData::Nsec(next, types) => {
             w.put(next.as_bytes())?;
             let n = types.used_len();
             w.put(&[0, n as u8])?;

@@ -47,12 +47,12 @@ use petrel_netcore::time::{Duration, Instant};
 
 use crate::name::Name;
 use crate::records::{
-    HOST_TTL, MAX_SUBTYPES, OTHER_TTL, Rec, ServiceSpec, bitmap, canonical_ours, canonical_rdata,
-    reverse_name, rtype_of,
+    HOST_TTL, MAX_SUBTYPES, OTHER_TTL, Rec, ServiceSpec, bitmap, canonical_rdata, reverse_name,
+    rtype_of,
 };
 use crate::wire::{
     CLASS_IN, FLAG_AA, FLAG_QR, FLAG_TC, Question, RData, Reader, Record, Section, WireError,
-    WriteData, Writer, rtype,
+    Writer, rtype,
 };
 
 /// The mDNS port.
@@ -210,37 +210,13 @@ struct Legacy {
     questions: heapless::Vec<(Name, u16), 2>,
 }
 
-/// A record ready to be written (names built on demand).
+/// A record ready to be written (names built on demand; an empty TXT is
+/// already the one empty string it goes out as).
 struct Built<'t> {
     name: Name,
     rtype: u16,
     ttl: u32,
-    kind: Kind<'t>,
-}
-
-enum Kind<'t> {
-    A(Ipv4Addr),
-    Ptr(Name),
-    Srv(u16, Name),
-    Txt(&'t [u8]),
-    Nsec(crate::wire::TypeBitmap),
-}
-
-impl Built<'_> {
-    fn data(&self) -> WriteData<'_> {
-        match &self.kind {
-            Kind::A(a) => WriteData::A(*a),
-            Kind::Ptr(n) => WriteData::Ptr(n),
-            Kind::Srv(port, target) => WriteData::Srv {
-                priority: 0,
-                weight: 0,
-                port: *port,
-                target,
-            },
-            Kind::Txt(t) => WriteData::Txt(t),
-            Kind::Nsec(b) => WriteData::Nsec(&self.name, *b),
-        }
-    }
+    data: RData<'t>,
 }
 
 /// The mDNS responder for one host name, one address and up to `S`
@@ -293,14 +269,22 @@ fn valid_host_label(s: &str) -> bool {
         && !s.starts_with('-')
 }
 
-fn valid_service_label(s: &str) -> bool {
-    s.len() >= 2 && s.len() <= 16 && s.starts_with('_')
+fn valid_service_label(s: &[u8]) -> bool {
+    s.len() >= 2 && s.len() <= 16 && s.first() == Some(&b'_')
 }
 
 fn valid_service_type(t: &str) -> bool {
-    match t.split_once('.') {
-        Some((name, proto)) => valid_service_label(name) && matches!(proto, "_tcp" | "_udp"),
-        None => false,
+    let (name, proto) = split_type(t);
+    valid_service_label(name) && matches!(proto, b"_tcp" | b"_udp")
+}
+
+/// `_name._proto` at its first dot (a byte search: less flash than
+/// `str::split_once`); both empty without a dot.
+fn split_type(t: &str) -> (&[u8], &[u8]) {
+    let b = t.as_bytes();
+    match b.iter().position(|&c| c == b'.') {
+        Some(i) => (b.get(..i).unwrap_or(&[]), b.get(i + 1..).unwrap_or(&[])),
+        None => (&[], &[]),
     }
 }
 
@@ -450,7 +434,10 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             return Err(NameError::BadLabel);
         }
         if !valid_service_type(spec.service_type)
-            || !spec.subtypes.iter().all(|s| valid_service_label(s))
+            || !spec
+                .subtypes
+                .iter()
+                .all(|s| valid_service_label(s.as_bytes()))
         {
             return Err(NameError::BadServiceType);
         }
@@ -496,7 +483,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 Claim::Idle
             };
         }
-        self.pending.retain(|p| p.rec.owner() != Some(id));
+        self.retain_pending(&|_, p| p.rec.owner() != Some(id));
     }
 
     /// Stops answering and queues goodbyes for everything announced.
@@ -580,9 +567,9 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     fn type_name(&self, i: usize) -> Name {
         let mut n = Name::root();
         if let Some(s) = self.services.get(i) {
-            let (a, b) = s.spec.service_type.split_once('.').unwrap_or(("", ""));
-            let _ = n.push_label(a.as_bytes());
-            let _ = n.push_label(b.as_bytes());
+            let (a, b) = split_type(s.spec.service_type);
+            let _ = n.push_label(a);
+            let _ = n.push_label(b);
             let _ = n.push_label(b"local");
         }
         n
@@ -633,70 +620,50 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
 
     fn build(&self, rec: Rec) -> Option<Built<'a>> {
         let addr = self.addr?;
-        let (host_ttl, other_ttl) = (self.config.host_ttl, self.config.other_ttl);
-        let b = match rec {
-            Rec::HostA => Built {
-                name: self.host_fqdn(),
-                rtype: rtype::A,
-                ttl: host_ttl,
-                kind: Kind::A(addr),
-            },
-            Rec::HostReverse => Built {
-                name: reverse_name(addr),
-                rtype: rtype::PTR,
-                ttl: host_ttl,
-                kind: Kind::Ptr(self.host_fqdn()),
-            },
-            Rec::HostNsec => Built {
-                name: self.host_fqdn(),
-                rtype: rtype::NSEC,
-                ttl: host_ttl,
-                kind: Kind::Nsec(bitmap(&[rtype::A])),
-            },
-            Rec::ReverseNsec => Built {
-                name: reverse_name(addr),
-                rtype: rtype::NSEC,
-                ttl: host_ttl,
-                kind: Kind::Nsec(bitmap(&[rtype::PTR])),
-            },
-            Rec::Enum(i) => Built {
-                name: Self::enum_name(),
-                rtype: rtype::PTR,
-                ttl: other_ttl,
-                kind: Kind::Ptr(self.type_name(i)),
-            },
-            Rec::Ptr(i) => Built {
-                name: self.type_name(i),
-                rtype: rtype::PTR,
-                ttl: other_ttl,
-                kind: Kind::Ptr(self.instance_name(i)),
-            },
-            Rec::SubPtr(i, j) => Built {
-                name: self.sub_name(i, j),
-                rtype: rtype::PTR,
-                ttl: other_ttl,
-                kind: Kind::Ptr(self.instance_name(i)),
-            },
-            Rec::Srv(i) => Built {
-                name: self.instance_name(i),
-                rtype: rtype::SRV,
-                ttl: host_ttl,
-                kind: Kind::Srv(self.services.get(i)?.spec.port, self.host_fqdn()),
-            },
-            Rec::Txt(i) => Built {
-                name: self.instance_name(i),
-                rtype: rtype::TXT,
-                ttl: other_ttl,
-                kind: Kind::Txt(self.services.get(i)?.spec.txt),
-            },
-            Rec::InstanceNsec(i) => Built {
-                name: self.instance_name(i),
-                rtype: rtype::NSEC,
-                ttl: host_ttl,
-                kind: Kind::Nsec(bitmap(&[rtype::TXT, rtype::SRV])),
-            },
+        let name = match rec {
+            Rec::HostA | Rec::HostNsec => self.host_fqdn(),
+            Rec::HostReverse | Rec::ReverseNsec => reverse_name(addr),
+            Rec::Enum(_) => Self::enum_name(),
+            Rec::Ptr(i) => self.type_name(i),
+            Rec::SubPtr(i, j) => self.sub_name(i, j),
+            Rec::Srv(i) | Rec::Txt(i) | Rec::InstanceNsec(i) => self.instance_name(i),
         };
-        Some(b)
+        // An mDNS NSEC names its owner as the next name.
+        let nsec = |types: &[u16]| RData::Nsec {
+            next: name.clone(),
+            types: bitmap(types),
+        };
+        let data = match rec {
+            Rec::HostA => RData::A(addr),
+            Rec::HostReverse => RData::Ptr(self.host_fqdn()),
+            Rec::HostNsec => nsec(&[rtype::A]),
+            Rec::ReverseNsec => nsec(&[rtype::PTR]),
+            Rec::Enum(i) => RData::Ptr(self.type_name(i)),
+            Rec::Ptr(i) | Rec::SubPtr(i, _) => RData::Ptr(self.instance_name(i)),
+            Rec::Srv(i) => RData::Srv {
+                priority: 0,
+                weight: 0,
+                port: self.services.get(i)?.spec.port,
+                target: self.host_fqdn(),
+            },
+            Rec::Txt(i) => {
+                let t = self.services.get(i)?.spec.txt;
+                RData::Txt(if t.is_empty() { &[0] } else { t })
+            }
+            Rec::InstanceNsec(_) => nsec(&[rtype::TXT, rtype::SRV]),
+        };
+        // TXT is unique but not about the host name (RFC 6762 10).
+        let ttl = if rec.unique() && !matches!(rec, Rec::Txt(_)) {
+            self.config.host_ttl
+        } else {
+            self.config.other_ttl
+        };
+        Some(Built {
+            name,
+            rtype: rtype_of(rec),
+            ttl,
+            data,
+        })
     }
 
     /// Calls `f` with every record of `owner` (NSEC excluded).
@@ -739,10 +706,6 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
         }
-    }
-
-    fn owners(&self) -> impl Iterator<Item = Owner> + use<'a, S, P, R, L> {
-        core::iter::once(Owner::Host).chain((0..self.services.len()).map(Owner::Service))
     }
 
     /// The owner whose unique name is `name` (host name or instance name).
@@ -815,25 +778,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         }
         // Compared field by field (names case-insensitively), so rdata of
         // any length needs no scratch buffer.
-        match (&b.kind, r.data()) {
-            (Kind::A(a), Ok(RData::A(x))) => *a == x,
-            (Kind::Ptr(n), Ok(RData::Ptr(x))) => *n == x,
-            (
-                Kind::Srv(port, target),
-                Ok(RData::Srv {
-                    priority,
-                    weight,
-                    port: p,
-                    target: t,
-                }),
-            ) => priority == 0 && weight == 0 && *port == p && *target == t,
-            (Kind::Txt(t), Ok(RData::Txt(x))) => {
-                let ours: &[u8] = if t.is_empty() { &[0] } else { t };
-                ours == x
-            }
-            (Kind::Nsec(bits), Ok(RData::Nsec { next, types })) => next == b.name && types == *bits,
-            _ => false,
-        }
+        r.data().is_ok_and(|x| x == b.data)
     }
 }
 

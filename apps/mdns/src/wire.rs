@@ -511,37 +511,38 @@ impl<'b> Writer<'b> {
         self.put(&v.to_be_bytes())
     }
 
-    /// Whether the (uncompressed) name at `at` in our buffer equals the
-    /// labels of `suffix`.
-    fn matches_at<'l>(&self, at: usize, suffix: impl Iterator<Item = &'l [u8]>) -> bool {
-        match Name::parse(self.buf.get(..self.pos).unwrap_or(&[]), at) {
-            Ok((n, _)) => eq_labels(n.labels(), suffix),
-            Err(_) => false,
-        }
+    /// Whether the name at `at` in our buffer equals the wire-form name
+    /// `suffix` (ignoring case).
+    fn matches_at(&self, at: usize, suffix: &[u8]) -> bool {
+        Name::parse(self.buf.get(..self.pos).unwrap_or(&[]), at)
+            .is_ok_and(|(n, _)| n.as_bytes().eq_ignore_ascii_case(suffix))
     }
 
     fn name(&mut self, name: &Name, compress: bool) -> Result<(), WireError> {
-        let count = name.label_count();
-        for skip in 0..count {
-            let suffix = name.labels().skip(skip);
-            if compress {
-                let hit = self
+        let bytes = name.as_bytes();
+        let mut off = 0;
+        // Each suffix of the wire form, longest first, is a name.
+        while let Some(suffix) = bytes.get(off..)
+            && let Some(&len) = suffix.first()
+            && len != 0
+        {
+            if compress
+                && let Some(at) = self
                     .labels
                     .iter()
                     .copied()
-                    .find(|&at| self.matches_at(usize::from(at), suffix.clone()));
-                if let Some(at) = hit {
-                    return self.put_u16(0xc000 | at);
-                }
+                    .find(|&at| self.matches_at(usize::from(at), suffix))
+            {
+                return self.put_u16(0xc000 | at);
             }
-            let label = suffix.clone().next().unwrap_or(&[]);
             // Labels written uncompressed (SRV targets) are still fine
             // pointer targets for later names.
             if self.pos < 0x3fff {
                 let _ = self.labels.push(self.pos as u16); // < 0x3fff checked
             }
-            self.put(&[label.len() as u8])?; // <= 63 by Name's invariant
-            self.put(label)?;
+            let end = 1 + usize::from(len);
+            self.put(suffix.get(..end).unwrap_or(&[]))?; // in the name
+            off += end;
         }
         self.put(&[0])
     }
@@ -590,6 +591,41 @@ impl<'b> Writer<'b> {
         ttl: u32,
         data: &WriteData<'_>,
     ) -> Result<(), WireError> {
+        let data = match data {
+            WriteData::A(a) => RData::A(*a),
+            WriteData::Ptr(n) => RData::Ptr((*n).clone()),
+            WriteData::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => RData::Srv {
+                priority: *priority,
+                weight: *weight,
+                port: *port,
+                target: (*target).clone(),
+            },
+            WriteData::Txt(t) => RData::Txt(t),
+            WriteData::Nsec(next, types) => RData::Nsec {
+                next: (*next).clone(),
+                types: *types,
+            },
+        };
+        self.rdata_record(section, name, rtype, cache_flush, ttl, &data)
+    }
+
+    /// [`Writer::record`] from decoded rdata: PTR targets compressed, SRV
+    /// targets and NSEC next names not, empty TXT as one empty string,
+    /// [`RData::Other`] as is.
+    pub(crate) fn rdata_record(
+        &mut self,
+        section: Section,
+        name: &Name,
+        rtype: u16,
+        cache_flush: bool,
+        ttl: u32,
+        data: &RData<'_>,
+    ) -> Result<(), WireError> {
         let save = (self.pos, self.labels.len());
         let r = (|| {
             self.name(name, true)?;
@@ -599,9 +635,9 @@ impl<'b> Writer<'b> {
             let len_at = self.pos;
             self.put_u16(0)?;
             match data {
-                WriteData::A(a) => self.put(&a.octets())?,
-                WriteData::Ptr(n) => self.name(n, true)?,
-                WriteData::Srv {
+                RData::A(a) => self.put(&a.octets())?,
+                RData::Ptr(n) => self.name(n, true)?,
+                RData::Srv {
                     priority,
                     weight,
                     port,
@@ -612,9 +648,9 @@ impl<'b> Writer<'b> {
                     self.put_u16(*port)?;
                     self.name(target, false)?;
                 }
-                WriteData::Txt([]) => self.put(&[0])?,
-                WriteData::Txt(t) => self.put(t)?,
-                WriteData::Nsec(next, types) => {
+                RData::Txt([]) => self.put(&[0])?,
+                RData::Txt(t) | RData::Other(t) => self.put(t)?,
+                RData::Nsec { next, types } => {
                     self.name(next, false)?;
                     let n = types.used_len();
                     self.put(&[0, n as u8])?; // <= 32
@@ -643,18 +679,5 @@ impl<'b> Writer<'b> {
             }
         }
         self.pos
-    }
-}
-
-fn eq_labels<'a, 'b>(
-    mut x: impl Iterator<Item = &'a [u8]>,
-    mut y: impl Iterator<Item = &'b [u8]>,
-) -> bool {
-    loop {
-        match (x.next(), y.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
-            _ => return false,
-        }
     }
 }

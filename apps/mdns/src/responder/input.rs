@@ -93,10 +93,15 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         // Known-answer suppression (RFC 6762 7.1).
         while let Some(r) = reader.record() {
             let Ok((Section::Answer, r)) = r else { break };
-            cands.retain(|(rec, _)| {
-                let ttl = self.build(*rec).map_or(0, |b| b.ttl);
-                !(self.same_record(*rec, &r) && r.ttl >= ttl / 2)
-            });
+            let mut i = 0;
+            while let Some(&(rec, _)) = cands.get(i) {
+                let ttl = self.build(rec).map_or(0, |b| b.ttl);
+                if self.same_record(rec, &r) && r.ttl >= ttl / 2 {
+                    cands.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
         }
         // One delay for all shared answers of this query, so they travel
         // together.
@@ -133,6 +138,18 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         Ok(())
     }
 
+    /// Keeps the pending answers for which `keep` holds (in order).
+    pub(super) fn retain_pending(&mut self, keep: &dyn Fn(&Self, &Pending) -> bool) {
+        let mut i = 0;
+        while let Some(p) = self.pending.get(i).copied() {
+            if keep(self, &p) {
+                i += 1;
+            } else {
+                self.pending.remove(i);
+            }
+        }
+    }
+
     fn last_multicast(&self, rec: Rec) -> Option<Instant> {
         self.sent.iter().find(|(r, _)| *r == rec).map(|(_, t)| *t)
     }
@@ -146,59 +163,55 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     pub(super) fn note_multicast(&mut self, rec: Rec, now: Instant) {
-        if let Some(e) = self.sent.iter_mut().find(|(r, _)| *r == rec) {
-            e.1 = now;
-        } else if self.sent.push((rec, now)).is_err() {
-            // Forget the oldest entry.
-            if let Some(p) = self
-                .sent
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, t))| *t)
-                .map(|(i, _)| i)
-            {
-                self.sent.swap_remove(p);
-                let _ = self.sent.push((rec, now));
+        // The entry of `rec`, else the oldest one (the first of the oldest)
+        // when the list is full.
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, e) in self.sent.iter_mut().enumerate() {
+            if e.0 == rec {
+                e.1 = now;
+                return;
+            }
+            if oldest.is_none_or(|(_, t)| e.1 < t) {
+                oldest = Some((i, e.1));
             }
         }
+        if self.sent.is_full()
+            && let Some((i, _)) = oldest
+        {
+            // Forget the oldest entry.
+            self.sent.swap_remove(i);
+        }
+        let _ = self.sent.push((rec, now));
     }
 
     /// RFC 6762 8.2: compare our proposed records with theirs; the
     /// lexicographically later set wins.
     fn tiebreak(&mut self, now: Instant, owner: Owner, name: &Name, mut reader: Reader<'_>) {
         // Theirs: authority records named `name`, canonical, sorted.
-        let mut theirs: heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4> =
-            heapless::Vec::new();
+        let mut theirs = CanonSet::new();
         while let Some(r) = reader.record() {
             let Ok((sec, r)) = r else { return };
             if sec != Section::Authority || r.name != *name {
                 continue;
             }
-            let mut buf = [0u8; CANON];
-            let Some(n) = canonical_rdata(&r, &mut buf) else {
-                continue;
-            };
-            let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
-            let _ = theirs.push((r.class, r.rtype, v));
+            if let Ok(d) = r.data() {
+                push_canon(&mut theirs, r.class, r.rtype, &d);
+            }
         }
         if theirs.is_empty() {
             return;
         }
-        petrel_netcore::small::sort_by(&mut theirs, Ord::cmp);
-        let mut ours: heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4> = heapless::Vec::new();
+        let mut ours = CanonSet::new();
         let mut recs: heapless::Vec<Rec, 4> = heapless::Vec::new();
         self.probe_recs(owner, &mut |r| {
             let _ = recs.push(r);
         });
         for rec in recs {
-            let Some(b) = self.build(rec) else { continue };
-            let mut buf = [0u8; CANON];
-            let Some(n) = canonical_ours(&b.data(), &mut buf) else {
-                continue;
-            };
-            let v = heapless::Vec::from_slice(buf.get(..n).unwrap_or(&[])).unwrap_or_default();
-            let _ = ours.push((CLASS_IN, b.rtype, v));
+            if let Some(b) = self.build(rec) {
+                push_canon(&mut ours, CLASS_IN, b.rtype, &b.data);
+            }
         }
+        petrel_netcore::small::sort_by(&mut theirs, Ord::cmp);
         petrel_netcore::small::sort_by(&mut ours, Ord::cmp);
         if ours < theirs {
             self.set_claim(
@@ -254,13 +267,13 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
             // Duplicate answer suppression (RFC 6762 7.4).
-            let pend = self.pending.clone();
-            for p in pend.iter().filter(|p| p.to == MDNS_DEST) {
-                let ttl = self.build(p.rec).map_or(0, |b| b.ttl);
-                if !p.rec.unique() && self.same_record(p.rec, &r) && r.ttl >= ttl / 2 {
-                    self.pending.retain(|q| q != p);
-                }
-            }
+            self.retain_pending(&|this, p| {
+                let ttl = this.build(p.rec).map_or(0, |b| b.ttl);
+                p.to != MDNS_DEST
+                    || p.rec.unique()
+                    || !this.same_record(p.rec, &r)
+                    || r.ttl < ttl / 2
+            });
         }
         if !conflicted.is_empty() {
             // Renamed names are probed together.
@@ -300,8 +313,22 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
         }
-        self.pending.retain(|p| Owner::from_rec(p.rec) != owner);
+        self.retain_pending(&|_, p| Owner::from_rec(p.rec) != owner);
         self.set_claim(owner, Claim::Probing { sent: 0, at });
         let _ = self.events.push_back(Event::Renamed(owner));
+    }
+}
+
+/// Records of one side of a tiebreak: class, type, canonical rdata.
+type CanonSet = heapless::Vec<(u16, u16, heapless::Vec<u8, CANON>), 4>;
+
+/// Adds a record to `set` (left out when its rdata is longer than
+/// [`CANON`] or the set is full).
+fn push_canon(set: &mut CanonSet, class: u16, rtype: u16, data: &RData<'_>) {
+    let mut v = heapless::Vec::new();
+    let _ = v.resize(CANON, 0);
+    if let Some(n) = canonical_rdata(data, &mut v) {
+        v.truncate(n);
+        let _ = set.push((class, rtype, v));
     }
 }

@@ -30,6 +30,30 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         self.transmit_answers(now, buf)
     }
 
+    /// The owners (at most 8, host first) in `phase` whose next step is due
+    /// at `now`, with the probes or announcements sent so far.
+    fn due(&self, now: Instant, phase: Phase) -> heapless::Vec<(Owner, u8), 8> {
+        let mut v = heapless::Vec::new();
+        for i in 0..=self.services.len() {
+            let o = match i.checked_sub(1) {
+                None => Owner::Host,
+                Some(i) => Owner::Service(i),
+            };
+            let sent = match (self.claim(o), phase) {
+                (Claim::Probing { sent, at }, Phase::Probing)
+                | (Claim::Announcing { sent, at }, Phase::Announcing)
+                    if at <= now =>
+                {
+                    sent
+                }
+                (Claim::Leaving, Phase::Leaving) => 0,
+                _ => continue,
+            };
+            let _ = v.push((o, sent));
+        }
+        v
+    }
+
     fn write_rec(
         &self,
         w: &mut Writer<'_>,
@@ -43,21 +67,17 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             Mode::Goodbye => (0, false),
             Mode::Legacy => (b.ttl.min(LEGACY_TTL), false),
         };
-        w.record(section, &b.name, b.rtype, flush, ttl, &b.data())
+        w.rdata_record(section, &b.name, b.rtype, flush, ttl, &b.data)
     }
 
     fn transmit_goodbyes(&mut self, buf: &mut [u8]) -> Option<Transmit> {
-        let leaving: heapless::Vec<Owner, 8> = self
-            .owners()
-            .filter(|o| self.claim(*o) == Claim::Leaving)
-            .take(8)
-            .collect();
+        let leaving = self.due(Instant::ZERO, Phase::Leaving);
         if leaving.is_empty() {
             return None;
         }
         let mut w = Writer::new(buf, 0, FLAG_QR | FLAG_AA).ok()?;
         let mut done: heapless::Vec<Owner, 8> = heapless::Vec::new();
-        for owner in leaving {
+        for (owner, _) in leaving {
             let mut recs: heapless::Vec<Rec, 16> = heapless::Vec::new();
             self.owner_recs(owner, &mut |r| {
                 let _ = recs.push(r);
@@ -81,8 +101,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
         for o in &done {
             self.set_claim(*o, Claim::Idle);
         }
-        self.pending
-            .retain(|p| !done.contains(&Owner::from_rec(p.rec)));
+        self.retain_pending(&|_, p| !done.contains(&Owner::from_rec(p.rec)));
         self.check_finished();
         if w.counts()[1] == 0 {
             return None;
@@ -156,14 +175,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
             return None;
         }
         self.paused_until = None;
-        let due: heapless::Vec<(Owner, u8), 8> = self
-            .owners()
-            .filter_map(|o| match self.claim(o) {
-                Claim::Probing { sent, at } if at <= now => Some((o, sent)),
-                _ => None,
-            })
-            .take(8)
-            .collect();
+        let due = self.due(now, Phase::Probing);
         let mut probing: heapless::Vec<(Owner, u8), 8> = heapless::Vec::new();
         for (o, sent) in due {
             if sent >= PROBES {
@@ -224,14 +236,7 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     fn transmit_announcements(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let due: heapless::Vec<(Owner, u8), 8> = self
-            .owners()
-            .filter_map(|o| match self.claim(o) {
-                Claim::Announcing { sent, at } if at <= now => Some((o, sent)),
-                _ => None,
-            })
-            .take(8)
-            .collect();
+        let due = self.due(now, Phase::Announcing);
         if due.is_empty() {
             return None;
         }
@@ -274,19 +279,22 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
     }
 
     fn transmit_answers(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let first = self
-            .pending
-            .iter()
-            .filter(|p| p.at <= now)
-            .min_by_key(|p| p.at)?;
-        let to = first.to;
+        // The earliest due answer picks the destination; everything due for
+        // it goes along.
+        let mut first: Option<Pending> = None;
+        for p in &self.pending {
+            if p.at <= now && first.is_none_or(|f| p.at < f.at) {
+                first = Some(*p);
+            }
+        }
+        let to = first?.to;
         let mut w = Writer::new(buf, 0, FLAG_QR | FLAG_AA).ok()?;
-        let due: heapless::Vec<Rec, 48> = self
-            .pending
-            .iter()
-            .filter(|p| p.at <= now && p.to == to)
-            .map(|p| p.rec)
-            .collect();
+        let mut due: heapless::Vec<Rec, 48> = heapless::Vec::new();
+        for p in &self.pending {
+            if p.at <= now && p.to == to {
+                let _ = due.push(p.rec);
+            }
+        }
         let mut written: heapless::Vec<Rec, 48> = heapless::Vec::new();
         for rec in &due {
             match self.write_rec(&mut w, Section::Answer, *rec, Mode::Normal) {
@@ -300,16 +308,14 @@ impl<'a, const S: usize, const P: usize, const R: usize, const L: usize> Respond
                 }
             }
         }
-        self.pending
-            .retain(|p| !(p.to == to && written.contains(&p.rec)));
+        self.retain_pending(&|_, p| !(p.to == to && written.contains(&p.rec)));
         if to == MDNS_DEST {
             for rec in &written {
                 self.note_multicast(*rec, now);
             }
         }
-        let answers: heapless::Vec<Rec, 48> =
-            written.iter().copied().filter(|r| !r.is_nsec()).collect();
-        self.additionals(&mut w, &answers, Mode::Normal);
+        written.retain(|r| !r.is_nsec());
+        self.additionals(&mut w, &written, Mode::Normal);
         if w.counts()[1] == 0 {
             return None;
         }
@@ -325,4 +331,11 @@ enum Mode {
     Normal,
     Goodbye,
     Legacy,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    Probing,
+    Announcing,
+    Leaving,
 }
