@@ -16,12 +16,16 @@ enum Summary {
         id: u16,
         alias_error: Option<ReasonCode>,
     },
-    PubAck(u16, ReasonCode),
-    PubRec(u16, ReasonCode),
+    /// PUBACK (QoS 1), PUBREC (QoS 2, `rec`) or PUBCOMP (QoS 2).
+    PubResponse {
+        id: u16,
+        reason: ReasonCode,
+        qos: QoS,
+        rec: bool,
+    },
     PubRel(u16),
-    PubComp(u16, ReasonCode),
-    SubAck(u16),
-    UnsubAck(u16),
+    /// SUBACK or UNSUBACK for the entry of this kind.
+    SubAck(OutKind),
     PingResp,
     Disconnect(ReasonCode),
     Unexpected,
@@ -34,9 +38,8 @@ enum Outcome {
     Event(Queued),
     /// A failure event that is not queued.
     Lost(LostReason),
-    /// Build the PUBLISH event from the buffer.
-    Publish,
-    SubAck,
+    /// Build the PUBLISH or SUBACK event from the buffer.
+    Reparse,
 }
 
 /// Records or checks the topic alias of a PUBLISH (MQTT 5 3.3.2.3.4).
@@ -204,19 +207,13 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 Outcome::Nothing => continue,
                 Outcome::Event(q) => return Some(q.event()),
                 Outcome::Lost(r) => return Some(Event::ConnectionLost(r)),
-                Outcome::Publish => {
+                Outcome::Reparse => {
                     let rx: &[u8] = self.rx;
                     let aliases = &self.aliases;
                     return match decode(rx.get(..total).unwrap_or_default(), version, max) {
                         Ok(Some((Packet::Publish(p), _))) => {
                             Some(Event::Publish(message(&p, aliases)))
                         }
-                        _ => None,
-                    };
-                }
-                Outcome::SubAck => {
-                    let rx: &[u8] = self.rx;
-                    return match decode(rx.get(..total).unwrap_or_default(), version, max) {
                         Ok(Some((Packet::SubAck(s), _))) => Some(Event::Subscribed {
                             packet_id: s.packet_id,
                             codes: s.codes,
@@ -357,46 +354,38 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 self.rearm_keepalive();
                 Outcome::Event(Queued::Connected { session_present })
             }
-            Summary::Publish { qos, .. } => match self.accept_publish(s) {
-                Ok((true, ack)) => {
+            Summary::Publish { .. } => match self.accept_publish(s) {
+                Ok((deliver, ack)) => {
                     if let Some(a) = ack {
                         // Room was checked before decoding.
                         let _ = self.acks.push_back(a);
                     }
-                    let _ = qos;
-                    Outcome::Publish
-                }
-                Ok((false, ack)) => {
-                    if let Some(a) = ack {
-                        let _ = self.acks.push_back(a);
+                    if deliver {
+                        Outcome::Reparse
+                    } else {
+                        Outcome::Nothing
                     }
-                    Outcome::Nothing
                 }
                 Err(r) => Outcome::Lost(r),
             },
-            Summary::PubAck(id, reason) => match self.find_publish(id, QoS::AtLeastOnce) {
-                Some(i) => {
-                    self.outbox.remove(i);
-                    Outcome::Event(Queued::Delivered {
-                        packet_id: id,
-                        reason,
-                    })
-                }
-                None => Outcome::Nothing,
-            },
-            Summary::PubRec(id, reason) => match self.find_publish(id, QoS::ExactlyOnce) {
-                Some(i) if reason.is_error() => {
-                    self.outbox.remove(i);
-                    Outcome::Event(Queued::Delivered {
-                        packet_id: id,
-                        reason,
-                    })
-                }
-                Some(i) => {
+            Summary::PubResponse {
+                id,
+                reason,
+                qos,
+                rec,
+            } => match self.find_publish(id, qos) {
+                Some(i) if rec && !reason.is_error() => {
                     if let Some(m) = self.outbox.meta_mut(i) {
                         m.state = OutState::ExpectPubComp { rel_sent: false };
                     }
                     Outcome::Nothing
+                }
+                Some(i) => {
+                    self.outbox.remove(i);
+                    Outcome::Event(Queued::Delivered {
+                        packet_id: id,
+                        reason,
+                    })
                 }
                 None => Outcome::Nothing,
             },
@@ -407,34 +396,19 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 let _ = self.acks.push_back(Control::PubComp(id));
                 Outcome::Nothing
             }
-            Summary::PubComp(id, reason) => match self.find_publish(id, QoS::ExactlyOnce) {
-                Some(i) => {
-                    self.outbox.remove(i);
-                    Outcome::Event(Queued::Delivered {
-                        packet_id: id,
-                        reason,
-                    })
-                }
-                None => Outcome::Nothing,
-            },
-            Summary::SubAck(id) => {
-                match self.outbox.position(|m| {
-                    m.kind == OutKind::Subscribe { id } && m.state == OutState::ExpectAck
-                }) {
+            Summary::SubAck(kind) => {
+                match self
+                    .outbox
+                    .position(|m| m.kind == kind && m.state == OutState::ExpectAck)
+                {
                     Some(i) => {
                         self.outbox.remove(i);
-                        Outcome::SubAck
-                    }
-                    None => Outcome::Nothing,
-                }
-            }
-            Summary::UnsubAck(id) => {
-                match self.outbox.position(|m| {
-                    m.kind == OutKind::Unsubscribe { id } && m.state == OutState::ExpectAck
-                }) {
-                    Some(i) => {
-                        self.outbox.remove(i);
-                        Outcome::Event(Queued::Unsubscribed { packet_id: id })
+                        match kind {
+                            OutKind::Unsubscribe { id } => {
+                                Outcome::Event(Queued::Unsubscribed { packet_id: id })
+                            }
+                            _ => Outcome::Reparse,
+                        }
                     }
                     None => Outcome::Nothing,
                 }
@@ -502,12 +476,18 @@ fn summarize<const A: usize>(
             id: p.packet_id.unwrap_or(0),
             alias_error: handle_alias(aliases, alias_max, p),
         },
-        Packet::PubAck(r) => Summary::PubAck(r.packet_id, r.reason),
-        Packet::PubRec(r) => Summary::PubRec(r.packet_id, r.reason),
+        Packet::PubAck(r) | Packet::PubRec(r) | Packet::PubComp(r) => Summary::PubResponse {
+            id: r.packet_id,
+            reason: r.reason,
+            qos: match p {
+                Packet::PubAck(_) => QoS::AtLeastOnce,
+                _ => QoS::ExactlyOnce,
+            },
+            rec: matches!(p, Packet::PubRec(_)),
+        },
         Packet::PubRel(r) => Summary::PubRel(r.packet_id),
-        Packet::PubComp(r) => Summary::PubComp(r.packet_id, r.reason),
-        Packet::SubAck(s) => Summary::SubAck(s.packet_id),
-        Packet::UnsubAck(u) => Summary::UnsubAck(u.packet_id),
+        Packet::SubAck(s) => Summary::SubAck(OutKind::Subscribe { id: s.packet_id }),
+        Packet::UnsubAck(u) => Summary::SubAck(OutKind::Unsubscribe { id: u.packet_id }),
         Packet::PingResp => Summary::PingResp,
         Packet::Disconnect(d) => Summary::Disconnect(d.reason),
         _ => Summary::Unexpected,
