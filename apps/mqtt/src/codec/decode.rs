@@ -276,10 +276,20 @@ fn decode_body<'a>(
             p.payload = r.rest();
             Packet::Publish(p)
         }
-        PacketType::PubAck => Packet::PubAck(pub_response(r, version, PUBACK_CODES)?),
-        PacketType::PubRec => Packet::PubRec(pub_response(r, version, PUBACK_CODES)?),
-        PacketType::PubRel => Packet::PubRel(pub_response(r, version, PUBREL_CODES)?),
-        PacketType::PubComp => Packet::PubComp(pub_response(r, version, PUBREL_CODES)?),
+        t
+        @ (PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp) => {
+            let allowed = match t {
+                PacketType::PubAck | PacketType::PubRec => PUBACK_CODES,
+                _ => PUBREL_CODES,
+            };
+            let resp = pub_response(r, version, allowed)?;
+            match t {
+                PacketType::PubAck => Packet::PubAck(resp),
+                PacketType::PubRec => Packet::PubRec(resp),
+                PacketType::PubRel => Packet::PubRel(resp),
+                _ => Packet::PubComp(resp),
+            }
+        }
         PacketType::Subscribe | PacketType::Unsubscribe => {
             let subscribe = h.packet_type == PacketType::Subscribe;
             let packet_id = packet_id(r)?;
@@ -353,26 +363,28 @@ fn decode_body<'a>(
                 })
             }
         }
-        PacketType::PingReq => {
+        PacketType::PingReq | PacketType::PingResp => {
             finish(r)?;
-            Packet::PingReq
-        }
-        PacketType::PingResp => {
-            finish(r)?;
-            Packet::PingResp
-        }
-        PacketType::Disconnect => {
-            let (reason, properties) =
-                reason_and_props(r, version, DISCONNECT_V5, PropertyContext::Disconnect)?;
-            Packet::Disconnect(Disconnect { reason, properties })
-        }
-        PacketType::Auth => {
-            if version == Version::V311 {
-                return Err(DecodeError::NotInThisVersion);
+            if h.packet_type == PacketType::PingReq {
+                Packet::PingReq
+            } else {
+                Packet::PingResp
             }
-            let (reason, properties) =
-                reason_and_props(r, version, AUTH_CODES, PropertyContext::Auth)?;
-            Packet::Auth(Auth { reason, properties })
+        }
+        PacketType::Disconnect | PacketType::Auth => {
+            let disconnect = h.packet_type == PacketType::Disconnect;
+            // (AUTH does not exist in 3.1.1: the fixed header refuses it.)
+            let (allowed, ctx) = if disconnect {
+                (DISCONNECT_V5, PropertyContext::Disconnect)
+            } else {
+                (AUTH_CODES, PropertyContext::Auth)
+            };
+            let (reason, properties) = reason_and_props(r, version, allowed, ctx)?;
+            if disconnect {
+                Packet::Disconnect(Disconnect { reason, properties })
+            } else {
+                Packet::Auth(Auth { reason, properties })
+            }
         }
     })
 }
