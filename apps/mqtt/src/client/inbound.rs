@@ -74,17 +74,22 @@ fn handle_alias<const A: usize>(
     r.err().map(|_| ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR)
 }
 
-fn limits_from(p: &Properties<'_>) -> ServerLimits {
-    ServerLimits {
-        receive_maximum: p.receive_maximum().unwrap_or(u16::MAX),
-        maximum_qos: match p.maximum_qos() {
-            Some(0) => QoS::AtMostOnce,
-            Some(_) => QoS::AtLeastOnce,
-            None => QoS::ExactlyOnce,
-        },
-        retain_available: p.retain_available().unwrap_or(true),
-        maximum_packet_size: p.maximum_packet_size().unwrap_or(u32::MAX),
-    }
+/// The limits and server keep alive a CONNACK announces, in one pass over
+/// its (validated, so duplicate-free) properties.
+fn limits_from(p: &Properties<'_>) -> (ServerLimits, Option<u16>) {
+    let mut l = ServerLimits::DEFAULT;
+    let mut keep_alive = None;
+    // Two-byte properties: `n` holds a u16.
+    p.each_int(|id, n| match id {
+        0x13 => keep_alive = Some(n as u16),
+        0x21 => l.receive_maximum = n as u16,
+        0x24 if n == 0 => l.maximum_qos = QoS::AtMostOnce,
+        0x24 => l.maximum_qos = QoS::AtLeastOnce,
+        0x25 => l.retain_available = n == 1,
+        0x27 => l.maximum_packet_size = n,
+        _ => {}
+    });
+    (l, keep_alive)
 }
 
 fn message<'e, const A: usize>(p: &Publish<'e>, aliases: &'e Arena<'_, u16, A>) -> Message<'e> {
@@ -465,12 +470,15 @@ fn summarize<const A: usize>(
     alias_max: u16,
 ) -> Summary {
     match p {
-        Packet::ConnAck(c) => Summary::ConnAck {
-            session_present: c.session_present,
-            code: c.code,
-            limits: limits_from(&c.properties),
-            server_keep_alive: c.properties.server_keep_alive(),
-        },
+        Packet::ConnAck(c) => {
+            let (limits, server_keep_alive) = limits_from(&c.properties);
+            Summary::ConnAck {
+                session_present: c.session_present,
+                code: c.code,
+                limits,
+                server_keep_alive,
+            }
+        }
         Packet::Publish(p) => Summary::Publish {
             qos: p.qos,
             id: p.packet_id.unwrap_or(0),

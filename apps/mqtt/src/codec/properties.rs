@@ -455,6 +455,16 @@ impl<'a> Properties<'a> {
         None
     }
 
+    /// Calls `f` with the identifier and integer value (0 for a string or
+    /// binary one) of every property, in wire order.
+    pub(crate) fn each_int(&self, mut f: impl FnMut(u8, u32)) {
+        let mut r = Reader::new(self.raw);
+        // Each iteration consumes at least one byte: bounded.
+        while let Ok(p) = Raw::read(&mut r) {
+            f(p.id, p.n);
+        }
+    }
+
     /// The integer value of property `id` (a two-byte one for `u16`).
     fn int(&self, id: u8) -> Option<u32> {
         self.raw(id).map(|p| p.n)
