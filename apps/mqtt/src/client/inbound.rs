@@ -45,11 +45,11 @@ enum Outcome {
 /// Records or checks the topic alias of a PUBLISH (MQTT 5 3.3.2.3.4).
 fn handle_alias<const A: usize>(
     aliases: &mut Arena<'_, u16, A>,
-    max: u16,
     p: &Publish<'_>,
 ) -> Option<ReasonCode> {
     let alias = p.properties.topic_alias()?;
-    if alias == 0 || alias > max {
+    // The maximum we announce: a constant, so with no aliases the rest goes.
+    if alias == 0 || usize::from(alias) > A {
         return Some(ReasonCode::TOPIC_ALIAS_INVALID);
     }
     if p.topic.is_empty() {
@@ -93,7 +93,8 @@ fn limits_from(p: &Properties<'_>) -> (ServerLimits, Option<u16>) {
 }
 
 fn message<'e, const A: usize>(p: &Publish<'e>, aliases: &'e Arena<'_, u16, A>) -> Message<'e> {
-    let topic = if p.topic.is_empty() {
+    // (Without an alias table there is nothing to look up.)
+    let topic = if A != 0 && p.topic.is_empty() {
         p.properties
             .topic_alias()
             .and_then(|a| aliases.position(|m| *m == a))
@@ -179,7 +180,6 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
             }
             let version = self.config.version;
             let max = self.config.max_packet_size;
-            let alias_max = self.alias_maximum();
             let buf = self.rx.get(..self.rx_len).unwrap_or_default();
             let header = match decode_fixed_header(buf, version, max) {
                 Ok(Some(h)) => h,
@@ -203,7 +203,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 return None;
             }
             let summary = match decode(buf, version, max) {
-                Ok(Some((p, _))) => summarize(&p, &mut self.aliases, alias_max),
+                Ok(Some((p, _))) => summarize(&p, &mut self.aliases),
                 Ok(None) => return None,
                 Err(e) => return Some(self.fail_malformed(e)),
             };
@@ -235,7 +235,6 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     fn start_rx_stream(&mut self) -> Option<Event<'_>> {
         let version = self.config.version;
         let max = self.config.max_packet_size;
-        let alias_max = self.alias_maximum();
         let buf = self.rx.get(..self.rx_len).unwrap_or_default();
         let head = match decode_publish_head(buf, version, max) {
             Ok(Some(h)) => h,
@@ -245,7 +244,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
             Ok(None) => return None,
             Err(e) => return Some(self.fail_malformed(e)),
         };
-        let summary = summarize(&Packet::Publish(head.publish), &mut self.aliases, alias_max);
+        let summary = summarize(&Packet::Publish(head.publish), &mut self.aliases);
         let (head_len, payload_len) = (head.head_len, head.payload_len);
         let (deliver, ack) = match self.accept_publish(summary) {
             Ok(x) => x,
@@ -464,11 +463,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     }
 }
 
-fn summarize<const A: usize>(
-    p: &Packet<'_>,
-    aliases: &mut Arena<'_, u16, A>,
-    alias_max: u16,
-) -> Summary {
+fn summarize<const A: usize>(p: &Packet<'_>, aliases: &mut Arena<'_, u16, A>) -> Summary {
     match p {
         Packet::ConnAck(c) => {
             let (limits, server_keep_alive) = limits_from(&c.properties);
@@ -482,7 +477,7 @@ fn summarize<const A: usize>(
         Packet::Publish(p) => Summary::Publish {
             qos: p.qos,
             id: p.packet_id.unwrap_or(0),
-            alias_error: handle_alias(aliases, alias_max, p),
+            alias_error: handle_alias(aliases, p),
         },
         Packet::PubAck(r) | Packet::PubRec(r) | Packet::PubComp(r) => Summary::PubResponse {
             id: r.packet_id,
