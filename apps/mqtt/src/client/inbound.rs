@@ -272,36 +272,35 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
 
     /// Decides delivery and the answer for an inbound PUBLISH (QoS 2 dedupe).
     fn accept_publish(&mut self, s: Summary) -> Result<(bool, Option<Control>), LostReason> {
-        let Summary::Publish {
-            qos,
-            id,
-            alias_error,
-        } = s
-        else {
-            return Err(self.lose(LostReason::ProtocolViolation(ReasonCode::PROTOCOL_ERROR)));
+        let (qos, id, mut error) = match s {
+            Summary::Publish {
+                qos,
+                id,
+                alias_error,
+            } if self.state == State::Connected => (qos, id, alias_error),
+            _ => (QoS::AtMostOnce, 0, Some(ReasonCode::PROTOCOL_ERROR)),
         };
-        if self.state != State::Connected {
-            return Err(self.lose(LostReason::ProtocolViolation(ReasonCode::PROTOCOL_ERROR)));
-        }
-        if let Some(code) = alias_error {
-            return Err(self.lose(LostReason::ProtocolViolation(code)));
-        }
-        Ok(match qos {
-            QoS::AtMostOnce => (true, None),
-            QoS::AtLeastOnce => (true, Some(Control::PubAck(id))),
-            QoS::ExactlyOnce => {
-                if self.inbound_qos2.contains(&id) {
-                    // Already delivered, PUBREL not yet seen: answer, don't deliver.
-                    (false, Some(Control::PubRec(id)))
-                } else if self.inbound_qos2.push(id).is_err() {
-                    return Err(self.lose(LostReason::ProtocolViolation(
-                        ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
-                    )));
-                } else {
-                    (true, Some(Control::PubRec(id)))
+        let mut deliver = true;
+        let mut ack = None;
+        if error.is_none() {
+            match qos {
+                QoS::AtMostOnce => {}
+                QoS::AtLeastOnce => ack = Some(Control::PubAck(id)),
+                QoS::ExactlyOnce => {
+                    ack = Some(Control::PubRec(id));
+                    if self.inbound_qos2.contains(&id) {
+                        // Already delivered, PUBREL not yet seen: answer, don't deliver.
+                        deliver = false;
+                    } else if self.inbound_qos2.push(id).is_err() {
+                        error = Some(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED);
+                    }
                 }
             }
-        })
+        }
+        match error {
+            Some(code) => Err(self.lose(LostReason::ProtocolViolation(code))),
+            None => Ok((deliver, ack)),
+        }
     }
 
     fn lose(&mut self, r: LostReason) -> LostReason {
