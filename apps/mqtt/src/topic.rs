@@ -26,20 +26,21 @@ pub fn is_valid_topic_filter(filter: &str) -> bool {
         Some(None) => return false,
         None => filter,
     };
-    if filter.is_empty() {
-        return false;
-    }
-    let mut levels = filter.split('/').peekable();
-    while let Some(level) = levels.next() {
-        let last = levels.peek().is_none();
-        if level.contains('#') && (level != "#" || !last) {
-            return false;
+    // `+` and `#` must each fill a whole level; `#` must also end the filter.
+    let mut prev = b'/';
+    let mut bytes = filter.bytes().peekable();
+    // One byte per iteration: bounded by the length.
+    while let Some(c) = bytes.next() {
+        if c == b'+' || c == b'#' {
+            let next = bytes.peek().copied();
+            if prev != b'/' || (next.is_some() && (c == b'#' || next != Some(b'/'))) {
+                return false;
+            }
         }
-        if level.contains('+') && level != "+" {
-            return false;
-        }
+        prev = c;
     }
-    true
+    // `$share/{name}/` with nothing after it is invalid.
+    !filter.is_empty()
 }
 
 /// For `$share/{name}/{rest}`: `Some(Some(rest))` if the share name is valid,
@@ -49,7 +50,7 @@ fn shared_remainder(filter: &str) -> Option<Option<&str>> {
     let Some((name, rest)) = rest.split_once('/') else {
         return Some(None);
     };
-    if name.is_empty() || name.contains(['+', '#']) {
+    if name.is_empty() || name.bytes().any(|c| c == b'+' || c == b'#') {
         return Some(None);
     }
     Some(Some(rest))
@@ -131,6 +132,47 @@ mod tests {
             "a\0b",
         ] {
             assert!(!is_valid_topic_filter(bad), "{bad}");
+        }
+    }
+
+    /// The level-by-level definition the byte scan must agree with.
+    fn reference(filter: &str) -> bool {
+        if filter.is_empty() || filter.as_bytes().contains(&0) {
+            return false;
+        }
+        let filter = match shared_remainder(filter) {
+            Some(Some(rest)) => rest,
+            Some(None) => return false,
+            None => filter,
+        };
+        if filter.is_empty() {
+            return false;
+        }
+        let levels: Vec<&str> = filter.split('/').collect();
+        levels.iter().enumerate().all(|(i, l)| {
+            (!l.contains('#') || (*l == "#" && i == levels.len() - 1))
+                && (!l.contains('+') || *l == "+")
+        })
+    }
+
+    #[test]
+    fn filters_agree_with_the_level_definition() {
+        let alphabet = ["a", "/", "+", "#"];
+        let mut all = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = all
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(longer);
+            all.sort();
+            all.dedup();
+        }
+        for f in &all {
+            for prefix in ["", "$share/g/", "$share/", "$SYS/"] {
+                let f = format!("{prefix}{f}");
+                assert_eq!(is_valid_topic_filter(&f), reference(&f), "{f:?}");
+            }
         }
     }
 

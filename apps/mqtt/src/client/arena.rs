@@ -88,15 +88,22 @@ impl<'a, M: Copy, const N: usize> Arena<'a, M, N> {
         meta: M,
         enc: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<usize, ArenaError> {
+        let n = enc(self.free()?).map_err(encode_err)?;
+        self.commit(meta, n)
+    }
+
+    /// The free space after the entries, if an entry slot is left.
+    fn free(&mut self) -> Result<&mut [u8], ArenaError> {
         if self.entries.is_full() {
             return Err(ArenaError::Full);
         }
         let used = self.used();
-        let free = self.buf.get_mut(used..).unwrap_or_default();
-        let n = enc(free).map_err(|e| match e {
-            EncodeError::BufferTooSmall { .. } => ArenaError::Full,
-            other => ArenaError::Encode(other),
-        })?;
+        Ok(self.buf.get_mut(used..).unwrap_or_default())
+    }
+
+    /// Records the `n` bytes written into [`Arena::free`] as a new entry.
+    fn commit(&mut self, meta: M, n: usize) -> Result<usize, ArenaError> {
+        let used = self.used();
         self.entries
             .push(Slot {
                 off: used,
@@ -123,25 +130,32 @@ impl<'a, M: Copy, const N: usize> Arena<'a, M, N> {
         }
     }
 
-    /// Replaces the front blob with what `enc` writes.
+    /// Replaces the front blob with what `enc` writes. `enc` is called
+    /// twice with the same result: once after the entries to learn the size,
+    /// once at the front after they moved up.
     pub(crate) fn set_front(
         &mut self,
-        enc: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+        enc: impl Fn(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<(), ArenaError> {
         self.clear_front();
         let used = self.used();
         let free = self.buf.get_mut(used..).unwrap_or_default();
-        let n = enc(free).map_err(|e| match e {
-            EncodeError::BufferTooSmall { .. } => ArenaError::Full,
-            other => ArenaError::Encode(other),
-        })?;
-        if let Some(region) = self.buf.get_mut(..used + n) {
-            region.rotate_right(n);
-        }
+        let n = enc(free).map_err(encode_err)?;
+        let Some(region) = self.buf.get_mut(..used + n) else {
+            return Err(ArenaError::Full);
+        };
+        region.copy_within(..used, n);
+        let front = region.get_mut(..n).unwrap_or_default();
+        let again = enc(front);
         for s in self.entries.iter_mut() {
             s.off += n;
         }
         self.front = n;
+        if again != Ok(n) {
+            // Not the same encoding: leave no half-written front.
+            self.clear_front();
+            return Err(ArenaError::Full);
+        }
         Ok(())
     }
 
@@ -170,11 +184,19 @@ impl<'a, M: Copy, const N: usize> Arena<'a, M, N> {
     }
 }
 
+/// An encoder's failure: running out of room means the arena is full.
+fn encode_err(e: EncodeError) -> ArenaError {
+    match e {
+        EncodeError::BufferTooSmall { .. } => ArenaError::Full,
+        other => ArenaError::Encode(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn put(b: &[u8]) -> impl FnOnce(&mut [u8]) -> Result<usize, EncodeError> + '_ {
+    fn put(b: &[u8]) -> impl Fn(&mut [u8]) -> Result<usize, EncodeError> + '_ {
         move |out: &mut [u8]| {
             if out.len() < b.len() {
                 return Err(EncodeError::BufferTooSmall { needed: b.len() });

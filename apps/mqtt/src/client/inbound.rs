@@ -16,12 +16,16 @@ enum Summary {
         id: u16,
         alias_error: Option<ReasonCode>,
     },
-    PubAck(u16, ReasonCode),
-    PubRec(u16, ReasonCode),
+    /// PUBACK (QoS 1), PUBREC (QoS 2, `rec`) or PUBCOMP (QoS 2).
+    PubResponse {
+        id: u16,
+        reason: ReasonCode,
+        qos: QoS,
+        rec: bool,
+    },
     PubRel(u16),
-    PubComp(u16, ReasonCode),
-    SubAck(u16),
-    UnsubAck(u16),
+    /// SUBACK or UNSUBACK for the entry of this kind.
+    SubAck(OutKind),
     PingResp,
     Disconnect(ReasonCode),
     Unexpected,
@@ -34,19 +38,18 @@ enum Outcome {
     Event(Queued),
     /// A failure event that is not queued.
     Lost(LostReason),
-    /// Build the PUBLISH event from the buffer.
-    Publish,
-    SubAck,
+    /// Build the PUBLISH or SUBACK event from the buffer.
+    Reparse,
 }
 
 /// Records or checks the topic alias of a PUBLISH (MQTT 5 3.3.2.3.4).
 fn handle_alias<const A: usize>(
     aliases: &mut Arena<'_, u16, A>,
-    max: u16,
     p: &Publish<'_>,
 ) -> Option<ReasonCode> {
     let alias = p.properties.topic_alias()?;
-    if alias == 0 || alias > max {
+    // The maximum we announce: a constant, so with no aliases the rest goes.
+    if alias == 0 || usize::from(alias) > A {
         return Some(ReasonCode::TOPIC_ALIAS_INVALID);
     }
     if p.topic.is_empty() {
@@ -71,21 +74,27 @@ fn handle_alias<const A: usize>(
     r.err().map(|_| ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR)
 }
 
-fn limits_from(p: &Properties<'_>) -> ServerLimits {
-    ServerLimits {
-        receive_maximum: p.receive_maximum().unwrap_or(u16::MAX),
-        maximum_qos: match p.maximum_qos() {
-            Some(0) => QoS::AtMostOnce,
-            Some(_) => QoS::AtLeastOnce,
-            None => QoS::ExactlyOnce,
-        },
-        retain_available: p.retain_available().unwrap_or(true),
-        maximum_packet_size: p.maximum_packet_size().unwrap_or(u32::MAX),
-    }
+/// The limits and server keep alive a CONNACK announces, in one pass over
+/// its (validated, so duplicate-free) properties.
+fn limits_from(p: &Properties<'_>) -> (ServerLimits, Option<u16>) {
+    let mut l = ServerLimits::DEFAULT;
+    let mut keep_alive = None;
+    // Two-byte properties: `n` holds a u16.
+    p.each_int(|id, n| match id {
+        0x13 => keep_alive = Some(n as u16),
+        0x21 => l.receive_maximum = n as u16,
+        0x24 if n == 0 => l.maximum_qos = QoS::AtMostOnce,
+        0x24 => l.maximum_qos = QoS::AtLeastOnce,
+        0x25 => l.retain_available = n == 1,
+        0x27 => l.maximum_packet_size = n,
+        _ => {}
+    });
+    (l, keep_alive)
 }
 
 fn message<'e, const A: usize>(p: &Publish<'e>, aliases: &'e Arena<'_, u16, A>) -> Message<'e> {
-    let topic = if p.topic.is_empty() {
+    // (Without an alias table there is nothing to look up.)
+    let topic = if A != 0 && p.topic.is_empty() {
         p.properties
             .topic_alias()
             .and_then(|a| aliases.position(|m| *m == a))
@@ -171,7 +180,6 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
             }
             let version = self.config.version;
             let max = self.config.max_packet_size;
-            let alias_max = self.alias_maximum();
             let buf = self.rx.get(..self.rx_len).unwrap_or_default();
             let header = match decode_fixed_header(buf, version, max) {
                 Ok(Some(h)) => h,
@@ -195,7 +203,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 return None;
             }
             let summary = match decode(buf, version, max) {
-                Ok(Some((p, _))) => summarize(&p, &mut self.aliases, alias_max),
+                Ok(Some((p, _))) => summarize(&p, &mut self.aliases),
                 Ok(None) => return None,
                 Err(e) => return Some(self.fail_malformed(e)),
             };
@@ -204,19 +212,13 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 Outcome::Nothing => continue,
                 Outcome::Event(q) => return Some(q.event()),
                 Outcome::Lost(r) => return Some(Event::ConnectionLost(r)),
-                Outcome::Publish => {
+                Outcome::Reparse => {
                     let rx: &[u8] = self.rx;
                     let aliases = &self.aliases;
                     return match decode(rx.get(..total).unwrap_or_default(), version, max) {
                         Ok(Some((Packet::Publish(p), _))) => {
                             Some(Event::Publish(message(&p, aliases)))
                         }
-                        _ => None,
-                    };
-                }
-                Outcome::SubAck => {
-                    let rx: &[u8] = self.rx;
-                    return match decode(rx.get(..total).unwrap_or_default(), version, max) {
                         Ok(Some((Packet::SubAck(s), _))) => Some(Event::Subscribed {
                             packet_id: s.packet_id,
                             codes: s.codes,
@@ -233,7 +235,6 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     fn start_rx_stream(&mut self) -> Option<Event<'_>> {
         let version = self.config.version;
         let max = self.config.max_packet_size;
-        let alias_max = self.alias_maximum();
         let buf = self.rx.get(..self.rx_len).unwrap_or_default();
         let head = match decode_publish_head(buf, version, max) {
             Ok(Some(h)) => h,
@@ -243,7 +244,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
             Ok(None) => return None,
             Err(e) => return Some(self.fail_malformed(e)),
         };
-        let summary = summarize(&Packet::Publish(head.publish), &mut self.aliases, alias_max);
+        let summary = summarize(&Packet::Publish(head.publish), &mut self.aliases);
         let (head_len, payload_len) = (head.head_len, head.payload_len);
         let (deliver, ack) = match self.accept_publish(summary) {
             Ok(x) => x,
@@ -271,36 +272,35 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
 
     /// Decides delivery and the answer for an inbound PUBLISH (QoS 2 dedupe).
     fn accept_publish(&mut self, s: Summary) -> Result<(bool, Option<Control>), LostReason> {
-        let Summary::Publish {
-            qos,
-            id,
-            alias_error,
-        } = s
-        else {
-            return Err(self.lose(LostReason::ProtocolViolation(ReasonCode::PROTOCOL_ERROR)));
+        let (qos, id, mut error) = match s {
+            Summary::Publish {
+                qos,
+                id,
+                alias_error,
+            } if self.state == State::Connected => (qos, id, alias_error),
+            _ => (QoS::AtMostOnce, 0, Some(ReasonCode::PROTOCOL_ERROR)),
         };
-        if self.state != State::Connected {
-            return Err(self.lose(LostReason::ProtocolViolation(ReasonCode::PROTOCOL_ERROR)));
-        }
-        if let Some(code) = alias_error {
-            return Err(self.lose(LostReason::ProtocolViolation(code)));
-        }
-        Ok(match qos {
-            QoS::AtMostOnce => (true, None),
-            QoS::AtLeastOnce => (true, Some(Control::PubAck(id))),
-            QoS::ExactlyOnce => {
-                if self.inbound_qos2.contains(&id) {
-                    // Already delivered, PUBREL not yet seen: answer, don't deliver.
-                    (false, Some(Control::PubRec(id)))
-                } else if self.inbound_qos2.push(id).is_err() {
-                    return Err(self.lose(LostReason::ProtocolViolation(
-                        ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
-                    )));
-                } else {
-                    (true, Some(Control::PubRec(id)))
+        let mut deliver = true;
+        let mut ack = None;
+        if error.is_none() {
+            match qos {
+                QoS::AtMostOnce => {}
+                QoS::AtLeastOnce => ack = Some(Control::PubAck(id)),
+                QoS::ExactlyOnce => {
+                    ack = Some(Control::PubRec(id));
+                    if self.inbound_qos2.contains(&id) {
+                        // Already delivered, PUBREL not yet seen: answer, don't deliver.
+                        deliver = false;
+                    } else if self.inbound_qos2.push(id).is_err() {
+                        error = Some(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED);
+                    }
                 }
             }
-        })
+        }
+        match error {
+            Some(code) => Err(self.lose(LostReason::ProtocolViolation(code))),
+            None => Ok((deliver, ack)),
+        }
     }
 
     fn lose(&mut self, r: LostReason) -> LostReason {
@@ -357,46 +357,38 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 self.rearm_keepalive();
                 Outcome::Event(Queued::Connected { session_present })
             }
-            Summary::Publish { qos, .. } => match self.accept_publish(s) {
-                Ok((true, ack)) => {
+            Summary::Publish { .. } => match self.accept_publish(s) {
+                Ok((deliver, ack)) => {
                     if let Some(a) = ack {
                         // Room was checked before decoding.
                         let _ = self.acks.push_back(a);
                     }
-                    let _ = qos;
-                    Outcome::Publish
-                }
-                Ok((false, ack)) => {
-                    if let Some(a) = ack {
-                        let _ = self.acks.push_back(a);
+                    if deliver {
+                        Outcome::Reparse
+                    } else {
+                        Outcome::Nothing
                     }
-                    Outcome::Nothing
                 }
                 Err(r) => Outcome::Lost(r),
             },
-            Summary::PubAck(id, reason) => match self.find_publish(id, QoS::AtLeastOnce) {
-                Some(i) => {
-                    self.outbox.remove(i);
-                    Outcome::Event(Queued::Delivered {
-                        packet_id: id,
-                        reason,
-                    })
-                }
-                None => Outcome::Nothing,
-            },
-            Summary::PubRec(id, reason) => match self.find_publish(id, QoS::ExactlyOnce) {
-                Some(i) if reason.is_error() => {
-                    self.outbox.remove(i);
-                    Outcome::Event(Queued::Delivered {
-                        packet_id: id,
-                        reason,
-                    })
-                }
-                Some(i) => {
+            Summary::PubResponse {
+                id,
+                reason,
+                qos,
+                rec,
+            } => match self.find_publish(id, qos) {
+                Some(i) if rec && !reason.is_error() => {
                     if let Some(m) = self.outbox.meta_mut(i) {
                         m.state = OutState::ExpectPubComp { rel_sent: false };
                     }
                     Outcome::Nothing
+                }
+                Some(i) => {
+                    self.outbox.remove(i);
+                    Outcome::Event(Queued::Delivered {
+                        packet_id: id,
+                        reason,
+                    })
                 }
                 None => Outcome::Nothing,
             },
@@ -407,34 +399,19 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 let _ = self.acks.push_back(Control::PubComp(id));
                 Outcome::Nothing
             }
-            Summary::PubComp(id, reason) => match self.find_publish(id, QoS::ExactlyOnce) {
-                Some(i) => {
-                    self.outbox.remove(i);
-                    Outcome::Event(Queued::Delivered {
-                        packet_id: id,
-                        reason,
-                    })
-                }
-                None => Outcome::Nothing,
-            },
-            Summary::SubAck(id) => {
-                match self.outbox.position(|m| {
-                    m.kind == OutKind::Subscribe { id } && m.state == OutState::ExpectAck
-                }) {
+            Summary::SubAck(kind) => {
+                match self
+                    .outbox
+                    .position(|m| m.kind == kind && m.state == OutState::ExpectAck)
+                {
                     Some(i) => {
                         self.outbox.remove(i);
-                        Outcome::SubAck
-                    }
-                    None => Outcome::Nothing,
-                }
-            }
-            Summary::UnsubAck(id) => {
-                match self.outbox.position(|m| {
-                    m.kind == OutKind::Unsubscribe { id } && m.state == OutState::ExpectAck
-                }) {
-                    Some(i) => {
-                        self.outbox.remove(i);
-                        Outcome::Event(Queued::Unsubscribed { packet_id: id })
+                        match kind {
+                            OutKind::Unsubscribe { id } => {
+                                Outcome::Event(Queued::Unsubscribed { packet_id: id })
+                            }
+                            _ => Outcome::Reparse,
+                        }
                     }
                     None => Outcome::Nothing,
                 }
@@ -485,29 +462,34 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     }
 }
 
-fn summarize<const A: usize>(
-    p: &Packet<'_>,
-    aliases: &mut Arena<'_, u16, A>,
-    alias_max: u16,
-) -> Summary {
+fn summarize<const A: usize>(p: &Packet<'_>, aliases: &mut Arena<'_, u16, A>) -> Summary {
     match p {
-        Packet::ConnAck(c) => Summary::ConnAck {
-            session_present: c.session_present,
-            code: c.code,
-            limits: limits_from(&c.properties),
-            server_keep_alive: c.properties.server_keep_alive(),
-        },
+        Packet::ConnAck(c) => {
+            let (limits, server_keep_alive) = limits_from(&c.properties);
+            Summary::ConnAck {
+                session_present: c.session_present,
+                code: c.code,
+                limits,
+                server_keep_alive,
+            }
+        }
         Packet::Publish(p) => Summary::Publish {
             qos: p.qos,
             id: p.packet_id.unwrap_or(0),
-            alias_error: handle_alias(aliases, alias_max, p),
+            alias_error: handle_alias(aliases, p),
         },
-        Packet::PubAck(r) => Summary::PubAck(r.packet_id, r.reason),
-        Packet::PubRec(r) => Summary::PubRec(r.packet_id, r.reason),
+        Packet::PubAck(r) | Packet::PubRec(r) | Packet::PubComp(r) => Summary::PubResponse {
+            id: r.packet_id,
+            reason: r.reason,
+            qos: match p {
+                Packet::PubAck(_) => QoS::AtLeastOnce,
+                _ => QoS::ExactlyOnce,
+            },
+            rec: matches!(p, Packet::PubRec(_)),
+        },
         Packet::PubRel(r) => Summary::PubRel(r.packet_id),
-        Packet::PubComp(r) => Summary::PubComp(r.packet_id, r.reason),
-        Packet::SubAck(s) => Summary::SubAck(s.packet_id),
-        Packet::UnsubAck(u) => Summary::UnsubAck(u.packet_id),
+        Packet::SubAck(s) => Summary::SubAck(OutKind::Subscribe { id: s.packet_id }),
+        Packet::UnsubAck(u) => Summary::SubAck(OutKind::Unsubscribe { id: u.packet_id }),
         Packet::PingResp => Summary::PingResp,
         Packet::Disconnect(d) => Summary::Disconnect(d.reason),
         _ => Summary::Unexpected,

@@ -18,7 +18,16 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     }
 
     fn transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
-        let version = self.config.version;
+        let pkt = self.next_control()?;
+        match pkt {
+            Ok(pkt) => encode(&pkt, self.config.version, buf).ok(),
+            Err(c) => Some(self.continue_cursor(c, buf)),
+        }
+    }
+
+    /// What goes out next: a packet to encode now (DISCONNECT, an answer,
+    /// PINGREQ, PUBREL) or queued bytes to copy from under a cursor.
+    fn next_control(&mut self) -> Option<Result<Packet<'static>, Cursor>> {
         match self.state {
             State::Disconnected => return None,
             State::Closing { send_disconnect } => {
@@ -26,33 +35,31 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 self.state = State::Closing {
                     send_disconnect: None,
                 };
-                let pkt = Packet::Disconnect(Disconnect {
+                return Some(Ok(Packet::Disconnect(Disconnect {
                     reason,
                     properties: Properties::EMPTY,
-                });
-                return encode(&pkt, version, buf).ok();
+                })));
             }
             _ => {}
         }
         if let Some(c) = self.cursor {
-            return Some(self.continue_cursor(c, buf));
+            return Some(Err(c));
         }
         if self.connect_pending {
             self.connect_pending = false;
-            return Some(self.continue_cursor(Cursor::Connect { offset: 0 }, buf));
+            return Some(Err(Cursor::Connect { offset: 0 }));
         }
         if let Some(ack) = self.acks.pop_front() {
-            let pkt = match ack {
+            return Some(Ok(match ack {
                 Control::PubAck(id) => Packet::PubAck(PubResponse::new(id)),
                 Control::PubRec(id) => Packet::PubRec(PubResponse::new(id)),
                 Control::PubComp(id) => Packet::PubComp(PubResponse::new(id)),
-            };
-            return encode(&pkt, version, buf).ok();
+            }));
         }
         if self.ping_needed {
             self.ping_needed = false;
             self.ping_outstanding = true;
-            return encode(&Packet::PingReq, version, buf).ok();
+            return Some(Ok(Packet::PingReq));
         }
         if self.state != State::Connected || self.tx_stream.is_some() {
             return None;
@@ -76,8 +83,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                     if let Some(m) = self.outbox.meta_mut(i) {
                         m.state = OutState::ExpectPubComp { rel_sent: true };
                     }
-                    let pkt = Packet::PubRel(PubResponse::new(slot.meta.id()));
-                    return encode(&pkt, version, buf).ok();
+                    return Some(Ok(Packet::PubRel(PubResponse::new(slot.meta.id()))));
                 }
                 OutState::Queued => {
                     if let OutKind::Publish { qos, .. } = slot.meta.kind
@@ -87,11 +93,10 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                         // Receive Maximum reached: keep order, wait.
                         return None;
                     }
-                    let c = Cursor::Entry {
+                    return Some(Err(Cursor::Entry {
                         seq: slot.meta.seq,
                         offset: 0,
-                    };
-                    return Some(self.continue_cursor(c, buf));
+                    }));
                 }
                 _ => {}
             }

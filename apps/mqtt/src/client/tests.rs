@@ -685,3 +685,39 @@ fn disconnect_sends_disconnect() {
     assert!(events(&mut c).is_empty());
     let _ = DecodeError::Truncated;
 }
+
+#[test]
+fn connack_limits_and_server_keep_alive_apply() {
+    let v = Version::V5;
+    let mut c = client(v5(), 512);
+    c.handle_connected(t(0)).unwrap();
+    tx(&mut c);
+    let mut pb = [0u8; 32];
+    let mut b = PropertiesBuilder::new(&mut pb);
+    b.push(Property::MaximumQos(0)).unwrap();
+    b.push(Property::RetainAvailable(0)).unwrap();
+    b.push(Property::ServerKeepAlive(7)).unwrap();
+    b.push(Property::MaximumPacketSize(16)).unwrap();
+    feed(&mut c, t(0), &connack(false, v, b.finish()));
+    assert!(c.is_connected());
+    let e = Properties::EMPTY;
+    assert_eq!(
+        c.publish(t(0), "x", b"1", QoS::AtLeastOnce, false, e),
+        Err(CommandError::QosNotSupported)
+    );
+    assert_eq!(
+        c.publish(t(0), "x", b"1", QoS::AtMostOnce, true, e),
+        Err(CommandError::RetainNotSupported)
+    );
+    assert_eq!(
+        c.publish(t(0), "x", &[0; 32], QoS::AtMostOnce, false, e),
+        Err(CommandError::PacketTooLarge)
+    );
+    assert_eq!(
+        c.publish(t(0), "x", b"1", QoS::AtMostOnce, false, e),
+        Ok(None)
+    );
+    tx(&mut c);
+    // The server's keep alive (7 s) replaces ours: the ping is due at 7 s.
+    assert_eq!(c.poll_timeout(), Some(t(7)));
+}

@@ -201,23 +201,7 @@ fn pub_response<'a>(
     allowed: &[u8],
 ) -> Result<PubResponse<'a>, DecodeError> {
     let packet_id = packet_id(r)?;
-    let (reason, properties) = match version {
-        Version::V311 => (ReasonCode::SUCCESS, Properties::EMPTY),
-        Version::V5 if r.is_empty() => (ReasonCode::SUCCESS, Properties::EMPTY),
-        Version::V5 => {
-            let code = r.u8()?;
-            if !allowed.contains(&code) {
-                return Err(DecodeError::BadReasonCode { code });
-            }
-            let p = if r.is_empty() {
-                Properties::EMPTY
-            } else {
-                Properties::read(r, PropertyContext::PubResponse)?
-            };
-            (ReasonCode(code), p)
-        }
-    };
-    finish(r)?;
+    let (reason, properties) = reason_and_props(r, version, allowed, PropertyContext::PubResponse)?;
     Ok(PubResponse {
         packet_id,
         reason,
@@ -292,104 +276,115 @@ fn decode_body<'a>(
             p.payload = r.rest();
             Packet::Publish(p)
         }
-        PacketType::PubAck => Packet::PubAck(pub_response(r, version, PUBACK_CODES)?),
-        PacketType::PubRec => Packet::PubRec(pub_response(r, version, PUBACK_CODES)?),
-        PacketType::PubRel => Packet::PubRel(pub_response(r, version, PUBREL_CODES)?),
-        PacketType::PubComp => Packet::PubComp(pub_response(r, version, PUBREL_CODES)?),
-        PacketType::Subscribe => {
-            let packet_id = packet_id(r)?;
-            let properties = props(r, version, PropertyContext::Subscribe)?;
-            let raw = r.rest();
-            let mut e = Reader::new(raw);
-            if e.is_empty() {
-                return Err(DecodeError::NoTopics);
-            }
-            // Each entry consumes at least 3 bytes: bounded.
-            while !e.is_empty() {
-                let f = e.utf8()?;
-                if !is_valid_topic_filter(f) {
-                    return Err(DecodeError::InvalidTopicFilter);
-                }
-                SubscriptionOptions::parse(e.u8()?, version)?;
-            }
-            Packet::Subscribe(Subscribe {
-                packet_id,
-                properties,
-                subscriptions: Subscriptions::Wire { raw, version },
-            })
-        }
-        PacketType::SubAck => {
-            let packet_id = packet_id(r)?;
-            let properties = props(r, version, PropertyContext::SubAck)?;
-            let codes = r.rest();
-            let allowed = match version {
-                Version::V311 => SUBACK_V3,
-                Version::V5 => SUBACK_V5,
+        t
+        @ (PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp) => {
+            let allowed = match t {
+                PacketType::PubAck | PacketType::PubRec => PUBACK_CODES,
+                _ => PUBREL_CODES,
             };
-            check_codes(codes, allowed)?;
-            Packet::SubAck(SubAck {
-                packet_id,
-                properties,
-                codes,
-            })
+            let resp = pub_response(r, version, allowed)?;
+            match t {
+                PacketType::PubAck => Packet::PubAck(resp),
+                PacketType::PubRec => Packet::PubRec(resp),
+                PacketType::PubRel => Packet::PubRel(resp),
+                _ => Packet::PubComp(resp),
+            }
         }
-        PacketType::Unsubscribe => {
+        PacketType::Subscribe | PacketType::Unsubscribe => {
+            let subscribe = h.packet_type == PacketType::Subscribe;
             let packet_id = packet_id(r)?;
-            let properties = props(r, version, PropertyContext::Unsubscribe)?;
+            let ctx = if subscribe {
+                PropertyContext::Subscribe
+            } else {
+                PropertyContext::Unsubscribe
+            };
+            let properties = props(r, version, ctx)?;
             let raw = r.rest();
             let mut e = Reader::new(raw);
             if e.is_empty() {
                 return Err(DecodeError::NoTopics);
             }
+            // Each entry consumes at least 2 bytes: bounded.
             while !e.is_empty() {
                 if !is_valid_topic_filter(e.utf8()?) {
                     return Err(DecodeError::InvalidTopicFilter);
                 }
-            }
-            Packet::Unsubscribe(Unsubscribe {
-                packet_id,
-                properties,
-                filters: TopicFilters::Wire(raw),
-            })
-        }
-        PacketType::UnsubAck => {
-            let packet_id = packet_id(r)?;
-            let (properties, codes) = match version {
-                Version::V311 => (Properties::EMPTY, &[][..]),
-                Version::V5 => {
-                    let p = Properties::read(r, PropertyContext::UnsubAck)?;
-                    let codes = r.rest();
-                    check_codes(codes, UNSUBACK_V5)?;
-                    (p, codes)
+                if subscribe {
+                    SubscriptionOptions::parse(e.u8()?, version)?;
                 }
-            };
-            finish(r)?;
-            Packet::UnsubAck(UnsubAck {
-                packet_id,
-                properties,
-                codes,
-            })
-        }
-        PacketType::PingReq => {
-            finish(r)?;
-            Packet::PingReq
-        }
-        PacketType::PingResp => {
-            finish(r)?;
-            Packet::PingResp
-        }
-        PacketType::Disconnect => {
-            let (reason, properties) =
-                reason_and_props(r, version, DISCONNECT_V5, PropertyContext::Disconnect)?;
-            Packet::Disconnect(Disconnect { reason, properties })
-        }
-        PacketType::Auth => {
-            if version == Version::V311 {
-                return Err(DecodeError::NotInThisVersion);
             }
-            let (reason, properties) =
-                reason_and_props(r, version, AUTH_CODES, PropertyContext::Auth)?;
-            Packet::Auth(Auth { reason, properties })
+            if subscribe {
+                Packet::Subscribe(Subscribe {
+                    packet_id,
+                    properties,
+                    subscriptions: Subscriptions::Wire { raw, version },
+                })
+            } else {
+                Packet::Unsubscribe(Unsubscribe {
+                    packet_id,
+                    properties,
+                    filters: TopicFilters::Wire(raw),
+                })
+            }
+        }
+        PacketType::SubAck | PacketType::UnsubAck => {
+            let suback = h.packet_type == PacketType::SubAck;
+            let packet_id = packet_id(r)?;
+            let ctx = if suback {
+                PropertyContext::SubAck
+            } else {
+                PropertyContext::UnsubAck
+            };
+            let properties = props(r, version, ctx)?;
+            let codes = r.rest();
+            let allowed = match (suback, version) {
+                (true, Version::V311) => SUBACK_V3,
+                (true, Version::V5) => SUBACK_V5,
+                (false, Version::V5) => UNSUBACK_V5,
+                // A 3.1.1 UNSUBACK is the packet id alone.
+                (false, Version::V311) => &[],
+            };
+            if !allowed.is_empty() {
+                check_codes(codes, allowed)?;
+            } else if !codes.is_empty() {
+                return Err(DecodeError::TrailingBytes);
+            }
+            if suback {
+                Packet::SubAck(SubAck {
+                    packet_id,
+                    properties,
+                    codes,
+                })
+            } else {
+                Packet::UnsubAck(UnsubAck {
+                    packet_id,
+                    properties,
+                    codes,
+                })
+            }
+        }
+        PacketType::PingReq | PacketType::PingResp => {
+            finish(r)?;
+            if h.packet_type == PacketType::PingReq {
+                Packet::PingReq
+            } else {
+                Packet::PingResp
+            }
+        }
+        PacketType::Disconnect | PacketType::Auth => {
+            let disconnect = h.packet_type == PacketType::Disconnect;
+            // (AUTH does not exist in 3.1.1: the fixed header refuses it.)
+            let (allowed, ctx) = if disconnect {
+                (DISCONNECT_V5, PropertyContext::Disconnect)
+            } else {
+                (AUTH_CODES, PropertyContext::Auth)
+            };
+            let (reason, properties) = reason_and_props(r, version, allowed, ctx)?;
+            if disconnect {
+                Packet::Disconnect(Disconnect { reason, properties })
+            } else {
+                Packet::Auth(Auth { reason, properties })
+            }
         }
     })
 }

@@ -18,14 +18,7 @@ pub fn encode(packet: &Packet<'_>, version: Version, buf: &mut [u8]) -> Result<u
         Packet::Connect(c) => c.version,
         _ => version,
     };
-    let mut counter = Writer::new(&mut []);
-    body(packet, version, &mut counter)?;
-    let body_len = u32::try_from(counter.len()).map_err(|_| EncodeError::PacketTooLarge)?;
-    let mut w = Writer::new(buf);
-    w.u8(first_byte(packet));
-    w.varint(body_len)?;
-    body(packet, version, &mut w)?;
-    w.finish()
+    frame(packet, 0, version, buf)
 }
 
 /// Encodes only the fixed and variable header of `publish`, announcing a
@@ -39,18 +32,28 @@ pub fn encode_publish_head(
 ) -> Result<usize, EncodeError> {
     let mut head = *publish;
     head.payload = &[];
-    let packet = Packet::Publish(head);
+    frame(&Packet::Publish(head), payload_len, version, buf)
+}
+
+/// Fixed header and body of `packet`, whose remaining length counts `extra`
+/// bytes the caller sends after it.
+fn frame(
+    packet: &Packet<'_>,
+    extra: usize,
+    version: Version,
+    buf: &mut [u8],
+) -> Result<usize, EncodeError> {
     let mut counter = Writer::new(&mut []);
-    body(&packet, version, &mut counter)?;
+    body(packet, version, &mut counter)?;
     let total = counter
         .len()
-        .checked_add(payload_len)
+        .checked_add(extra)
         .ok_or(EncodeError::PacketTooLarge)?;
     let body_len = u32::try_from(total).map_err(|_| EncodeError::PacketTooLarge)?;
     let mut w = Writer::new(buf);
-    w.u8(first_byte(&packet));
+    w.u8(first_byte(packet));
     w.varint(body_len)?;
-    body(&packet, version, &mut w)?;
+    body(packet, version, &mut w)?;
     w.finish()
 }
 
@@ -79,49 +82,30 @@ fn props(w: &mut Writer<'_>, version: Version, p: &Properties<'_>) -> Result<(),
     }
 }
 
-fn pub_response(
-    w: &mut Writer<'_>,
-    version: Version,
-    r: &PubResponse<'_>,
-) -> Result<(), EncodeError> {
-    w.u16(nonzero(r.packet_id)?);
-    match version {
-        Version::V311 => {
-            if r.reason != ReasonCode::SUCCESS || !r.properties.is_empty() {
-                return Err(EncodeError::NotInThisVersion);
-            }
-        }
-        Version::V5 => {
-            // MQTT 5 3.4.2.1: reason and properties may be omitted on success.
-            if r.reason != ReasonCode::SUCCESS || !r.properties.is_empty() {
-                w.u8(r.reason.0);
-                if !r.properties.is_empty() {
-                    r.properties.write(w)?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
+/// PUBACK..PUBCOMP after the packet id, DISCONNECT and AUTH: in MQTT 5 the
+/// reason code and properties, both omitted on success without properties
+/// (MQTT 5 3.4.2.1). 3.1.1 has neither: with `strict` anything but success
+/// without properties is refused, otherwise left out.
 fn reason_and_props(
     w: &mut Writer<'_>,
     version: Version,
     reason: ReasonCode,
     p: &Properties<'_>,
+    strict: bool,
 ) -> Result<(), EncodeError> {
-    match version {
-        Version::V311 => Ok(()),
-        Version::V5 => {
-            if reason != ReasonCode::SUCCESS || !p.is_empty() {
+    if reason != ReasonCode::SUCCESS || !p.is_empty() {
+        match version {
+            Version::V311 if strict => return Err(EncodeError::NotInThisVersion),
+            Version::V311 => {}
+            Version::V5 => {
                 w.u8(reason.0);
                 if !p.is_empty() {
                     p.write(w)?;
                 }
             }
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Writes the variable header and payload.
@@ -152,7 +136,8 @@ fn body(packet: &Packet<'_>, version: Version, w: &mut Writer<'_>) -> Result<(),
             w.bytes(p.payload);
         }
         Packet::PubAck(r) | Packet::PubRec(r) | Packet::PubRel(r) | Packet::PubComp(r) => {
-            pub_response(w, version, r)?
+            w.u16(nonzero(r.packet_id)?);
+            reason_and_props(w, version, r.reason, &r.properties, true)?
         }
         Packet::Subscribe(s) => {
             w.u16(nonzero(s.packet_id)?);
@@ -211,12 +196,12 @@ fn body(packet: &Packet<'_>, version: Version, w: &mut Writer<'_>) -> Result<(),
             }
         }
         Packet::PingReq | Packet::PingResp => {}
-        Packet::Disconnect(d) => reason_and_props(w, version, d.reason, &d.properties)?,
+        Packet::Disconnect(d) => reason_and_props(w, version, d.reason, &d.properties, false)?,
         Packet::Auth(a) => {
             if version == Version::V311 {
                 return Err(EncodeError::NotInThisVersion);
             }
-            reason_and_props(w, version, a.reason, &a.properties)?
+            reason_and_props(w, version, a.reason, &a.properties, false)?
         }
     }
     Ok(())

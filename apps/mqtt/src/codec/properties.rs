@@ -124,8 +124,8 @@ impl PropertyContext {
 }
 
 /// Where a property identifier may appear (section 2.2.2.2, table 2-4).
-const fn allowed_in(id: u8) -> Option<u16> {
-    Some(match id {
+const fn allowed_in(id: u8) -> u16 {
+    match id {
         0x01..=0x03 | 0x08 | 0x09 => P_PUBLISH | P_WILL,
         0x0B => P_PUBLISH | P_SUBSCRIBE,
         0x11 => P_CONNECT | P_CONNACK | P_DISCONNECT,
@@ -138,8 +138,157 @@ const fn allowed_in(id: u8) -> Option<u16> {
         0x21 | 0x22 | 0x27 => P_CONNECT | P_CONNACK,
         0x23 => P_PUBLISH,
         0x26 => P_ALL,
-        _ => return None,
-    })
+        _ => 0,
+    }
+}
+
+// Value types of the properties (section 2.2.2.2).
+/// A byte that must be 0 or 1.
+const K_BOOL: u16 = 1;
+/// Two-byte integer.
+const K_U16: u16 = 2;
+/// Two-byte integer, not 0.
+const K_U16_NZ: u16 = 3;
+/// Four-byte integer.
+const K_U32: u16 = 4;
+/// Four-byte integer, not 0.
+const K_U32_NZ: u16 = 5;
+/// Variable byte integer, not 0.
+const K_VAR_NZ: u16 = 6;
+/// UTF-8 string.
+const K_STR: u16 = 7;
+/// UTF-8 string that must be a valid topic name.
+const K_TOPIC: u16 = 8;
+/// Binary data.
+const K_BIN: u16 = 9;
+/// UTF-8 string pair.
+const K_PAIR: u16 = 10;
+
+const fn kind_of(id: u8) -> u16 {
+    match id {
+        0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => K_BOOL,
+        0x02 | 0x11 | 0x18 => K_U32,
+        0x27 => K_U32_NZ,
+        0x13 | 0x22 => K_U16,
+        0x21 | 0x23 => K_U16_NZ,
+        0x0B => K_VAR_NZ,
+        0x03 | 0x12 | 0x15 | 0x1A | 0x1C | 0x1F => K_STR,
+        0x08 => K_TOPIC,
+        0x09 | 0x16 => K_BIN,
+        0x26 => K_PAIR,
+        _ => 0,
+    }
+}
+
+/// Highest property identifier.
+const MAX_ID: usize = 0x2A;
+
+/// Per identifier: value type << 11 | packets it is allowed in; 0 for an
+/// unknown identifier.
+const INFO: [u16; MAX_ID + 1] = {
+    let mut t = [0u16; MAX_ID + 1];
+    let mut i = 0;
+    while i <= MAX_ID {
+        let k = kind_of(i as u8);
+        if k != 0 {
+            t[i] = (k << 11) | allowed_in(i as u8);
+        }
+        i += 1;
+    }
+    t
+};
+
+/// One property read off the wire: identifier, its [`INFO`] entry and value
+/// (an integer in `n`, binary data in `bin`, a string or pair in `s`/`s2`).
+struct Raw<'a> {
+    id: u8,
+    info: u16,
+    n: u32,
+    bin: &'a [u8],
+    s: &'a str,
+    s2: &'a str,
+}
+
+impl<'a> Raw<'a> {
+    /// Reads one property and checks its value range.
+    fn read(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let id_raw = r.varint()?;
+        let id = u8::try_from(id_raw).map_err(|_| DecodeError::UnknownProperty { id: 0xFF })?;
+        let info = INFO.get(usize::from(id)).copied().unwrap_or(0);
+        let bad = DecodeError::BadProperty { id };
+        let mut raw = Raw {
+            id,
+            info,
+            n: 0,
+            bin: &[],
+            s: "",
+            s2: "",
+        };
+        match info >> 11 {
+            0 => return Err(DecodeError::UnknownProperty { id }),
+            K_BOOL => {
+                raw.n = u32::from(r.u8()?);
+                if raw.n > 1 {
+                    return Err(bad);
+                }
+            }
+            K_U16 | K_U16_NZ => raw.n = u32::from(r.u16()?),
+            K_U32 | K_U32_NZ => raw.n = r.u32()?,
+            K_VAR_NZ => raw.n = r.varint()?,
+            K_BIN => raw.bin = r.binary()?,
+            k => {
+                let s = r.utf8()?;
+                raw.s = s;
+                if k == K_PAIR {
+                    raw.s2 = r.utf8()?;
+                } else if k == K_TOPIC && !crate::topic::is_valid_topic_name(s) {
+                    return Err(bad);
+                }
+            }
+        }
+        if matches!(info >> 11, K_U16_NZ | K_U32_NZ | K_VAR_NZ) && raw.n == 0 {
+            return Err(bad);
+        }
+        Ok(raw)
+    }
+
+    /// The typed property.
+    fn property(&self) -> Property<'a> {
+        let n = self.n;
+        // Narrowing casts: `read` took one or two bytes for these.
+        let byte = n as u8;
+        let short = n as u16;
+        match self.id {
+            0x01 => Property::PayloadFormatIndicator(byte),
+            0x02 => Property::MessageExpiryInterval(n),
+            0x03 => Property::ContentType(self.s),
+            0x08 => Property::ResponseTopic(self.s),
+            0x09 => Property::CorrelationData(self.bin),
+            0x0B => Property::SubscriptionIdentifier(n),
+            0x11 => Property::SessionExpiryInterval(n),
+            0x12 => Property::AssignedClientIdentifier(self.s),
+            0x13 => Property::ServerKeepAlive(short),
+            0x15 => Property::AuthenticationMethod(self.s),
+            0x16 => Property::AuthenticationData(self.bin),
+            0x17 => Property::RequestProblemInformation(byte),
+            0x18 => Property::WillDelayInterval(n),
+            0x19 => Property::RequestResponseInformation(byte),
+            0x1A => Property::ResponseInformation(self.s),
+            0x1C => Property::ServerReference(self.s),
+            0x1F => Property::ReasonString(self.s),
+            0x21 => Property::ReceiveMaximum(short),
+            0x22 => Property::TopicAliasMaximum(short),
+            0x23 => Property::TopicAlias(short),
+            0x24 => Property::MaximumQos(byte),
+            0x25 => Property::RetainAvailable(byte),
+            0x26 => Property::UserProperty(self.s, self.s2),
+            0x27 => Property::MaximumPacketSize(n),
+            0x28 => Property::WildcardSubscriptionAvailable(byte),
+            0x29 => Property::SubscriptionIdentifierAvailable(byte),
+            // `read` accepts only the identifiers above.
+            _ => Property::SharedSubscriptionAvailable(byte),
+        }
+    }
 }
 
 impl<'a> Property<'a> {
@@ -178,74 +327,7 @@ impl<'a> Property<'a> {
 
     /// Reads one property (identifier and value) and checks its value range.
     fn read(r: &mut Reader<'a>) -> Result<Property<'a>, DecodeError> {
-        let id_raw = r.varint()?;
-        let id = u8::try_from(id_raw).map_err(|_| DecodeError::UnknownProperty { id: 0xFF })?;
-        let bool_byte = |r: &mut Reader<'a>| -> Result<u8, DecodeError> {
-            let v = r.u8()?;
-            if v > 1 {
-                return Err(DecodeError::BadProperty { id });
-            }
-            Ok(v)
-        };
-        let nonzero16 = |r: &mut Reader<'a>| -> Result<u16, DecodeError> {
-            let v = r.u16()?;
-            if v == 0 {
-                return Err(DecodeError::BadProperty { id });
-            }
-            Ok(v)
-        };
-        Ok(match id {
-            0x01 => Property::PayloadFormatIndicator(bool_byte(r)?),
-            0x02 => Property::MessageExpiryInterval(r.u32()?),
-            0x03 => Property::ContentType(r.utf8()?),
-            0x08 => {
-                let t = r.utf8()?;
-                if !crate::topic::is_valid_topic_name(t) {
-                    return Err(DecodeError::BadProperty { id });
-                }
-                Property::ResponseTopic(t)
-            }
-            0x09 => Property::CorrelationData(r.binary()?),
-            0x0B => {
-                let v = r.varint()?;
-                if v == 0 {
-                    return Err(DecodeError::BadProperty { id });
-                }
-                Property::SubscriptionIdentifier(v)
-            }
-            0x11 => Property::SessionExpiryInterval(r.u32()?),
-            0x12 => Property::AssignedClientIdentifier(r.utf8()?),
-            0x13 => Property::ServerKeepAlive(r.u16()?),
-            0x15 => Property::AuthenticationMethod(r.utf8()?),
-            0x16 => Property::AuthenticationData(r.binary()?),
-            0x17 => Property::RequestProblemInformation(bool_byte(r)?),
-            0x18 => Property::WillDelayInterval(r.u32()?),
-            0x19 => Property::RequestResponseInformation(bool_byte(r)?),
-            0x1A => Property::ResponseInformation(r.utf8()?),
-            0x1C => Property::ServerReference(r.utf8()?),
-            0x1F => Property::ReasonString(r.utf8()?),
-            0x21 => Property::ReceiveMaximum(nonzero16(r)?),
-            0x22 => Property::TopicAliasMaximum(r.u16()?),
-            0x23 => Property::TopicAlias(nonzero16(r)?),
-            0x24 => Property::MaximumQos(bool_byte(r)?),
-            0x25 => Property::RetainAvailable(bool_byte(r)?),
-            0x26 => {
-                let k = r.utf8()?;
-                let v = r.utf8()?;
-                Property::UserProperty(k, v)
-            }
-            0x27 => {
-                let v = r.u32()?;
-                if v == 0 {
-                    return Err(DecodeError::BadProperty { id });
-                }
-                Property::MaximumPacketSize(v)
-            }
-            0x28 => Property::WildcardSubscriptionAvailable(bool_byte(r)?),
-            0x29 => Property::SubscriptionIdentifierAvailable(bool_byte(r)?),
-            0x2A => Property::SharedSubscriptionAvailable(bool_byte(r)?),
-            other => return Err(DecodeError::UnknownProperty { id: other }),
-        })
+        Raw::read(r).map(|raw| raw.property())
     }
 
     /// Writes identifier and value.
@@ -305,10 +387,9 @@ impl<'a> Properties<'a> {
         let mut seen: u64 = 0;
         // Each iteration consumes at least one byte, so the loop is bounded.
         while !r.is_empty() {
-            let p = Property::read(&mut r)?;
-            let id = p.id();
-            let allowed = allowed_in(id).ok_or(DecodeError::UnknownProperty { id })?;
-            if allowed & ctx.bit() == 0 {
+            let p = Raw::read(&mut r)?;
+            let id = p.id;
+            if p.info & ctx.bit() == 0 {
                 return Err(DecodeError::PropertyNotAllowed { id });
             }
             let repeatable = id == 0x26 || (id == 0x0B && ctx == PropertyContext::Publish);
@@ -356,71 +437,82 @@ impl<'a> Properties<'a> {
 
     /// The first property with identifier `id`.
     pub fn find(&self, id: u8) -> Option<Property<'a>> {
-        self.iter().find(|p| p.id() == id)
+        self.raw(id).map(|p| p.property())
+    }
+
+    /// The first property with identifier `id`, untyped.
+    fn raw(&self, id: u8) -> Option<Raw<'a>> {
+        let mut r = Reader::new(self.raw);
+        // Each iteration consumes at least one byte: bounded.
+        while !r.is_empty() {
+            match Raw::read(&mut r) {
+                Ok(p) if p.id == id => return Some(p),
+                Ok(_) => {}
+                // Lists are validated on construction.
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Calls `f` with the identifier and integer value (0 for a string or
+    /// binary one) of every property, in wire order.
+    pub(crate) fn each_int(&self, mut f: impl FnMut(u8, u32)) {
+        let mut r = Reader::new(self.raw);
+        // Each iteration consumes at least one byte: bounded.
+        while let Ok(p) = Raw::read(&mut r) {
+            f(p.id, p.n);
+        }
+    }
+
+    /// The integer value of property `id` (a two-byte one for `u16`).
+    fn int(&self, id: u8) -> Option<u32> {
+        self.raw(id).map(|p| p.n)
+    }
+
+    fn short(&self, id: u8) -> Option<u16> {
+        // Two-byte properties: `n` holds a u16.
+        self.int(id).map(|n| n as u16)
     }
 
     /// Topic Alias (0x23), if present.
     pub fn topic_alias(&self) -> Option<u16> {
-        match self.find(0x23) {
-            Some(Property::TopicAlias(v)) => Some(v),
-            _ => None,
-        }
+        self.short(0x23)
     }
 
     /// Receive Maximum (0x21), if present.
     pub fn receive_maximum(&self) -> Option<u16> {
-        match self.find(0x21) {
-            Some(Property::ReceiveMaximum(v)) => Some(v),
-            _ => None,
-        }
+        self.short(0x21)
     }
 
     /// Topic Alias Maximum (0x22), if present.
     pub fn topic_alias_maximum(&self) -> Option<u16> {
-        match self.find(0x22) {
-            Some(Property::TopicAliasMaximum(v)) => Some(v),
-            _ => None,
-        }
+        self.short(0x22)
     }
 
     /// Maximum Packet Size (0x27), if present.
     pub fn maximum_packet_size(&self) -> Option<u32> {
-        match self.find(0x27) {
-            Some(Property::MaximumPacketSize(v)) => Some(v),
-            _ => None,
-        }
+        self.int(0x27)
     }
 
     /// Server Keep Alive (0x13), if present.
     pub fn server_keep_alive(&self) -> Option<u16> {
-        match self.find(0x13) {
-            Some(Property::ServerKeepAlive(v)) => Some(v),
-            _ => None,
-        }
+        self.short(0x13)
     }
 
     /// Maximum QoS (0x24), if present.
     pub fn maximum_qos(&self) -> Option<u8> {
-        match self.find(0x24) {
-            Some(Property::MaximumQos(v)) => Some(v),
-            _ => None,
-        }
+        self.int(0x24).map(|n| n as u8)
     }
 
     /// Retain Available (0x25), if present.
     pub fn retain_available(&self) -> Option<bool> {
-        match self.find(0x25) {
-            Some(Property::RetainAvailable(v)) => Some(v == 1),
-            _ => None,
-        }
+        self.int(0x25).map(|n| n == 1)
     }
 
     /// Reason String (0x1F), if present.
     pub fn reason_string(&self) -> Option<&'a str> {
-        match self.find(0x1F) {
-            Some(Property::ReasonString(v)) => Some(v),
-            _ => None,
-        }
+        self.raw(0x1F).map(|p| p.s)
     }
 }
 
@@ -498,6 +590,87 @@ impl<'b> PropertiesBuilder<'b> {
         let len = self.len;
         Properties {
             raw: self.buf.get(..len).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Property<'static>; 27] = [
+        Property::PayloadFormatIndicator(1),
+        Property::MessageExpiryInterval(0x0102_0304),
+        Property::ContentType("text/plain"),
+        Property::ResponseTopic("a/b"),
+        Property::CorrelationData(b"\x00\x01"),
+        Property::SubscriptionIdentifier(268_435_455),
+        Property::SessionExpiryInterval(u32::MAX),
+        Property::AssignedClientIdentifier("id"),
+        Property::ServerKeepAlive(0),
+        Property::AuthenticationMethod("SCRAM"),
+        Property::AuthenticationData(b"xyz"),
+        Property::RequestProblemInformation(0),
+        Property::WillDelayInterval(7),
+        Property::RequestResponseInformation(1),
+        Property::ResponseInformation("r"),
+        Property::ServerReference("s"),
+        Property::ReasonString("why"),
+        Property::ReceiveMaximum(65_535),
+        Property::TopicAliasMaximum(0),
+        Property::TopicAlias(3),
+        Property::MaximumQos(1),
+        Property::RetainAvailable(0),
+        Property::UserProperty("k", "v"),
+        Property::MaximumPacketSize(1),
+        Property::WildcardSubscriptionAvailable(1),
+        Property::SubscriptionIdentifierAvailable(0),
+        Property::SharedSubscriptionAvailable(1),
+    ];
+
+    #[test]
+    fn every_property_round_trips_through_the_table() {
+        for p in ALL {
+            let mut buf = [0u8; 32];
+            let mut w = Writer::new(&mut buf);
+            p.write(&mut w).unwrap();
+            let n = w.finish().unwrap();
+            let mut r = Reader::new(&buf[..n]);
+            assert_eq!(Property::read(&mut r), Ok(p));
+            assert!(r.is_empty());
+            let list = Properties { raw: &buf[..n] };
+            assert_eq!(list.find(p.id()), Some(p));
+            assert_eq!(list.iter().count(), 1);
+        }
+    }
+
+    #[test]
+    fn value_ranges_from_the_table() {
+        let bad = |bytes: &[u8]| {
+            let id = bytes[0];
+            assert_eq!(
+                Property::read(&mut Reader::new(bytes)),
+                Err(DecodeError::BadProperty { id }),
+                "{bytes:02x?}"
+            );
+        };
+        for id in [0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2A] {
+            bad(&[id, 2]);
+        }
+        bad(&[0x21, 0, 0]);
+        bad(&[0x23, 0, 0]);
+        bad(&[0x0B, 0]);
+        bad(&[0x27, 0, 0, 0, 0]);
+        bad(&[0x08, 0, 1, b'#']);
+        for id in [0x00, 0x04, 0x0A, 0x0C, 0x14, 0x1B, 0x1D, 0x20, 0x2B, 0x7F] {
+            assert_eq!(
+                Property::read(&mut Reader::new(&[id, 0, 0, 0, 0])),
+                Err(DecodeError::UnknownProperty { id })
+            );
+        }
+        // Two-byte and four-byte zero values that are allowed.
+        for bytes in [&[0x13u8, 0, 0][..], &[0x22, 0, 0], &[0x02, 0, 0, 0, 0]] {
+            assert!(Property::read(&mut Reader::new(bytes)).is_ok());
         }
     }
 }
