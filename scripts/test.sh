@@ -62,6 +62,8 @@ step "tests"
 cargo test --workspace --locked --no-fail-fast
 # petrel-snmp as the firmware builds it: no USM, no SNMPv3 (feature `v3`).
 cargo test --locked -q -p petrel-snmp --no-default-features --features std,driver
+# petrel-mqtt's client as the firmware builds it: 3.1.1 only (feature `v5`).
+cargo test --locked -q -p petrel-mqtt --no-default-features --features std,driver --lib
 # The firmware's memory and division functions, on the host (the self-test
 # checks them again on the Cortex-M4).
 (cd boards/qemu-mps2-an386/mem && cargo test --locked -q --target "$(rustc -vV | sed -n 's/^host: //p')")

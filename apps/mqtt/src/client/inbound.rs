@@ -178,7 +178,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                     continue;
                 }
             }
-            let version = self.config.version;
+            let version = self.version();
             let max = self.config.max_packet_size;
             let buf = self.rx.get(..self.rx_len).unwrap_or_default();
             let header = match decode_fixed_header(buf, version, max) {
@@ -233,7 +233,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     /// A PUBLISH larger than the receive buffer: parse its head and stream the
     /// payload.
     fn start_rx_stream(&mut self) -> Option<Event<'_>> {
-        let version = self.config.version;
+        let version = self.version();
         let max = self.config.max_packet_size;
         let buf = self.rx.get(..self.rx_len).unwrap_or_default();
         let head = match decode_publish_head(buf, version, max) {
@@ -343,7 +343,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
                 if code != ReasonCode::SUCCESS {
                     self.close(None);
                     return Outcome::Event(Queued::ConnectFailed(ConnectError::from_code(
-                        self.config.version,
+                        self.version(),
                         code,
                     )));
                 }

@@ -297,6 +297,17 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
         self.config.receive_maximum.clamp(1, cap)
     }
 
+    /// The protocol version spoken: the configured one, and always 3.1.1
+    /// in a build without the `v5` feature (so the MQTT 5 code is left out;
+    /// [`handle_connected`](Self::handle_connected) refuses a configured 5).
+    fn version(&self) -> Version {
+        if cfg!(feature = "v5") {
+            self.config.version
+        } else {
+            Version::V311
+        }
+    }
+
     fn alias_maximum(&self) -> u16 {
         u16::try_from(MAX_ALIASES).unwrap_or(u16::MAX)
     }
@@ -307,11 +318,14 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
     ///
     /// Fails only if the CONNECT does not fit the outbox (or is invalid).
     pub fn handle_connected(&mut self, now: Instant) -> Result<(), CommandError> {
+        if !cfg!(feature = "v5") && self.config.version == Version::V5 {
+            return Err(CommandError::VersionNotBuilt);
+        }
         self.reset_connection();
         self.now = now;
         let mut pbuf = [0u8; 32];
         let mut pb = PropertiesBuilder::new(&mut pbuf);
-        if self.config.version == Version::V5 {
+        if self.version() == Version::V5 {
             let rm = self.inbound_receive_maximum();
             let am = self.alias_maximum();
             let items = [
@@ -325,9 +339,10 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
             }
         }
         let properties = pb.finish();
+        let version = self.version();
         let c = &self.config;
         let connect = Packet::Connect(Connect {
-            version: c.version,
+            version,
             clean_start: c.clean_start,
             keep_alive: c.keep_alive,
             client_id: c.client_id,
@@ -336,7 +351,6 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
             password: c.password,
             properties,
         });
-        let version = c.version;
         self.outbox
             .set_front(|buf| encode(&connect, version, buf))
             .map_err(arena_err)?;
@@ -473,7 +487,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
             properties,
             payload,
         };
-        let version = self.config.version;
+        let version = self.version();
         let max = self.limits.maximum_packet_size as usize;
         let meta = self.new_meta(OutKind::Publish { qos, id, stream });
         let mut too_large = false;
@@ -513,7 +527,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
             return Err(CommandError::Closing);
         }
         let id = self.alloc_id().ok_or(CommandError::OutboxFull)?;
-        let version = self.config.version;
+        let version = self.version();
         let pkt = Packet::Subscribe(Subscribe {
             packet_id: id,
             properties: Properties::EMPTY,
@@ -537,7 +551,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
 
     fn remember(&mut self, filter: &str, opts: SubscriptionOptions) -> Result<(), CommandError> {
         self.forget(filter);
-        let byte = opts.byte(self.config.version);
+        let byte = opts.byte(self.version());
         self.subs
             .push((), |buf| {
                 let needed = filter.len() + 3;
@@ -573,7 +587,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
             return Err(CommandError::Closing);
         }
         let id = self.alloc_id().ok_or(CommandError::OutboxFull)?;
-        let version = self.config.version;
+        let version = self.version();
         let pkt = Packet::Unsubscribe(Unsubscribe {
             packet_id: id,
             properties: Properties::EMPTY,
@@ -597,7 +611,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
             return Ok(None);
         }
         let id = self.alloc_id().ok_or(CommandError::OutboxFull)?;
-        let version = self.config.version;
+        let version = self.version();
         let meta = self.new_meta(OutKind::Subscribe { id });
         let pkt = Packet::Subscribe(Subscribe {
             packet_id: id,
@@ -617,7 +631,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
     pub fn subscriptions(&self) -> impl Iterator<Item = (&str, SubscriptionOptions)> + '_ {
         Subscriptions::Wire {
             raw: self.subs.all_entries(),
-            version: self.config.version,
+            version: self.version(),
         }
         .iter()
     }
@@ -744,7 +758,7 @@ impl<'a, const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: us
 
     /// Ends the session; `send` is the DISCONNECT reason to send, if any.
     fn close(&mut self, send: Option<ReasonCode>) {
-        let send = match self.config.version {
+        let send = match self.version() {
             Version::V5 => send,
             // 3.1.1 DISCONNECT has no reason: only a normal close sends one.
             Version::V311 => send.filter(|r| *r == ReasonCode::SUCCESS),

@@ -20,7 +20,7 @@ impl<const MAX_INFLIGHT: usize, const MAX_SUBS: usize, const MAX_ALIASES: usize>
     fn transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
         let pkt = self.next_control()?;
         match pkt {
-            Ok(pkt) => encode(&pkt, self.config.version, buf).ok(),
+            Ok(pkt) => encode(&pkt, self.version(), buf).ok(),
             Err(c) => Some(self.continue_cursor(c, buf)),
         }
     }

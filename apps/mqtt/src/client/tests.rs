@@ -158,6 +158,7 @@ fn connect_carries_config_and_will() {
     assert_eq!(split(&tx(&mut c), Version::V311).len(), 1);
 }
 
+#[cfg(feature = "v5")]
 #[test]
 fn v5_connect_properties_and_refusals() {
     let mut c = client(v5(), 256);
@@ -397,6 +398,7 @@ fn keepalive_ping_and_timeout() {
     assert_eq!(c.poll_timeout(), None);
 }
 
+#[cfg(feature = "v5")]
 #[test]
 fn receive_maximum_respected_both_ways() {
     let v = Version::V5;
@@ -554,6 +556,7 @@ fn inbound_large_publish_is_streamed() {
     assert_eq!(tx(&mut c), [0x40, 0x02, 0x00, 0x03]);
 }
 
+#[cfg(feature = "v5")]
 #[test]
 fn inbound_topic_alias_v5() {
     let v = Version::V5;
@@ -641,21 +644,12 @@ fn subscribe_suback_resubscribe_unsubscribe() {
 fn hostile_broker_bytes_never_panic() {
     let mut seed = 0x1234_5678_9ABC_DEF0u64;
     for round in 0..300 {
-        let mut c = client(
-            if round % 2 == 0 {
-                Config::default()
-            } else {
-                v5()
-            },
-            64,
-        );
+        // Odd rounds speak MQTT 5 (when the build has it).
+        let v311 = round % 2 == 0 || !cfg!(feature = "v5");
+        let mut c = client(if v311 { Config::default() } else { v5() }, 64);
         c.handle_connected(t(0)).unwrap();
         tx(&mut c);
-        let v = if round % 2 == 0 {
-            Version::V311
-        } else {
-            Version::V5
-        };
+        let v = if v311 { Version::V311 } else { Version::V5 };
         feed(&mut c, t(0), &connack(false, v, Properties::EMPTY));
         let bytes: Vec<u8> = (0..200)
             .map(|_| {
@@ -672,6 +666,21 @@ fn hostile_broker_bytes_never_panic() {
     }
 }
 
+/// A build without MQTT 5 refuses a configured 5 rather than speak 3.1.1.
+#[cfg(not(feature = "v5"))]
+#[test]
+fn without_v5_a_configured_5_is_refused() {
+    let mut c = client(
+        Config {
+            version: Version::V5,
+            ..Config::default()
+        },
+        512,
+    );
+    assert_eq!(c.handle_connected(t(0)), Err(CommandError::VersionNotBuilt));
+    assert!(tx(&mut c).is_empty());
+}
+
 #[test]
 fn disconnect_sends_disconnect() {
     let mut c = connected(Config::default());
@@ -686,6 +695,7 @@ fn disconnect_sends_disconnect() {
     let _ = DecodeError::Truncated;
 }
 
+#[cfg(feature = "v5")]
 #[test]
 fn connack_limits_and_server_keep_alive_apply() {
     let v = Version::V5;

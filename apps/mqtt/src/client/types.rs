@@ -193,6 +193,9 @@ pub enum CommandError {
     PayloadLength,
     /// The session is closing; call `handle_disconnected` first.
     Closing,
+    /// MQTT 5 is configured but this build has no MQTT 5 (the crate's `v5`
+    /// feature is off).
+    VersionNotBuilt,
 }
 
 impl fmt::Display for CommandError {
@@ -204,6 +207,9 @@ impl fmt::Display for CommandError {
             CommandError::QosNotSupported => f.write_str("QoS not supported by the broker"),
             CommandError::RetainNotSupported => f.write_str("retain not supported by the broker"),
             CommandError::PacketTooLarge => f.write_str("packet exceeds the broker's maximum"),
+            CommandError::VersionNotBuilt => {
+                f.write_str("MQTT 5 is not in this build (petrel-mqtt feature `v5`)")
+            }
             CommandError::NoStream => f.write_str("no streamed publish in progress"),
             CommandError::PayloadLength => f.write_str("payload length differs from announced"),
             CommandError::Closing => f.write_str("session is closing"),
