@@ -8,7 +8,8 @@ use crate::{Error, Options, PackedFile, write_if_changed};
 /// Renders `files` (sorted, as [`crate::scan`] returns them) as Rust source:
 /// a private `static <NAME>_FILES: [StaticFile; N]` and a documented
 /// `pub static <NAME>: StaticFs`. Gzip bodies are written to `gz_dir` as
-/// `<sha256>.gz` (only when missing or different) and included from there;
+/// `<sha256>.gz` (only when missing or different) and included from there,
+/// as are stripped scripts (`<sha256>.js`, [`PackedFile::stripped`]);
 /// a [`PackedFile::gzip_only`] file gets `body: &[]` and
 /// `gzip_only: true`, so its identity bytes are not in the binary.
 pub fn render(files: &[PackedFile], gz_dir: &Path, opts: &Options) -> Result<String, Error> {
@@ -37,6 +38,11 @@ pub fn render(files: &[PackedFile], gz_dir: &Path, opts: &Options) -> Result<Str
         };
         let body = if f.gzip_only && f.gzip.is_some() {
             "&[]".to_owned()
+        } else if let Some(bytes) = &f.stripped {
+            // The stripped script, beside the gzip bodies.
+            let path = gz_dir.join(format!("{}.{}", f.sha256, crate::mime::extension(&f.url)));
+            write_if_changed(&path, bytes)?;
+            format!("include_bytes!({})", lit(&path.to_string_lossy()))
         } else {
             format!("include_bytes!({})", lit(&f.source.to_string_lossy()))
         };

@@ -413,3 +413,33 @@ fn strings_with_quotes_are_escaped() {
     assert!(src.contains(r#"path: "/q\"u'o.shtml""#), "{src}");
     assert!(src.contains(r#"arg: "\"hi\" \\ there""#), "{src}");
 }
+
+#[test]
+fn scripts_are_stored_stripped_unless_turned_off() {
+    let t = Tmp::new();
+    let js = "// the app\nfunction f() {\n    return 1;\n}\n".repeat(20);
+    let src = t.put("www/app.js", js.as_bytes());
+    let www = t.0.join("www");
+    let want = strip_js(js.as_bytes()).unwrap();
+
+    let packed = pack(&[(&www, "/")], &t.0.join("out"), &opts()).unwrap();
+    let f = &packed.files[0];
+    assert_eq!(f.stripped.as_deref(), Some(&want[..]));
+    assert_eq!(f.len, want.len());
+    assert_eq!(gunzip(f.gzip.as_ref().unwrap()), want);
+    // The ETag is the stored content's.
+    assert_eq!(f.sha256.len(), 64);
+    let stored = t.0.join("out/webroot-gz").join(format!("{}.js", f.sha256));
+    assert_eq!(std::fs::read(&stored).unwrap(), want);
+    let code = std::fs::read_to_string(&packed.output).unwrap();
+    assert!(code.contains(&stored.to_string_lossy().replace('\\', "\\\\").to_string()));
+    assert!(!code.contains(&*src.to_string_lossy()));
+
+    let mut keep = opts();
+    keep.strip_js = false;
+    let packed = pack(&[(&www, "/")], &t.0.join("out2"), &keep).unwrap();
+    let f = &packed.files[0];
+    assert_eq!(f.stripped, None);
+    assert_eq!(f.len, js.len());
+    assert_eq!(gunzip(f.gzip.as_ref().unwrap()), js.as_bytes());
+}
