@@ -411,22 +411,33 @@ impl<const N: usize, const E: usize> Client<N, E> {
             }
         };
         let mut list = Vec::new();
-        // Configured first: new list or the kept ones.
-        if source == Source::Configured {
-            addrs
-                .iter()
-                .for_each(|a| add(&mut list, *a, Source::Configured));
-        } else {
-            old.iter()
-                .filter(|s| s.source == Source::Configured)
-                .for_each(|s| add(&mut list, s.addr, Source::Configured));
-        }
-        if source == Source::Dhcp {
-            addrs.iter().for_each(|a| add(&mut list, *a, Source::Dhcp));
-        } else {
-            old.iter()
-                .filter(|s| s.source != Source::Configured)
-                .for_each(|s| add(&mut list, s.addr, s.source));
+        // Configured first (the new list or the kept ones), then the rest
+        // (DHCP's new list or the kept ones). One loop, so `add` is inlined
+        // once.
+        for configured in [true, false] {
+            let pass = if configured {
+                Source::Configured
+            } else {
+                Source::Dhcp
+            };
+            let new = source == pass;
+            let n = if new { addrs.len() } else { old.len() };
+            for i in 0..n {
+                let (addr, src) = if new {
+                    match addrs.get(i) {
+                        Some(a) => (*a, pass),
+                        None => continue,
+                    }
+                } else {
+                    match old.get(i) {
+                        Some(s) if (s.source == Source::Configured) == configured => {
+                            (s.addr, s.source)
+                        }
+                        _ => continue,
+                    }
+                };
+                add(&mut list, addr, src);
+            }
         }
         self.servers = list;
         self.current = current
