@@ -20,7 +20,7 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::task::Poll;
 
 use smoltcp::socket::udp as sudp;
-use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address};
+use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 use super::inner::{ArpWait, Inner, NextHop, UdpSlot};
 use crate::error::UdpError;
@@ -267,12 +267,8 @@ impl Drop for SmolUdpSocket<'_> {
         let Ok(mut i) = self.inner.try_borrow_mut() else {
             return;
         };
-        let groups: heapless::Vec<Ipv4Address, 4> = i
-            .udp
-            .get(self.idx)
-            .map(|s| s.groups.clone())
-            .unwrap_or_default();
-        for g in groups {
+        // Leaves the groups one by one, taking each off the slot first.
+        while let Some(g) = i.udp.get_mut(self.idx).and_then(|s| s.groups.pop()) {
             i.leave_group(g);
         }
         let now = i.now();
@@ -287,7 +283,6 @@ impl Drop for SmolUdpSocket<'_> {
             } else {
                 // Datagrams queued just before the drop (an error reply,
                 // a final ACK) still go out; the runner frees the slot after.
-                slot.groups.clear();
                 slot.closing_since = Some(now);
             }
         }
