@@ -715,51 +715,47 @@ impl<'d> Inner<'d> {
     /// listeners ([`Inner::free_reserved_slot`]).
     pub(crate) fn free_tcp_slot(&mut self, steal: bool) -> Option<usize> {
         let pool = self.tcp.get(..self.tcp_pool).unwrap_or(&[]);
-        if let Some(i) = pool
-            .iter()
-            .position(|s| s.usage == Use::Free && s.handle.is_some())
-        {
-            return Some(i);
-        }
-        // An orphan that has finished (a failed connect, say) but that the
-        // runner has not swept yet is as good as free.
-        let sockets = &self.sockets;
-        if let Some(i) = pool.iter().position(|s| {
-            matches!(s.usage, Use::Orphan { .. })
-                && s.last == stcp::State::Closed
-                && s.handle.is_some_and(|h| {
-                    let sock = sockets.get::<stcp::Socket>(h);
-                    sock.state() == stcp::State::Closed && sock.remote_endpoint().is_none()
-                })
-        }) {
-            let slot = self.tcp.get_mut(i)?;
-            let h = slot.handle?;
-            if let Some(t) = slot.tuple {
-                self.observer.forget(&t);
+        // One pass: a free slot wins at once; else the first orphan that
+        // has finished (a failed connect, say) but that the runner has not
+        // swept yet, which is as good as free; else (with `steal`) the
+        // oldest TIME-WAIT orphan.
+        let mut finished = None;
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, s) in pool.iter().enumerate() {
+            let Some(h) = s.handle else { continue };
+            match (s.usage, s.last) {
+                (Use::Free, _) => return Some(i),
+                (Use::Orphan { .. }, stcp::State::Closed) if finished.is_none() => {
+                    let sock = self.sockets.get::<stcp::Socket>(h);
+                    if sock.state() == stcp::State::Closed && sock.remote_endpoint().is_none() {
+                        finished = Some(i);
+                    }
+                }
+                (Use::Orphan { .. }, stcp::State::TimeWait) => {
+                    let since = s.time_wait_since.unwrap_or(Instant::ZERO);
+                    if oldest.is_none_or(|(_, t)| since < t) {
+                        oldest = Some((i, since));
+                    }
+                }
+                _ => {}
             }
-            *slot = TcpSlot::new(h);
-            return Some(i);
         }
-        if !steal {
-            return None;
-        }
-        let (i, _) = pool
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                matches!(s.usage, Use::Orphan { .. }) && s.last == stcp::State::TimeWait
-            })
-            .min_by_key(|(_, s)| s.time_wait_since.unwrap_or(Instant::ZERO))?;
+        let (i, time_wait) = match (finished, oldest) {
+            (Some(i), _) => (i, false),
+            (None, Some((i, _))) if steal => (i, true),
+            _ => return None,
+        };
         let slot = self.tcp.get_mut(i)?;
         let h = slot.handle?;
-        let sock = self.sockets.get_mut::<stcp::Socket>(h);
-        // Closing in TIME-WAIT silently: there is no RST to send for it.
-        sock.abort();
+        if time_wait {
+            // Closing in TIME-WAIT silently: there is no RST to send for it.
+            // The aborted socket still holds its tuple until the next
+            // dispatch; a fresh listen/connect on it resets that.
+            self.sockets.get_mut::<stcp::Socket>(h).abort();
+        }
         if let Some(t) = slot.tuple {
             self.observer.forget(&t);
         }
-        // The aborted socket still holds its tuple until the next dispatch; a
-        // fresh listen/connect on it resets that.
         *slot = TcpSlot::new(h);
         Some(i)
     }
