@@ -465,7 +465,6 @@ impl<'d> Inner<'d> {
     /// any socket changed state or was reclaimed or aborted.
     fn scan_tcp(&mut self, now: Instant) -> bool {
         let mut changed = false;
-        let mut wake_listeners = [false; MAX_LISTENERS];
         for slot in self.tcp.iter_mut() {
             let Some(h) = slot.handle else { continue };
             let sock = self.sockets.get_mut::<stcp::Socket>(h);
@@ -517,9 +516,10 @@ impl<'d> Inner<'d> {
                 }
                 slot.last = state;
                 if let Use::Listening { id, .. } = slot.usage
-                    && let Some(w) = wake_listeners.get_mut(usize::from(id))
+                    && let Some(Some(e)) = self.listeners.get_mut(usize::from(id))
+                    && let Some(w) = e.waker.take()
                 {
-                    *w = true;
+                    w.wake();
                 }
                 if let Use::Listening { order, .. } = &mut slot.usage
                     && prev == S::Listen
@@ -565,11 +565,6 @@ impl<'d> Inner<'d> {
                     *slot = TcpSlot::new(h);
                 }
                 _ => {}
-            }
-        }
-        for (entry, wake) in self.listeners.iter_mut().zip(wake_listeners) {
-            if wake && let Some(w) = entry.as_mut().and_then(|e| e.waker.take()) {
-                w.wake();
             }
         }
         changed
