@@ -804,11 +804,20 @@ impl<'d> Inner<'d> {
                 sock.local_endpoint().is_some_and(|e| e.port == port)
                     || (sock.is_listening() && sock.listen_endpoint().port == port)
             })
-        }) || self.udp.iter().any(|s| {
-            s.in_use
-                && s.handle
-                    .is_some_and(|h| self.sockets.get::<sudp::Socket>(h).endpoint().port == port)
-        })
+        }) || self.udp_port_taken(port)
+    }
+
+    /// Whether a bound UDP socket has local port `port`.
+    pub(crate) fn udp_port_taken(&self, port: u16) -> bool {
+        for s in self.udp.iter() {
+            if s.in_use
+                && let Some(h) = s.handle
+                && self.sockets.get::<sudp::Socket>(h).endpoint().port == port
+            {
+                return true;
+            }
+        }
+        false
     }
 
     // ---- listeners --------------------------------------------------------

@@ -47,12 +47,7 @@ pub(crate) fn bind<'d>(
         local.port()
     };
     // Two sockets on one port would split its datagrams arbitrarily.
-    let taken = i.udp.iter().any(|s| {
-        s.in_use
-            && s.handle
-                .is_some_and(|h| i.sockets.get::<sudp::Socket>(h).endpoint().port == port)
-    });
-    if taken {
+    if i.udp_port_taken(port) {
         return Err(UdpError::AddrInUse);
     }
     let idx = i.free_udp_slot(port).ok_or(UdpError::NoBuffer)?;
