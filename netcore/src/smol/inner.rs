@@ -591,9 +591,11 @@ impl<'d> Inner<'d> {
         let mut changed = false;
         let mut budgets: heapless::Vec<(u16, u16), MAX_LISTENERS> = heapless::Vec::new();
         for id in 0..MAX_LISTENERS {
-            let Some(entry) = self.listeners.get(id).and_then(|e| e.clone()) else {
+            // The fields only: cloning the entry would clone its waker.
+            let Some(Some(e)) = self.listeners.get(id) else {
                 continue;
             };
+            let (local, backlog, policy) = (e.local, e.backlog, e.policy);
             let mut idle = 0usize;
             let mut pending = 0usize;
             for slot in self.tcp.iter() {
@@ -607,9 +609,9 @@ impl<'d> Inner<'d> {
                     }
                 }
             }
-            let want = usize::from(entry.backlog).saturating_sub(pending);
+            let want = usize::from(backlog).saturating_sub(pending);
             while idle < want {
-                if !self.arm_listen_socket(id, entry.local) {
+                if !self.arm_listen_socket(id, local) {
                     break;
                 }
                 changed = true;
@@ -627,16 +629,16 @@ impl<'d> Inner<'d> {
             // Back onto the port's reserved sockets as they come free (a
             // LISTEN socket from the shared pool is swapped for one).
             for _ in 0..self.tcp.len() {
-                if self.free_reserved_slot(entry.local.port()).is_none()
+                if self.free_reserved_slot(local.port()).is_none()
                     || !self.disarm_one_listen_socket(id, true)
                 {
                     break;
                 }
-                self.arm_listen_socket(id, entry.local);
+                self.arm_listen_socket(id, local);
                 changed = true;
             }
-            if entry.policy == BacklogPolicy::Drop {
-                let _ = budgets.push((entry.local.port(), idle as u16));
+            if policy == BacklogPolicy::Drop {
+                let _ = budgets.push((local.port(), idle as u16));
             }
         }
         self.observer.set_syn_budgets(&budgets);
