@@ -760,18 +760,21 @@ impl<'d> Inner<'d> {
     /// A free UDP socket for a bind on `port`: its reserved one first, then
     /// the pool's.
     pub(crate) fn free_udp_slot(&self, port: u16) -> Option<usize> {
-        let free = |i: &usize| {
-            self.udp
-                .get(*i)
-                .is_some_and(|s| !s.in_use && s.handle.is_some())
-        };
         let reserved = self
             .udp_reserved
             .iter()
             .position(|&p| p == port)
-            .map(|r| self.udp_pool + r)
-            .filter(free);
-        reserved.or_else(|| (0..self.udp_pool).find(free))
+            .map(|r| self.udp_pool + r);
+        // The reserved one (if any) first, then the pool in order.
+        for i in reserved.into_iter().chain(0..self.udp_pool) {
+            if let Some(s) = self.udp.get(i)
+                && !s.in_use
+                && s.handle.is_some()
+            {
+                return Some(i);
+            }
+        }
+        None
     }
 
     /// A free socket reserved for listeners on `port`, if any.
