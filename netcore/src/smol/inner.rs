@@ -493,25 +493,10 @@ impl<'d> Inner<'d> {
                 if state == S::Closed && slot.error.is_none() {
                     let rst = slot.tuple.is_some_and(|t| self.observer.take_rst(&t));
                     slot.error = match prev {
-                        S::SynSent if rst => Some(TcpError::Refused),
-                        S::SynSent => Some(TcpError::TimedOut),
-                        S::SynReceived
-                        | S::Established
-                        | S::FinWait1
-                        | S::FinWait2
-                        | S::CloseWait
-                        | S::Closing
-                            if rst =>
-                        {
-                            Some(TcpError::Reset)
-                        }
-                        S::SynReceived
-                        | S::Established
-                        | S::FinWait1
-                        | S::FinWait2
-                        | S::CloseWait
-                        | S::Closing => Some(TcpError::TimedOut),
-                        _ => None,
+                        S::Closed | S::Listen | S::LastAck | S::TimeWait => None,
+                        _ if !rst => Some(TcpError::TimedOut),
+                        S::SynSent => Some(TcpError::Refused),
+                        _ => Some(TcpError::Reset),
                     };
                 }
                 slot.last = state;
