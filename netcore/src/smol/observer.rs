@@ -204,20 +204,20 @@ impl Observer {
             mac: source_hardware_addr,
             seen: self.now,
         };
-        if let Some(e) = self
-            .neighbours
-            .iter_mut()
-            .find(|e| e.is_some_and(|n| n.ip == source_protocol_addr))
-        {
-            *e = Some(entry);
-        } else if let Some(e) = self.neighbours.iter_mut().find(|e| e.is_none()) {
-            *e = Some(entry);
-        } else if let Some(e) = self
-            .neighbours
-            .iter_mut()
-            .min_by_key(|e| e.map(|n| n.seen).unwrap_or(Instant::ZERO))
-        {
-            // Full: evict the oldest, as smoltcp does.
+        // The entry for the address, else the first free one, else (full)
+        // the oldest, as smoltcp evicts: the first lowest (rank, seen).
+        let mut best: Option<(u8, Instant, usize)> = None;
+        for (i, e) in self.neighbours.iter().enumerate() {
+            let (rank, seen) = match e {
+                Some(n) if n.ip == source_protocol_addr => (0, Instant::ZERO),
+                None => (1, Instant::ZERO),
+                Some(n) => (2, n.seen),
+            };
+            if best.is_none_or(|(r, s, _)| (rank, seen) < (r, s)) {
+                best = Some((rank, seen, i));
+            }
+        }
+        if let Some(e) = best.and_then(|(_, _, i)| self.neighbours.get_mut(i)) {
             *e = Some(entry);
         }
     }
