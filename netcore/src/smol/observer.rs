@@ -300,9 +300,17 @@ impl Observer {
                 }
             }
         }
-        match ip.next_header() {
+        let proto = ip.next_header();
+        if !matches!(
+            proto,
+            IpProtocol::Tcp | IpProtocol::Udp | IpProtocol::Icmp | IpProtocol::Igmp
+        ) {
+            c.ip.in_unknown_protos += 1;
+            return Verdict::Pass;
+        }
+        c.ip.in_delivers += 1;
+        match proto {
             IpProtocol::Tcp => {
-                c.ip.in_delivers += 1;
                 c.tcp.in_segs += 1;
                 let Ok(tcp) = TcpPacket::new_checked(ip.payload()) else {
                     c.tcp.in_errs += 1;
@@ -326,21 +334,13 @@ impl Observer {
                 Verdict::Pass
             }
             IpProtocol::Udp => {
-                c.ip.in_delivers += 1;
                 match UdpPacket::new_checked(ip.payload()) {
                     Ok(udp) if udp.verify_checksum(&src_ip.into(), &dst_ip.into()) => {}
                     _ => c.udp.in_errors += 1,
                 }
                 Verdict::Pass
             }
-            IpProtocol::Icmp | IpProtocol::Igmp => {
-                c.ip.in_delivers += 1;
-                Verdict::Pass
-            }
-            _ => {
-                c.ip.in_unknown_protos += 1;
-                Verdict::Pass
-            }
+            _ => Verdict::Pass,
         }
     }
 
