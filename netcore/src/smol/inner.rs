@@ -500,17 +500,16 @@ impl<'d> Inner<'d> {
                     };
                 }
                 slot.last = state;
-                if let Use::Listening { id, .. } = slot.usage
-                    && let Some(Some(e)) = self.listeners.get_mut(usize::from(id))
-                    && let Some(w) = e.waker.take()
-                {
-                    w.wake();
-                }
-                if let Use::Listening { order, .. } = &mut slot.usage
-                    && prev == S::Listen
-                {
-                    *order = self.accept_order;
-                    self.accept_order = self.accept_order.wrapping_add(1);
+                if let Use::Listening { id, order } = &mut slot.usage {
+                    if let Some(Some(e)) = self.listeners.get_mut(usize::from(*id))
+                        && let Some(w) = e.waker.take()
+                    {
+                        w.wake();
+                    }
+                    if prev == S::Listen {
+                        *order = self.accept_order;
+                        self.accept_order = self.accept_order.wrapping_add(1);
+                    }
                 }
             }
             if state == stcp::State::TimeWait && slot.time_wait_since.is_none() {
