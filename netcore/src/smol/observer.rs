@@ -423,16 +423,17 @@ impl Observer {
         });
         let free = self.sent.iter().position(Option::is_none);
         let closing = || self.sent.iter().position(|e| e.is_some_and(|e| e.closing));
-        if let Some(i) = free.or_else(closing) {
-            if let Some(slot) = self.sent.get_mut(i) {
-                *slot = new;
+        let i = match free.or_else(closing) {
+            Some(i) => i,
+            None => {
+                let i = self.sent_next;
+                self.sent_next = (i + 1) % SEQ_TRACK;
+                i
             }
-            return false;
-        }
-        if let Some(slot) = self.sent.get_mut(self.sent_next) {
+        };
+        if let Some(slot) = self.sent.get_mut(i) {
             *slot = new;
         }
-        self.sent_next = (self.sent_next + 1) % SEQ_TRACK;
         false
     }
 
