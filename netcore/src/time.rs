@@ -274,16 +274,18 @@ impl DateTime {
     pub fn from_unix(secs: u64) -> DateTime {
         // Howard Hinnant's `civil_from_days`, for days ≥ 0.
         let days = secs / 86_400;
-        let tod = secs % 86_400;
+        // Below one day and one era: 32-bit arithmetic from here on
+        // (cheaper than 64-bit on a 32-bit core).
+        let tod = (secs % 86_400) as u32;
         let z = days + 719_468;
         let era = z / 146_097;
-        let doe = z % 146_097;
+        let doe = (z % 146_097) as u32;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
         let mp = (5 * doy + 2) / 153;
         let day = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + u64::from(month <= 2);
+        let year = u64::from(yoe) + era * 400 + u64::from(month <= 2);
         // Each value is in range by construction (year < 2^32 for any u64
         // input divided down by 365 days).
         DateTime {

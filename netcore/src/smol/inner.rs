@@ -465,7 +465,6 @@ impl<'d> Inner<'d> {
     /// any socket changed state or was reclaimed or aborted.
     fn scan_tcp(&mut self, now: Instant) -> bool {
         let mut changed = false;
-        let mut wake_listeners = [false; MAX_LISTENERS];
         for slot in self.tcp.iter_mut() {
             let Some(h) = slot.handle else { continue };
             let sock = self.sockets.get_mut::<stcp::Socket>(h);
@@ -494,38 +493,23 @@ impl<'d> Inner<'d> {
                 if state == S::Closed && slot.error.is_none() {
                     let rst = slot.tuple.is_some_and(|t| self.observer.take_rst(&t));
                     slot.error = match prev {
-                        S::SynSent if rst => Some(TcpError::Refused),
-                        S::SynSent => Some(TcpError::TimedOut),
-                        S::SynReceived
-                        | S::Established
-                        | S::FinWait1
-                        | S::FinWait2
-                        | S::CloseWait
-                        | S::Closing
-                            if rst =>
-                        {
-                            Some(TcpError::Reset)
-                        }
-                        S::SynReceived
-                        | S::Established
-                        | S::FinWait1
-                        | S::FinWait2
-                        | S::CloseWait
-                        | S::Closing => Some(TcpError::TimedOut),
-                        _ => None,
+                        S::Closed | S::Listen | S::LastAck | S::TimeWait => None,
+                        _ if !rst => Some(TcpError::TimedOut),
+                        S::SynSent => Some(TcpError::Refused),
+                        _ => Some(TcpError::Reset),
                     };
                 }
                 slot.last = state;
-                if let Use::Listening { id, .. } = slot.usage
-                    && let Some(w) = wake_listeners.get_mut(usize::from(id))
-                {
-                    *w = true;
-                }
-                if let Use::Listening { order, .. } = &mut slot.usage
-                    && prev == S::Listen
-                {
-                    *order = self.accept_order;
-                    self.accept_order = self.accept_order.wrapping_add(1);
+                if let Use::Listening { id, order } = &mut slot.usage {
+                    if let Some(Some(e)) = self.listeners.get_mut(usize::from(*id))
+                        && let Some(w) = e.waker.take()
+                    {
+                        w.wake();
+                    }
+                    if prev == S::Listen {
+                        *order = self.accept_order;
+                        self.accept_order = self.accept_order.wrapping_add(1);
+                    }
                 }
             }
             if state == stcp::State::TimeWait && slot.time_wait_since.is_none() {
@@ -567,11 +551,6 @@ impl<'d> Inner<'d> {
                 _ => {}
             }
         }
-        for (entry, wake) in self.listeners.iter_mut().zip(wake_listeners) {
-            if wake && let Some(w) = entry.as_mut().and_then(|e| e.waker.take()) {
-                w.wake();
-            }
-        }
         changed
     }
 
@@ -596,9 +575,11 @@ impl<'d> Inner<'d> {
         let mut changed = false;
         let mut budgets: heapless::Vec<(u16, u16), MAX_LISTENERS> = heapless::Vec::new();
         for id in 0..MAX_LISTENERS {
-            let Some(entry) = self.listeners.get(id).and_then(|e| e.clone()) else {
+            // The fields only: cloning the entry would clone its waker.
+            let Some(Some(e)) = self.listeners.get(id) else {
                 continue;
             };
+            let (local, backlog, policy) = (e.local, e.backlog, e.policy);
             let mut idle = 0usize;
             let mut pending = 0usize;
             for slot in self.tcp.iter() {
@@ -612,9 +593,9 @@ impl<'d> Inner<'d> {
                     }
                 }
             }
-            let want = usize::from(entry.backlog).saturating_sub(pending);
+            let want = usize::from(backlog).saturating_sub(pending);
             while idle < want {
-                if !self.arm_listen_socket(id, entry.local) {
+                if !self.arm_listen_socket(id, local) {
                     break;
                 }
                 changed = true;
@@ -632,16 +613,16 @@ impl<'d> Inner<'d> {
             // Back onto the port's reserved sockets as they come free (a
             // LISTEN socket from the shared pool is swapped for one).
             for _ in 0..self.tcp.len() {
-                if self.free_reserved_slot(entry.local.port()).is_none()
+                if self.free_reserved_slot(local.port()).is_none()
                     || !self.disarm_one_listen_socket(id, true)
                 {
                     break;
                 }
-                self.arm_listen_socket(id, entry.local);
+                self.arm_listen_socket(id, local);
                 changed = true;
             }
-            if entry.policy == BacklogPolicy::Drop {
-                let _ = budgets.push((entry.local.port(), idle as u16));
+            if policy == BacklogPolicy::Drop {
+                let _ = budgets.push((local.port(), idle as u16));
             }
         }
         self.observer.set_syn_budgets(&budgets);
@@ -715,51 +696,47 @@ impl<'d> Inner<'d> {
     /// listeners ([`Inner::free_reserved_slot`]).
     pub(crate) fn free_tcp_slot(&mut self, steal: bool) -> Option<usize> {
         let pool = self.tcp.get(..self.tcp_pool).unwrap_or(&[]);
-        if let Some(i) = pool
-            .iter()
-            .position(|s| s.usage == Use::Free && s.handle.is_some())
-        {
-            return Some(i);
-        }
-        // An orphan that has finished (a failed connect, say) but that the
-        // runner has not swept yet is as good as free.
-        let sockets = &self.sockets;
-        if let Some(i) = pool.iter().position(|s| {
-            matches!(s.usage, Use::Orphan { .. })
-                && s.last == stcp::State::Closed
-                && s.handle.is_some_and(|h| {
-                    let sock = sockets.get::<stcp::Socket>(h);
-                    sock.state() == stcp::State::Closed && sock.remote_endpoint().is_none()
-                })
-        }) {
-            let slot = self.tcp.get_mut(i)?;
-            let h = slot.handle?;
-            if let Some(t) = slot.tuple {
-                self.observer.forget(&t);
+        // One pass: a free slot wins at once; else the first orphan that
+        // has finished (a failed connect, say) but that the runner has not
+        // swept yet, which is as good as free; else (with `steal`) the
+        // oldest TIME-WAIT orphan.
+        let mut finished = None;
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, s) in pool.iter().enumerate() {
+            let Some(h) = s.handle else { continue };
+            match (s.usage, s.last) {
+                (Use::Free, _) => return Some(i),
+                (Use::Orphan { .. }, stcp::State::Closed) if finished.is_none() => {
+                    let sock = self.sockets.get::<stcp::Socket>(h);
+                    if sock.state() == stcp::State::Closed && sock.remote_endpoint().is_none() {
+                        finished = Some(i);
+                    }
+                }
+                (Use::Orphan { .. }, stcp::State::TimeWait) => {
+                    let since = s.time_wait_since.unwrap_or(Instant::ZERO);
+                    if oldest.is_none_or(|(_, t)| since < t) {
+                        oldest = Some((i, since));
+                    }
+                }
+                _ => {}
             }
-            *slot = TcpSlot::new(h);
-            return Some(i);
         }
-        if !steal {
-            return None;
-        }
-        let (i, _) = pool
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                matches!(s.usage, Use::Orphan { .. }) && s.last == stcp::State::TimeWait
-            })
-            .min_by_key(|(_, s)| s.time_wait_since.unwrap_or(Instant::ZERO))?;
+        let (i, time_wait) = match (finished, oldest) {
+            (Some(i), _) => (i, false),
+            (None, Some((i, _))) if steal => (i, true),
+            _ => return None,
+        };
         let slot = self.tcp.get_mut(i)?;
         let h = slot.handle?;
-        let sock = self.sockets.get_mut::<stcp::Socket>(h);
-        // Closing in TIME-WAIT silently: there is no RST to send for it.
-        sock.abort();
+        if time_wait {
+            // Closing in TIME-WAIT silently: there is no RST to send for it.
+            // The aborted socket still holds its tuple until the next
+            // dispatch; a fresh listen/connect on it resets that.
+            self.sockets.get_mut::<stcp::Socket>(h).abort();
+        }
         if let Some(t) = slot.tuple {
             self.observer.forget(&t);
         }
-        // The aborted socket still holds its tuple until the next dispatch; a
-        // fresh listen/connect on it resets that.
         *slot = TcpSlot::new(h);
         Some(i)
     }
@@ -767,18 +744,21 @@ impl<'d> Inner<'d> {
     /// A free UDP socket for a bind on `port`: its reserved one first, then
     /// the pool's.
     pub(crate) fn free_udp_slot(&self, port: u16) -> Option<usize> {
-        let free = |i: &usize| {
-            self.udp
-                .get(*i)
-                .is_some_and(|s| !s.in_use && s.handle.is_some())
-        };
         let reserved = self
             .udp_reserved
             .iter()
             .position(|&p| p == port)
-            .map(|r| self.udp_pool + r)
-            .filter(free);
-        reserved.or_else(|| (0..self.udp_pool).find(free))
+            .map(|r| self.udp_pool + r);
+        // The reserved one (if any) first, then the pool in order.
+        for i in reserved.into_iter().chain(0..self.udp_pool) {
+            if let Some(s) = self.udp.get(i)
+                && !s.in_use
+                && s.handle.is_some()
+            {
+                return Some(i);
+            }
+        }
+        None
     }
 
     /// A free socket reserved for listeners on `port`, if any.
@@ -813,11 +793,20 @@ impl<'d> Inner<'d> {
                 sock.local_endpoint().is_some_and(|e| e.port == port)
                     || (sock.is_listening() && sock.listen_endpoint().port == port)
             })
-        }) || self.udp.iter().any(|s| {
-            s.in_use
-                && s.handle
-                    .is_some_and(|h| self.sockets.get::<sudp::Socket>(h).endpoint().port == port)
-        })
+        }) || self.udp_port_taken(port)
+    }
+
+    /// Whether a bound UDP socket has local port `port`.
+    pub(crate) fn udp_port_taken(&self, port: u16) -> bool {
+        for s in self.udp.iter() {
+            if s.in_use
+                && let Some(h) = s.handle
+                && self.sockets.get::<sudp::Socket>(h).endpoint().port == port
+            {
+                return true;
+            }
+        }
+        false
     }
 
     // ---- listeners --------------------------------------------------------

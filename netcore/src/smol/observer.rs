@@ -204,20 +204,20 @@ impl Observer {
             mac: source_hardware_addr,
             seen: self.now,
         };
-        if let Some(e) = self
-            .neighbours
-            .iter_mut()
-            .find(|e| e.is_some_and(|n| n.ip == source_protocol_addr))
-        {
-            *e = Some(entry);
-        } else if let Some(e) = self.neighbours.iter_mut().find(|e| e.is_none()) {
-            *e = Some(entry);
-        } else if let Some(e) = self
-            .neighbours
-            .iter_mut()
-            .min_by_key(|e| e.map(|n| n.seen).unwrap_or(Instant::ZERO))
-        {
-            // Full: evict the oldest, as smoltcp does.
+        // The entry for the address, else the first free one, else (full)
+        // the oldest, as smoltcp evicts: the first lowest (rank, seen).
+        let mut best: Option<(u8, Instant, usize)> = None;
+        for (i, e) in self.neighbours.iter().enumerate() {
+            let (rank, seen) = match e {
+                Some(n) if n.ip == source_protocol_addr => (0, Instant::ZERO),
+                None => (1, Instant::ZERO),
+                Some(n) => (2, n.seen),
+            };
+            if best.is_none_or(|(r, s, _)| (rank, seen) < (r, s)) {
+                best = Some((rank, seen, i));
+            }
+        }
+        if let Some(e) = best.and_then(|(_, _, i)| self.neighbours.get_mut(i)) {
             *e = Some(entry);
         }
     }
@@ -300,9 +300,17 @@ impl Observer {
                 }
             }
         }
-        match ip.next_header() {
+        let proto = ip.next_header();
+        if !matches!(
+            proto,
+            IpProtocol::Tcp | IpProtocol::Udp | IpProtocol::Icmp | IpProtocol::Igmp
+        ) {
+            c.ip.in_unknown_protos += 1;
+            return Verdict::Pass;
+        }
+        c.ip.in_delivers += 1;
+        match proto {
             IpProtocol::Tcp => {
-                c.ip.in_delivers += 1;
                 c.tcp.in_segs += 1;
                 let Ok(tcp) = TcpPacket::new_checked(ip.payload()) else {
                     c.tcp.in_errs += 1;
@@ -326,21 +334,13 @@ impl Observer {
                 Verdict::Pass
             }
             IpProtocol::Udp => {
-                c.ip.in_delivers += 1;
                 match UdpPacket::new_checked(ip.payload()) {
                     Ok(udp) if udp.verify_checksum(&src_ip.into(), &dst_ip.into()) => {}
                     _ => c.udp.in_errors += 1,
                 }
                 Verdict::Pass
             }
-            IpProtocol::Icmp | IpProtocol::Igmp => {
-                c.ip.in_delivers += 1;
-                Verdict::Pass
-            }
-            _ => {
-                c.ip.in_unknown_protos += 1;
-                Verdict::Pass
-            }
+            _ => Verdict::Pass,
         }
     }
 
@@ -423,16 +423,17 @@ impl Observer {
         });
         let free = self.sent.iter().position(Option::is_none);
         let closing = || self.sent.iter().position(|e| e.is_some_and(|e| e.closing));
-        if let Some(i) = free.or_else(closing) {
-            if let Some(slot) = self.sent.get_mut(i) {
-                *slot = new;
+        let i = match free.or_else(closing) {
+            Some(i) => i,
+            None => {
+                let i = self.sent_next;
+                self.sent_next = (i + 1) % SEQ_TRACK;
+                i
             }
-            return false;
-        }
-        if let Some(slot) = self.sent.get_mut(self.sent_next) {
+        };
+        if let Some(slot) = self.sent.get_mut(i) {
             *slot = new;
         }
-        self.sent_next = (self.sent_next + 1) % SEQ_TRACK;
         false
     }
 

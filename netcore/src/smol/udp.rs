@@ -20,7 +20,7 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::task::Poll;
 
 use smoltcp::socket::udp as sudp;
-use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address};
+use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 use super::inner::{ArpWait, Inner, NextHop, UdpSlot};
 use crate::error::UdpError;
@@ -47,12 +47,7 @@ pub(crate) fn bind<'d>(
         local.port()
     };
     // Two sockets on one port would split its datagrams arbitrarily.
-    let taken = i.udp.iter().any(|s| {
-        s.in_use
-            && s.handle
-                .is_some_and(|h| i.sockets.get::<sudp::Socket>(h).endpoint().port == port)
-    });
-    if taken {
+    if i.udp_port_taken(port) {
         return Err(UdpError::AddrInUse);
     }
     let idx = i.free_udp_slot(port).ok_or(UdpError::NoBuffer)?;
@@ -267,12 +262,8 @@ impl Drop for SmolUdpSocket<'_> {
         let Ok(mut i) = self.inner.try_borrow_mut() else {
             return;
         };
-        let groups: heapless::Vec<Ipv4Address, 4> = i
-            .udp
-            .get(self.idx)
-            .map(|s| s.groups.clone())
-            .unwrap_or_default();
-        for g in groups {
+        // Leaves the groups one by one, taking each off the slot first.
+        while let Some(g) = i.udp.get_mut(self.idx).and_then(|s| s.groups.pop()) {
             i.leave_group(g);
         }
         let now = i.now();
@@ -287,7 +278,6 @@ impl Drop for SmolUdpSocket<'_> {
             } else {
                 // Datagrams queued just before the drop (an error reply,
                 // a final ACK) still go out; the runner frees the slot after.
-                slot.groups.clear();
                 slot.closing_since = Some(now);
             }
         }
