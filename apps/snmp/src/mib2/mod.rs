@@ -494,7 +494,7 @@ impl<N: Network, const S: usize, const A: usize> Mib for Mib2<'_, N, S, A> {
             };
             return Ok(match node.kind {
                 Kind::Scalar(g) if rest == [0] => {
-                    self.scalar(g, node.arc).unwrap_or(Value::NoSuchObject)
+                    self.scalar(g, node.arc()).unwrap_or(Value::NoSuchObject)
                 }
                 Kind::Scalar(_) => Value::NoSuchInstance,
                 Kind::Table(t) => {
@@ -535,7 +535,7 @@ impl<N: Network, const S: usize, const A: usize> Mib for Mib2<'_, N, S, A> {
                     };
                     inst.push(0);
                     if inst.as_slice() > req {
-                        if let Some(v) = self.scalar(g, node.arc) {
+                        if let Some(v) = self.scalar(g, node.arc()) {
                             return Ok(Some((inst, v)));
                         }
                         return Ok(None);

@@ -81,8 +81,10 @@ pub(super) enum Kind {
 /// One object type (scalar) or table entry, named `base.arc`.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Node {
-    pub(super) base: &'static [u32],
-    pub(super) arc: u32,
+    /// The position of the base OID in [`BASES`] (one octet instead of a
+    /// slice: the table stays small).
+    base: u8,
+    arc: u8,
     pub(super) kind: Kind,
 }
 
@@ -97,32 +99,82 @@ impl Node {
     pub(super) fn key(&self) -> Key {
         let mut k = Key::new();
         // Every base below has at most 10 arcs (checked by a test).
-        let _ = k.extend_from_slice(self.base);
-        let _ = k.push(self.arc);
+        let _ = k.extend_from_slice(self.base());
+        let _ = k.push(self.arc());
         k
+    }
+
+    /// The base OID.
+    fn base(&self) -> &'static [u32] {
+        BASES.get(usize::from(self.base)).copied().unwrap_or(&[])
+    }
+
+    /// The arc under the base.
+    pub(super) fn arc(&self) -> u32 {
+        u32::from(self.arc)
     }
 }
 
-const SYSTEM: &[u32] = &[1, 3, 6, 1, 2, 1, 1];
-const INTERFACES: &[u32] = &[1, 3, 6, 1, 2, 1, 2];
-const IF_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2];
-const IP: &[u32] = &[1, 3, 6, 1, 2, 1, 4];
-const IP_ADDR_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 20];
-const TCP: &[u32] = &[1, 3, 6, 1, 2, 1, 6];
-const TCP_CONN_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 13];
-const TCP_CONNECTION_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 19];
-const TCP_LISTENER_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 20];
-const UDP: &[u32] = &[1, 3, 6, 1, 2, 1, 7];
-const UDP_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 7, 5];
-const UDP_ENDPOINT_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 7, 7];
-const SNMP: &[u32] = &[1, 3, 6, 1, 2, 1, 11];
-const IF_X_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1];
-const ENGINE: &[u32] = &[1, 3, 6, 1, 6, 3, 10, 2, 1];
-const MPD: &[u32] = &[1, 3, 6, 1, 6, 3, 11, 2, 1];
-const TARGET: &[u32] = &[1, 3, 6, 1, 6, 3, 12, 1];
-const USM: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1];
+const SYSTEM: u8 = 0;
+const INTERFACES: u8 = 1;
+const IF_TABLE: u8 = 2;
+const IP: u8 = 3;
+const IP_ADDR_TABLE: u8 = 4;
+const TCP: u8 = 5;
+const TCP_CONN_TABLE: u8 = 6;
+const TCP_CONNECTION_TABLE: u8 = 7;
+const TCP_LISTENER_TABLE: u8 = 8;
+const UDP: u8 = 9;
+const UDP_TABLE: u8 = 10;
+const UDP_ENDPOINT_TABLE: u8 = 11;
+const SNMP: u8 = 12;
+const IF_X_TABLE: u8 = 13;
+const ENGINE: u8 = 14;
+const MPD: u8 = 15;
+const TARGET: u8 = 16;
+const USM: u8 = 17;
 
-const fn s(base: &'static [u32], arc: u32, g: Group) -> Node {
+/// The base OIDs, in the order of the constants above.
+static BASES: [&[u32]; 18] = [
+    // SYSTEM
+    &[1, 3, 6, 1, 2, 1, 1],
+    // INTERFACES
+    &[1, 3, 6, 1, 2, 1, 2],
+    // IF_TABLE
+    &[1, 3, 6, 1, 2, 1, 2, 2],
+    // IP
+    &[1, 3, 6, 1, 2, 1, 4],
+    // IP_ADDR_TABLE
+    &[1, 3, 6, 1, 2, 1, 4, 20],
+    // TCP
+    &[1, 3, 6, 1, 2, 1, 6],
+    // TCP_CONN_TABLE
+    &[1, 3, 6, 1, 2, 1, 6, 13],
+    // TCP_CONNECTION_TABLE
+    &[1, 3, 6, 1, 2, 1, 6, 19],
+    // TCP_LISTENER_TABLE
+    &[1, 3, 6, 1, 2, 1, 6, 20],
+    // UDP
+    &[1, 3, 6, 1, 2, 1, 7],
+    // UDP_TABLE
+    &[1, 3, 6, 1, 2, 1, 7, 5],
+    // UDP_ENDPOINT_TABLE
+    &[1, 3, 6, 1, 2, 1, 7, 7],
+    // SNMP
+    &[1, 3, 6, 1, 2, 1, 11],
+    // IF_X_TABLE
+    &[1, 3, 6, 1, 2, 1, 31, 1, 1],
+    // ENGINE
+    &[1, 3, 6, 1, 6, 3, 10, 2, 1],
+    // MPD
+    &[1, 3, 6, 1, 6, 3, 11, 2, 1],
+    // TARGET
+    &[1, 3, 6, 1, 6, 3, 12, 1],
+    // USM
+    &[1, 3, 6, 1, 6, 3, 15, 1, 1],
+];
+
+const fn s(base: u8, arc: u8, g: Group) -> Node {
     Node {
         base,
         arc,
@@ -130,7 +182,7 @@ const fn s(base: &'static [u32], arc: u32, g: Group) -> Node {
     }
 }
 
-const fn t(base: &'static [u32], t: Table) -> Node {
+const fn t(base: u8, t: Table) -> Node {
     Node {
         base,
         arc: 1,
@@ -206,7 +258,7 @@ mod tests {
             assert!(!b.starts_with(&a), "{b:?} under {a:?}");
         }
         for n in NODES {
-            assert!(n.base.len() < KEY_LEN);
+            assert!(n.base().len() < KEY_LEN);
         }
     }
 }
