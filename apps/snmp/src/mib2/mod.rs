@@ -542,7 +542,7 @@ impl<N: Network, const S: usize, const A: usize> Mib for Mib2<'_, N, S, A> {
                     }
                 }
                 Kind::Table(t) => {
-                    for &col in t.columns() {
+                    for col in t.columns() {
                         let Some(col_oid) = Oid::from_slice(&key).and_then(|o| o.child(&[col]))
                         else {
                             continue;

@@ -50,22 +50,18 @@ pub(super) enum Table {
 }
 
 impl Table {
-    /// The accessible columns, ascending.
-    pub(super) fn columns(self) -> &'static [u32] {
-        match self {
-            Table::If => &[
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
-            ],
-            Table::IpAddr => &[1, 2, 3, 4, 5],
-            Table::TcpConn => &[1, 2, 3, 4, 5],
-            Table::TcpConnection => &[7, 8],
-            Table::TcpListener => &[4],
-            Table::Udp => &[1, 2],
-            Table::UdpEndpoint => &[8],
-            Table::IfX => &[
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-            ],
-        }
+    /// The accessible columns: every one of a range, ascending.
+    pub(super) fn columns(self) -> core::ops::RangeInclusive<u32> {
+        let (first, last) = match self {
+            Table::If => (1, 22),
+            Table::IpAddr | Table::TcpConn => (1, 5),
+            Table::TcpConnection => (7, 8),
+            Table::TcpListener => (4, 4),
+            Table::Udp => (1, 2),
+            Table::UdpEndpoint => (8, 8),
+            Table::IfX => (1, 19),
+        };
+        first..=last
     }
 }
 
