@@ -74,13 +74,15 @@ pub(super) enum Kind {
     Table(Table),
 }
 
-/// One object type (scalar) or table entry, named `base.arc`.
+/// A run of scalars named `base.first` … `base.last` (every arc between
+/// them), or one table entry `base.1`.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Node {
     /// The position of the base OID in [`BASES`] (one octet instead of a
     /// slice: the table stays small).
     base: u8,
-    arc: u8,
+    first: u8,
+    last: u8,
     pub(super) kind: Kind,
 }
 
@@ -91,12 +93,12 @@ pub(super) const KEY_LEN: usize = 12;
 pub(super) type Key = heapless::Vec<u32, KEY_LEN>;
 
 impl Node {
-    /// The node's OID (`base.arc`).
-    pub(super) fn key(&self) -> Key {
+    /// The name of the object type `base.arc` (`arc` from [`Node::arcs`]).
+    pub(super) fn key(&self, arc: u32) -> Key {
         let mut k = Key::new();
         // Every base below has at most 10 arcs (checked by a test).
         let _ = k.extend_from_slice(self.base());
-        let _ = k.push(self.arc());
+        let _ = k.push(arc);
         k
     }
 
@@ -105,9 +107,9 @@ impl Node {
         BASES.get(usize::from(self.base)).copied().unwrap_or(&[])
     }
 
-    /// The arc under the base.
-    pub(super) fn arc(&self) -> u32 {
-        u32::from(self.arc)
+    /// The arcs under the base, ascending.
+    pub(super) fn arcs(&self) -> core::ops::RangeInclusive<u32> {
+        u32::from(self.first)..=u32::from(self.last)
     }
 }
 
@@ -170,10 +172,11 @@ static BASES: [&[u32]; 18] = [
     &[1, 3, 6, 1, 6, 3, 15, 1, 1],
 ];
 
-const fn s(base: u8, arc: u8, g: Group) -> Node {
+const fn s(base: u8, first: u8, last: u8, g: Group) -> Node {
     Node {
         base,
-        arc,
+        first,
+        last,
         kind: Kind::Scalar(g),
     }
 }
@@ -181,7 +184,8 @@ const fn s(base: u8, arc: u8, g: Group) -> Node {
 const fn t(base: u8, t: Table) -> Node {
     Node {
         base,
-        arc: 1,
+        first: 1,
+        last: 1,
         kind: Kind::Table(t),
     }
 }
@@ -191,40 +195,29 @@ use Group::{Engine, Interfaces, Ip, Mpd, Snmp, System, Target, Tcp, Udp, Usm};
 /// Every node, in increasing OID order (checked by a test).
 #[rustfmt::skip]
 pub(super) static NODES: &[Node] = &[
-    s(SYSTEM, 1, System), s(SYSTEM, 2, System), s(SYSTEM, 3, System), s(SYSTEM, 4, System),
-    s(SYSTEM, 5, System), s(SYSTEM, 6, System), s(SYSTEM, 7, System), s(SYSTEM, 8, System),
-    s(INTERFACES, 1, Interfaces),
+    s(SYSTEM, 1, 8, System),
+    s(INTERFACES, 1, 1, Interfaces),
     t(IF_TABLE, Table::If),
-    s(IP, 1, Ip), s(IP, 2, Ip), s(IP, 3, Ip), s(IP, 4, Ip), s(IP, 5, Ip), s(IP, 6, Ip),
-    s(IP, 7, Ip), s(IP, 8, Ip), s(IP, 9, Ip), s(IP, 10, Ip), s(IP, 11, Ip), s(IP, 12, Ip),
-    s(IP, 13, Ip), s(IP, 14, Ip), s(IP, 15, Ip), s(IP, 16, Ip), s(IP, 17, Ip), s(IP, 18, Ip),
-    s(IP, 19, Ip),
+    s(IP, 1, 19, Ip),
     t(IP_ADDR_TABLE, Table::IpAddr),
-    s(TCP, 1, Tcp), s(TCP, 2, Tcp), s(TCP, 3, Tcp), s(TCP, 4, Tcp), s(TCP, 5, Tcp),
-    s(TCP, 6, Tcp), s(TCP, 7, Tcp), s(TCP, 8, Tcp), s(TCP, 9, Tcp), s(TCP, 10, Tcp),
-    s(TCP, 11, Tcp), s(TCP, 12, Tcp),
+    s(TCP, 1, 12, Tcp),
     t(TCP_CONN_TABLE, Table::TcpConn),
-    s(TCP, 14, Tcp), s(TCP, 15, Tcp), s(TCP, 17, Tcp), s(TCP, 18, Tcp),
+    s(TCP, 14, 15, Tcp),
+    s(TCP, 17, 18, Tcp),
     t(TCP_CONNECTION_TABLE, Table::TcpConnection),
     t(TCP_LISTENER_TABLE, Table::TcpListener),
-    s(UDP, 1, Udp), s(UDP, 2, Udp), s(UDP, 3, Udp), s(UDP, 4, Udp),
+    s(UDP, 1, 4, Udp),
     t(UDP_TABLE, Table::Udp),
     t(UDP_ENDPOINT_TABLE, Table::UdpEndpoint),
-    s(UDP, 8, Udp), s(UDP, 9, Udp),
-    s(SNMP, 1, Snmp), s(SNMP, 2, Snmp), s(SNMP, 3, Snmp), s(SNMP, 4, Snmp), s(SNMP, 5, Snmp),
-    s(SNMP, 6, Snmp), s(SNMP, 8, Snmp), s(SNMP, 9, Snmp), s(SNMP, 10, Snmp),
-    s(SNMP, 11, Snmp), s(SNMP, 12, Snmp), s(SNMP, 13, Snmp), s(SNMP, 14, Snmp),
-    s(SNMP, 15, Snmp), s(SNMP, 16, Snmp), s(SNMP, 17, Snmp), s(SNMP, 18, Snmp),
-    s(SNMP, 19, Snmp), s(SNMP, 20, Snmp), s(SNMP, 21, Snmp), s(SNMP, 22, Snmp),
-    s(SNMP, 24, Snmp), s(SNMP, 25, Snmp), s(SNMP, 26, Snmp), s(SNMP, 27, Snmp),
-    s(SNMP, 28, Snmp), s(SNMP, 29, Snmp), s(SNMP, 30, Snmp), s(SNMP, 31, Snmp),
-    s(SNMP, 32, Snmp),
+    s(UDP, 8, 9, Udp),
+    s(SNMP, 1, 6, Snmp),
+    s(SNMP, 8, 22, Snmp),
+    s(SNMP, 24, 32, Snmp),
     t(IF_X_TABLE, Table::IfX),
-    s(ENGINE, 1, Engine), s(ENGINE, 2, Engine), s(ENGINE, 3, Engine), s(ENGINE, 4, Engine),
-    s(MPD, 1, Mpd), s(MPD, 2, Mpd), s(MPD, 3, Mpd),
-    s(TARGET, 4, Target), s(TARGET, 5, Target),
-    s(USM, 1, Usm), s(USM, 2, Usm), s(USM, 3, Usm), s(USM, 4, Usm), s(USM, 5, Usm),
-    s(USM, 6, Usm),
+    s(ENGINE, 1, 4, Engine),
+    s(MPD, 1, 3, Mpd),
+    s(TARGET, 4, 5, Target),
+    s(USM, 1, 6, Usm),
 ];
 
 /// A Counter32 from a 64-bit count (MIB-2 counters wrap at 2^32).
@@ -248,10 +241,15 @@ mod tests {
 
     #[test]
     fn nodes_are_sorted_and_disjoint() {
-        for w in NODES.windows(2) {
-            let (a, b) = (w[0].key(), w[1].key());
+        let keys: Vec<Key> = NODES
+            .iter()
+            .flat_map(|n| n.arcs().map(|a| n.key(a)))
+            .collect();
+        assert_eq!(keys.len(), 103);
+        for w in keys.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
             assert!(a < b, "{a:?} !< {b:?}");
-            assert!(!b.starts_with(&a), "{b:?} under {a:?}");
+            assert!(!b.starts_with(a), "{b:?} under {a:?}");
         }
         for n in NODES {
             assert!(n.base().len() < KEY_LEN);
