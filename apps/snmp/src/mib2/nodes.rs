@@ -97,13 +97,15 @@ impl Node {
     pub(super) fn key(&self, arc: u32) -> Key {
         let mut k = Key::new();
         // Every base below has at most 10 arcs (checked by a test).
-        let _ = k.extend_from_slice(self.base());
+        for &a in self.base() {
+            let _ = k.push(u32::from(a));
+        }
         let _ = k.push(arc);
         k
     }
 
-    /// The base OID.
-    fn base(&self) -> &'static [u32] {
+    /// The base OID (every arc of these is below 256).
+    fn base(&self) -> &'static [u8] {
         BASES.get(usize::from(self.base)).copied().unwrap_or(&[])
     }
 
@@ -133,7 +135,7 @@ const TARGET: u8 = 16;
 const USM: u8 = 17;
 
 /// The base OIDs, in the order of the constants above.
-static BASES: [&[u32]; 18] = [
+static BASES: [&[u8]; 18] = [
     // SYSTEM
     &[1, 3, 6, 1, 2, 1, 1],
     // INTERFACES
