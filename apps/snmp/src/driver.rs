@@ -372,28 +372,24 @@ impl<'a, const USERS: usize, const SLOTS: usize, const LEN: usize> Driver<'a, US
             // for both: this future stays smaller).
             self.agent_events(net, sock, mib, response, &mut on_event)
                 .await;
+            self.service_informs(net, sock, &mut on_event).await;
+            // The coldStart first, then the board's ticks (one `await`
+            // site for both; a tick due with the coldStart waits for the
+            // next turn, which comes at once).
+            let now = net.now();
+            let mut notification = None;
             if cold_start {
                 cold_start = false;
-                self.notify(
-                    net,
-                    sock,
-                    mib,
-                    Notification::ColdStart,
-                    response,
-                    &mut on_event,
-                )
-                .await;
-            }
-            self.service_informs(net, sock, &mut on_event).await;
-            let now = net.now();
-            if let (Some(t), Some(at)) = (tick, next_tick)
+                notification = Some(Notification::ColdStart);
+            } else if let (Some(t), Some(at)) = (tick, next_tick)
                 && now >= at
             {
                 next_tick = Some(now + t);
-                if let Some(n) = on_tick(mib, now) {
-                    self.notify(net, sock, mib, n, response, &mut on_event)
-                        .await;
-                }
+                notification = on_tick(mib, now);
+            }
+            if let Some(n) = notification {
+                self.notify(net, sock, mib, n, response, &mut on_event)
+                    .await;
             }
             let wake = match (self.informs.poll_timeout(), next_tick) {
                 (Some(a), Some(b)) => Some(a.min(b)),

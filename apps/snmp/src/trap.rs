@@ -89,7 +89,7 @@ pub fn encode_trap_v1(
             time_stamp,
         },
     };
-    encode_with(&frame, varbinds.iter().copied(), buf)
+    encode_with(&frame, &[], varbinds, buf)
 }
 
 /// Which SNMPv2 notification PDU to build.
@@ -121,11 +121,7 @@ pub fn encode_v2c_notification(
         }),
         header: notification_header(kind, request_id),
     };
-    encode_with(
-        &frame,
-        notification_varbinds(uptime, trap_oid, varbinds),
-        buf,
-    )
+    encode_with(&frame, &notification_head(uptime, trap_oid), varbinds, buf)
 }
 
 pub(crate) fn notification_header(kind: NotificationKind, request_id: i32) -> PduHeader {
@@ -140,11 +136,9 @@ pub(crate) fn notification_header(kind: NotificationKind, request_id: i32) -> Pd
     }
 }
 
-pub(crate) fn notification_varbinds<'v>(
-    uptime: u32,
-    trap_oid: &Oid,
-    varbinds: &'v [VarBind<'v>],
-) -> impl Iterator<Item = VarBind<'v>> + Clone {
+/// The varbinds every SNMPv2 notification starts with: `sysUpTime.0`
+/// and `snmpTrapOID.0`.
+pub(crate) fn notification_head(uptime: u32, trap_oid: &Oid) -> [VarBind<'static>; 2] {
     [
         VarBind {
             name: Oid::new(SYS_UPTIME_0),
@@ -155,24 +149,32 @@ pub(crate) fn notification_varbinds<'v>(
             value: Value::ObjectId(*trap_oid),
         },
     ]
-    .into_iter()
-    .chain(varbinds.iter().copied())
 }
 
-/// Writes `vbs` after the frame's headroom and completes the message.
-pub(crate) fn encode_with<'v>(
+/// Writes `head` then `vbs` after the frame's headroom and completes the
+/// message.
+pub(crate) fn encode_with(
     frame: &Frame<'_>,
-    vbs: impl Iterator<Item = VarBind<'v>> + Clone,
+    head: &[VarBind<'_>],
+    vbs: &[VarBind<'_>],
     buf: &mut [u8],
 ) -> Result<usize, BerError> {
-    let vbs_len: usize = vbs.clone().map(|vb| vb.encoded_len()).sum();
+    let lists = [head, vbs];
+    let mut vbs_len = 0;
+    for list in lists {
+        for vb in list {
+            vbs_len += vb.encoded_len();
+        }
+    }
     let at = frame.headroom(vbs_len);
     if at + vbs_len + 8 > buf.len() {
         return Err(BerError::BufferTooSmall);
     }
     let mut w = Writer::at(buf, at);
-    for vb in vbs {
-        vb.encode(&mut w)?;
+    for list in lists {
+        for vb in list {
+            vb.encode(&mut w)?;
+        }
     }
     frame.finish(buf, at, vbs_len)
 }
@@ -470,11 +472,7 @@ impl<const USERS: usize> crate::agent::Agent<'_, USERS> {
             },
             header: notification_header(NotificationKind::Trap, request_id),
         };
-        encode_with(
-            &frame,
-            notification_varbinds(uptime, trap_oid, varbinds),
-            buf,
-        )
-        .map_err(V3NotifyError::Encode)
+        encode_with(&frame, &notification_head(uptime, trap_oid), varbinds, buf)
+            .map_err(V3NotifyError::Encode)
     }
 }

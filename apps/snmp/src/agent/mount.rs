@@ -143,37 +143,36 @@ impl<A: Mib, B: Mib> Mib for Mount<A, B> {
         scratch: &'a mut [u8],
     ) -> Result<Option<(Oid, Value<'a>)>, ErrorStatus> {
         let room = scratch.len();
-        if self.in_sub(oid) {
-            let mut local = [0u8; MIB_SCRATCH_LEN];
-            if let Some((o, v)) = self.sub.get_next(oid, &mut local)?
-                && fits(&v, room)
-            {
-                return Ok(Some((o, rebind(v, scratch))));
-            }
-            // Past the subtree's end (a string too long to copy cannot
-            // come from a compiled MIB; treat it as the end too).
-            return self.base_after_sub(scratch);
-        }
-        if *oid > self.prefix {
+        if !self.in_sub(oid) && *oid > self.prefix {
             return self.base.get_next(oid, scratch);
         }
-        // Before the subtree: base's next, unless it lies at or past the
-        // subtree, where the mounted MIB's first instance comes first.
         let mut local = [0u8; MIB_SCRATCH_LEN];
-        match self.base.get_next(oid, &mut local)? {
-            Some((o, v)) if o < self.prefix && fits(&v, room) => {
-                return Ok(Some((o, rebind(v, scratch))));
+        let mut local_sub = [0u8; MIB_SCRATCH_LEN];
+        let found = if self.in_sub(oid) {
+            self.sub.get_next(oid, &mut local_sub)?
+        } else {
+            // Before the subtree: base's next, unless it lies at or past
+            // the subtree, where the mounted MIB's first instance comes
+            // first.
+            match self.base.get_next(oid, &mut local)? {
+                Some((o, v)) if o < self.prefix => {
+                    if !fits(&v, room) {
+                        // Too long to copy: ask again with the agent's
+                        // buffer.
+                        return self.base.get_next(oid, scratch);
+                    }
+                    Some((o, v))
+                }
+                Some(_) | None => self.sub.get_next(oid, &mut local_sub)?,
             }
-            // Too long to copy: ask again with the agent's buffer.
-            Some((o, _)) if o < self.prefix => return self.base.get_next(oid, scratch),
-            Some(_) | None => {}
-        }
-        let mut local = [0u8; MIB_SCRATCH_LEN];
-        if let Some((o, v)) = self.sub.get_next(oid, &mut local)?
+        };
+        if let Some((o, v)) = found
             && fits(&v, room)
         {
             return Ok(Some((o, rebind(v, scratch))));
         }
+        // Past the subtree's end (a string too long to copy cannot come
+        // from a compiled MIB; treat it as the end too).
         self.base_after_sub(scratch)
     }
 

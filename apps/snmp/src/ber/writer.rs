@@ -148,21 +148,21 @@ impl<'a> Writer<'a> {
 
     /// Writes a signed INTEGER-like value with tag `tag`.
     pub fn signed(&mut self, tag: u8, v: i64) -> Result<(), BerError> {
-        let n = integer_len(v);
-        self.header(tag, n)?;
-        for i in (0..n).rev() {
-            self.byte((v >> (8 * i)) as u8)?;
-        }
-        Ok(())
+        // The low `integer_len` octets of the two's complement (at most 8).
+        self.low_octets(tag, integer_len(v), v as u64)
     }
 
     /// Writes an unsigned value (Counter32/64, Gauge32, TimeTicks) with tag `tag`.
     pub fn unsigned(&mut self, tag: u8, v: u64) -> Result<(), BerError> {
-        let n = unsigned_len(v);
+        self.low_octets(tag, unsigned_len(v), v)
+    }
+
+    /// Writes a `tag` TLV whose content is the `n` low octets of `v`, most
+    /// significant first (`n` may be 9: a leading zero octet).
+    fn low_octets(&mut self, tag: u8, n: usize, v: u64) -> Result<(), BerError> {
         self.header(tag, n)?;
         for i in (0..n).rev() {
-            // i may be 8 for a leading zero octet; shifting a u64 by 64 is
-            // not allowed, so handle it explicitly.
+            // Shifting a u64 by 64 is not allowed, so handle it explicitly.
             let b = if i >= 8 { 0 } else { (v >> (8 * i)) as u8 };
             self.byte(b)?;
         }

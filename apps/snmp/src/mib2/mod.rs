@@ -488,30 +488,32 @@ impl<N: Network, const S: usize, const A: usize> Mib for Mib2<'_, N, S, A> {
     fn get<'a>(&'a self, oid: &Oid, scratch: &'a mut [u8]) -> Result<Value<'a>, ErrorStatus> {
         let arcs = oid.as_slice();
         for node in NODES {
-            let key = node.key();
-            let Some(rest) = arcs.strip_prefix(key.as_slice()) else {
-                continue;
-            };
-            return Ok(match node.kind {
-                Kind::Scalar(g) if rest == [0] => {
-                    self.scalar(g, node.arc).unwrap_or(Value::NoSuchObject)
-                }
-                Kind::Scalar(_) => Value::NoSuchInstance,
-                Kind::Table(t) => {
-                    let Some((&col, idx)) = rest.split_first() else {
-                        return Ok(Value::NoSuchObject);
-                    };
-                    if !t.columns().contains(&col) {
-                        return Ok(Value::NoSuchObject);
+            for arc in node.arcs() {
+                let key = node.key(arc);
+                let Some(rest) = arcs.strip_prefix(key.as_slice()) else {
+                    continue;
+                };
+                return Ok(match node.kind {
+                    Kind::Scalar(g) if rest == [0] => {
+                        self.scalar(g, arc).unwrap_or(Value::NoSuchObject)
                     }
-                    match self.find_row(t, Find::Exact(idx)) {
-                        Some((_, row)) => self
-                            .column(t, col, &row, scratch)
-                            .unwrap_or(Value::NoSuchInstance),
-                        None => Value::NoSuchInstance,
+                    Kind::Scalar(_) => Value::NoSuchInstance,
+                    Kind::Table(t) => {
+                        let Some((&col, idx)) = rest.split_first() else {
+                            return Ok(Value::NoSuchObject);
+                        };
+                        if !t.columns().contains(&col) {
+                            return Ok(Value::NoSuchObject);
+                        }
+                        match self.find_row(t, Find::Exact(idx)) {
+                            Some((_, row)) => self
+                                .column(t, col, &row, scratch)
+                                .unwrap_or(Value::NoSuchInstance),
+                            None => Value::NoSuchInstance,
+                        }
                     }
-                }
-            });
+                });
+            }
         }
         Ok(Value::NoSuchObject)
     }
@@ -523,43 +525,46 @@ impl<N: Network, const S: usize, const A: usize> Mib for Mib2<'_, N, S, A> {
     ) -> Result<Option<(Oid, Value<'a>)>, ErrorStatus> {
         let req = oid.as_slice();
         for node in NODES {
-            let key = node.key();
-            // Skip nodes whose whole subtree lies at or before the request.
-            if !req.starts_with(&key) && req > key.as_slice() {
-                continue;
-            }
-            match node.kind {
-                Kind::Scalar(g) => {
-                    let Some(mut inst) = Oid::from_slice(&key) else {
-                        continue;
-                    };
-                    inst.push(0);
-                    if inst.as_slice() > req {
-                        if let Some(v) = self.scalar(g, node.arc) {
-                            return Ok(Some((inst, v)));
-                        }
-                        return Ok(None);
-                    }
+            for arc in node.arcs() {
+                let key = node.key(arc);
+                // Skip nodes whose whole subtree lies at or before the
+                // request.
+                if !req.starts_with(&key) && req > key.as_slice() {
+                    continue;
                 }
-                Kind::Table(t) => {
-                    for &col in t.columns() {
-                        let Some(col_oid) = Oid::from_slice(&key).and_then(|o| o.child(&[col]))
-                        else {
+                match node.kind {
+                    Kind::Scalar(g) => {
+                        let Some(mut inst) = Oid::from_slice(&key) else {
                             continue;
                         };
-                        let bound = match req.strip_prefix(col_oid.as_slice()) {
-                            Some(rest) => Some(rest),
-                            None if req < col_oid.as_slice() => None,
-                            None => continue,
-                        };
-                        let Some((idx, row)) = self.find_row(t, Find::After(bound)) else {
-                            continue;
-                        };
-                        let Some(name) = col_oid.child(&idx) else {
-                            continue;
-                        };
-                        let value = self.column(t, col, &row, scratch);
-                        return Ok(value.map(|v| (name, v)));
+                        inst.push(0);
+                        if inst.as_slice() > req {
+                            if let Some(v) = self.scalar(g, arc) {
+                                return Ok(Some((inst, v)));
+                            }
+                            return Ok(None);
+                        }
+                    }
+                    Kind::Table(t) => {
+                        for col in t.columns() {
+                            let Some(col_oid) = Oid::from_slice(&key).and_then(|o| o.child(&[col]))
+                            else {
+                                continue;
+                            };
+                            let bound = match req.strip_prefix(col_oid.as_slice()) {
+                                Some(rest) => Some(rest),
+                                None if req < col_oid.as_slice() => None,
+                                None => continue,
+                            };
+                            let Some((idx, row)) = self.find_row(t, Find::After(bound)) else {
+                                continue;
+                            };
+                            let Some(name) = col_oid.child(&idx) else {
+                                continue;
+                            };
+                            let value = self.column(t, col, &row, scratch);
+                            return Ok(value.map(|v| (name, v)));
+                        }
                     }
                 }
             }

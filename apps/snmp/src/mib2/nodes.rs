@@ -50,22 +50,18 @@ pub(super) enum Table {
 }
 
 impl Table {
-    /// The accessible columns, ascending.
-    pub(super) fn columns(self) -> &'static [u32] {
-        match self {
-            Table::If => &[
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
-            ],
-            Table::IpAddr => &[1, 2, 3, 4, 5],
-            Table::TcpConn => &[1, 2, 3, 4, 5],
-            Table::TcpConnection => &[7, 8],
-            Table::TcpListener => &[4],
-            Table::Udp => &[1, 2],
-            Table::UdpEndpoint => &[8],
-            Table::IfX => &[
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-            ],
-        }
+    /// The accessible columns: every one of a range, ascending.
+    pub(super) fn columns(self) -> core::ops::RangeInclusive<u32> {
+        let (first, last) = match self {
+            Table::If => (1, 22),
+            Table::IpAddr | Table::TcpConn => (1, 5),
+            Table::TcpConnection => (7, 8),
+            Table::TcpListener => (4, 4),
+            Table::Udp => (1, 2),
+            Table::UdpEndpoint => (8, 8),
+            Table::IfX => (1, 19),
+        };
+        first..=last
     }
 }
 
@@ -78,11 +74,15 @@ pub(super) enum Kind {
     Table(Table),
 }
 
-/// One object type (scalar) or table entry, named `base.arc`.
+/// A run of scalars named `base.first` … `base.last` (every arc between
+/// them), or one table entry `base.1`.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Node {
-    pub(super) base: &'static [u32],
-    pub(super) arc: u32,
+    /// The position of the base OID in [`BASES`] (one octet instead of a
+    /// slice: the table stays small).
+    base: u8,
+    first: u8,
+    last: u8,
     pub(super) kind: Kind,
 }
 
@@ -93,47 +93,101 @@ pub(super) const KEY_LEN: usize = 12;
 pub(super) type Key = heapless::Vec<u32, KEY_LEN>;
 
 impl Node {
-    /// The node's OID (`base.arc`).
-    pub(super) fn key(&self) -> Key {
+    /// The name of the object type `base.arc` (`arc` from [`Node::arcs`]).
+    pub(super) fn key(&self, arc: u32) -> Key {
         let mut k = Key::new();
         // Every base below has at most 10 arcs (checked by a test).
-        let _ = k.extend_from_slice(self.base);
-        let _ = k.push(self.arc);
+        for &a in self.base() {
+            let _ = k.push(u32::from(a));
+        }
+        let _ = k.push(arc);
         k
+    }
+
+    /// The base OID (every arc of these is below 256).
+    fn base(&self) -> &'static [u8] {
+        BASES.get(usize::from(self.base)).copied().unwrap_or(&[])
+    }
+
+    /// The arcs under the base, ascending.
+    pub(super) fn arcs(&self) -> core::ops::RangeInclusive<u32> {
+        u32::from(self.first)..=u32::from(self.last)
     }
 }
 
-const SYSTEM: &[u32] = &[1, 3, 6, 1, 2, 1, 1];
-const INTERFACES: &[u32] = &[1, 3, 6, 1, 2, 1, 2];
-const IF_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2];
-const IP: &[u32] = &[1, 3, 6, 1, 2, 1, 4];
-const IP_ADDR_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 20];
-const TCP: &[u32] = &[1, 3, 6, 1, 2, 1, 6];
-const TCP_CONN_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 13];
-const TCP_CONNECTION_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 19];
-const TCP_LISTENER_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 6, 20];
-const UDP: &[u32] = &[1, 3, 6, 1, 2, 1, 7];
-const UDP_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 7, 5];
-const UDP_ENDPOINT_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 7, 7];
-const SNMP: &[u32] = &[1, 3, 6, 1, 2, 1, 11];
-const IF_X_TABLE: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1];
-const ENGINE: &[u32] = &[1, 3, 6, 1, 6, 3, 10, 2, 1];
-const MPD: &[u32] = &[1, 3, 6, 1, 6, 3, 11, 2, 1];
-const TARGET: &[u32] = &[1, 3, 6, 1, 6, 3, 12, 1];
-const USM: &[u32] = &[1, 3, 6, 1, 6, 3, 15, 1, 1];
+const SYSTEM: u8 = 0;
+const INTERFACES: u8 = 1;
+const IF_TABLE: u8 = 2;
+const IP: u8 = 3;
+const IP_ADDR_TABLE: u8 = 4;
+const TCP: u8 = 5;
+const TCP_CONN_TABLE: u8 = 6;
+const TCP_CONNECTION_TABLE: u8 = 7;
+const TCP_LISTENER_TABLE: u8 = 8;
+const UDP: u8 = 9;
+const UDP_TABLE: u8 = 10;
+const UDP_ENDPOINT_TABLE: u8 = 11;
+const SNMP: u8 = 12;
+const IF_X_TABLE: u8 = 13;
+const ENGINE: u8 = 14;
+const MPD: u8 = 15;
+const TARGET: u8 = 16;
+const USM: u8 = 17;
 
-const fn s(base: &'static [u32], arc: u32, g: Group) -> Node {
+/// The base OIDs, in the order of the constants above.
+static BASES: [&[u8]; 18] = [
+    // SYSTEM
+    &[1, 3, 6, 1, 2, 1, 1],
+    // INTERFACES
+    &[1, 3, 6, 1, 2, 1, 2],
+    // IF_TABLE
+    &[1, 3, 6, 1, 2, 1, 2, 2],
+    // IP
+    &[1, 3, 6, 1, 2, 1, 4],
+    // IP_ADDR_TABLE
+    &[1, 3, 6, 1, 2, 1, 4, 20],
+    // TCP
+    &[1, 3, 6, 1, 2, 1, 6],
+    // TCP_CONN_TABLE
+    &[1, 3, 6, 1, 2, 1, 6, 13],
+    // TCP_CONNECTION_TABLE
+    &[1, 3, 6, 1, 2, 1, 6, 19],
+    // TCP_LISTENER_TABLE
+    &[1, 3, 6, 1, 2, 1, 6, 20],
+    // UDP
+    &[1, 3, 6, 1, 2, 1, 7],
+    // UDP_TABLE
+    &[1, 3, 6, 1, 2, 1, 7, 5],
+    // UDP_ENDPOINT_TABLE
+    &[1, 3, 6, 1, 2, 1, 7, 7],
+    // SNMP
+    &[1, 3, 6, 1, 2, 1, 11],
+    // IF_X_TABLE
+    &[1, 3, 6, 1, 2, 1, 31, 1, 1],
+    // ENGINE
+    &[1, 3, 6, 1, 6, 3, 10, 2, 1],
+    // MPD
+    &[1, 3, 6, 1, 6, 3, 11, 2, 1],
+    // TARGET
+    &[1, 3, 6, 1, 6, 3, 12, 1],
+    // USM
+    &[1, 3, 6, 1, 6, 3, 15, 1, 1],
+];
+
+const fn s(base: u8, first: u8, last: u8, g: Group) -> Node {
     Node {
         base,
-        arc,
+        first,
+        last,
         kind: Kind::Scalar(g),
     }
 }
 
-const fn t(base: &'static [u32], t: Table) -> Node {
+const fn t(base: u8, t: Table) -> Node {
     Node {
         base,
-        arc: 1,
+        first: 1,
+        last: 1,
         kind: Kind::Table(t),
     }
 }
@@ -143,40 +197,29 @@ use Group::{Engine, Interfaces, Ip, Mpd, Snmp, System, Target, Tcp, Udp, Usm};
 /// Every node, in increasing OID order (checked by a test).
 #[rustfmt::skip]
 pub(super) static NODES: &[Node] = &[
-    s(SYSTEM, 1, System), s(SYSTEM, 2, System), s(SYSTEM, 3, System), s(SYSTEM, 4, System),
-    s(SYSTEM, 5, System), s(SYSTEM, 6, System), s(SYSTEM, 7, System), s(SYSTEM, 8, System),
-    s(INTERFACES, 1, Interfaces),
+    s(SYSTEM, 1, 8, System),
+    s(INTERFACES, 1, 1, Interfaces),
     t(IF_TABLE, Table::If),
-    s(IP, 1, Ip), s(IP, 2, Ip), s(IP, 3, Ip), s(IP, 4, Ip), s(IP, 5, Ip), s(IP, 6, Ip),
-    s(IP, 7, Ip), s(IP, 8, Ip), s(IP, 9, Ip), s(IP, 10, Ip), s(IP, 11, Ip), s(IP, 12, Ip),
-    s(IP, 13, Ip), s(IP, 14, Ip), s(IP, 15, Ip), s(IP, 16, Ip), s(IP, 17, Ip), s(IP, 18, Ip),
-    s(IP, 19, Ip),
+    s(IP, 1, 19, Ip),
     t(IP_ADDR_TABLE, Table::IpAddr),
-    s(TCP, 1, Tcp), s(TCP, 2, Tcp), s(TCP, 3, Tcp), s(TCP, 4, Tcp), s(TCP, 5, Tcp),
-    s(TCP, 6, Tcp), s(TCP, 7, Tcp), s(TCP, 8, Tcp), s(TCP, 9, Tcp), s(TCP, 10, Tcp),
-    s(TCP, 11, Tcp), s(TCP, 12, Tcp),
+    s(TCP, 1, 12, Tcp),
     t(TCP_CONN_TABLE, Table::TcpConn),
-    s(TCP, 14, Tcp), s(TCP, 15, Tcp), s(TCP, 17, Tcp), s(TCP, 18, Tcp),
+    s(TCP, 14, 15, Tcp),
+    s(TCP, 17, 18, Tcp),
     t(TCP_CONNECTION_TABLE, Table::TcpConnection),
     t(TCP_LISTENER_TABLE, Table::TcpListener),
-    s(UDP, 1, Udp), s(UDP, 2, Udp), s(UDP, 3, Udp), s(UDP, 4, Udp),
+    s(UDP, 1, 4, Udp),
     t(UDP_TABLE, Table::Udp),
     t(UDP_ENDPOINT_TABLE, Table::UdpEndpoint),
-    s(UDP, 8, Udp), s(UDP, 9, Udp),
-    s(SNMP, 1, Snmp), s(SNMP, 2, Snmp), s(SNMP, 3, Snmp), s(SNMP, 4, Snmp), s(SNMP, 5, Snmp),
-    s(SNMP, 6, Snmp), s(SNMP, 8, Snmp), s(SNMP, 9, Snmp), s(SNMP, 10, Snmp),
-    s(SNMP, 11, Snmp), s(SNMP, 12, Snmp), s(SNMP, 13, Snmp), s(SNMP, 14, Snmp),
-    s(SNMP, 15, Snmp), s(SNMP, 16, Snmp), s(SNMP, 17, Snmp), s(SNMP, 18, Snmp),
-    s(SNMP, 19, Snmp), s(SNMP, 20, Snmp), s(SNMP, 21, Snmp), s(SNMP, 22, Snmp),
-    s(SNMP, 24, Snmp), s(SNMP, 25, Snmp), s(SNMP, 26, Snmp), s(SNMP, 27, Snmp),
-    s(SNMP, 28, Snmp), s(SNMP, 29, Snmp), s(SNMP, 30, Snmp), s(SNMP, 31, Snmp),
-    s(SNMP, 32, Snmp),
+    s(UDP, 8, 9, Udp),
+    s(SNMP, 1, 6, Snmp),
+    s(SNMP, 8, 22, Snmp),
+    s(SNMP, 24, 32, Snmp),
     t(IF_X_TABLE, Table::IfX),
-    s(ENGINE, 1, Engine), s(ENGINE, 2, Engine), s(ENGINE, 3, Engine), s(ENGINE, 4, Engine),
-    s(MPD, 1, Mpd), s(MPD, 2, Mpd), s(MPD, 3, Mpd),
-    s(TARGET, 4, Target), s(TARGET, 5, Target),
-    s(USM, 1, Usm), s(USM, 2, Usm), s(USM, 3, Usm), s(USM, 4, Usm), s(USM, 5, Usm),
-    s(USM, 6, Usm),
+    s(ENGINE, 1, 4, Engine),
+    s(MPD, 1, 3, Mpd),
+    s(TARGET, 4, 5, Target),
+    s(USM, 1, 6, Usm),
 ];
 
 /// A Counter32 from a 64-bit count (MIB-2 counters wrap at 2^32).
@@ -200,13 +243,18 @@ mod tests {
 
     #[test]
     fn nodes_are_sorted_and_disjoint() {
-        for w in NODES.windows(2) {
-            let (a, b) = (w[0].key(), w[1].key());
+        let keys: Vec<Key> = NODES
+            .iter()
+            .flat_map(|n| n.arcs().map(|a| n.key(a)))
+            .collect();
+        assert_eq!(keys.len(), 103);
+        for w in keys.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
             assert!(a < b, "{a:?} !< {b:?}");
-            assert!(!b.starts_with(&a), "{b:?} under {a:?}");
+            assert!(!b.starts_with(a), "{b:?} under {a:?}");
         }
         for n in NODES {
-            assert!(n.base.len() < KEY_LEN);
+            assert!(n.base().len() < KEY_LEN);
         }
     }
 }

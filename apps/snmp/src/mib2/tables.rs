@@ -5,7 +5,7 @@
 //! the smallest index above a bound for GetNext). The work is one pass over
 //! the rows per column visited, and the memory is one index and one row.
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use petrel_netcore::socket::Network;
 use petrel_netcore::stats::{IfInfo, TcpConnInfo, TcpState, UdpEndpointInfo};
@@ -76,31 +76,37 @@ fn v4(ip: IpAddr) -> Option<Ipv4Addr> {
     }
 }
 
-/// Appends an `InetAddressType, InetAddress` index pair (RFC 4001: the
-/// address is a variable-length string, so its length comes first).
-fn push_inet(idx: &mut Index, ip: IpAddr) -> Option<()> {
-    match canonical(ip) {
+/// Appends the address `ip`: as an `InetAddressType, InetAddress` pair
+/// when `inet` (RFC 4001: the address is a variable-length string, so its
+/// length comes first), else as the four arcs of an IPv4 `IpAddress`
+/// (`None` for an IPv6 address).
+fn push_addr(idx: &mut Index, ip: IpAddr, inet: bool) -> Option<()> {
+    let (o4, o6);
+    let octets: &[u8] = match canonical(ip) {
         IpAddr::V4(a) => {
-            idx.extend_from_slice(&[1, 4]).ok()?;
-            for o in a.octets() {
-                idx.push(u32::from(o)).ok()?;
-            }
+            o4 = a.octets();
+            &o4
         }
-        IpAddr::V6(a) => {
-            idx.extend_from_slice(&[2, 16]).ok()?;
-            for o in a.octets() {
-                idx.push(u32::from(o)).ok()?;
-            }
+        IpAddr::V6(a) if inet => {
+            o6 = a.octets();
+            &o6
         }
+        IpAddr::V6(_) => return None,
+    };
+    if inet {
+        let ty = if octets.len() == 4 { 1 } else { 2 };
+        idx.extend_from_slice(&[ty, octets.len() as u32]).ok()?;
+    }
+    for &o in octets {
+        idx.push(u32::from(o)).ok()?;
     }
     Some(())
 }
 
-fn push_v4(idx: &mut Index, a: Ipv4Addr) -> Option<()> {
-    for o in a.octets() {
-        idx.push(u32::from(o)).ok()?;
-    }
-    Some(())
+/// Appends the address of `sa` (as [`push_addr`]) and its port.
+fn push_endpoint(idx: &mut Index, sa: SocketAddr, inet: bool) -> Option<()> {
+    push_addr(idx, sa.ip(), inet)?;
+    idx.push(u32::from(sa.port())).ok()
 }
 
 /// The index of `row` in `table`, or `None` if the row is not in it.
@@ -108,38 +114,29 @@ fn index_of(table: Table, row: RowRef<'_>) -> Option<Index> {
     let mut idx = Index::new();
     match (table, row) {
         (Table::If | Table::IfX, RowRef::If(i)) => idx.push(i.index).ok()?,
-        (Table::IpAddr, RowRef::If(i)) => push_v4(&mut idx, i.ipv4?.0)?,
+        (Table::IpAddr, RowRef::If(i)) => push_addr(&mut idx, IpAddr::V4(i.ipv4?.0), false)?,
         (Table::TcpConn, RowRef::Tcp(c)) => {
-            push_v4(&mut idx, v4(c.local.ip())?)?;
-            idx.push(u32::from(c.local.port())).ok()?;
-            push_v4(&mut idx, v4(c.remote.ip())?)?;
-            idx.push(u32::from(c.remote.port())).ok()?;
+            push_endpoint(&mut idx, c.local, false)?;
+            push_endpoint(&mut idx, c.remote, false)?;
         }
         (Table::TcpConnection, RowRef::Tcp(c)) if c.state != TcpState::Listen => {
-            push_inet(&mut idx, c.local.ip())?;
-            idx.push(u32::from(c.local.port())).ok()?;
-            push_inet(&mut idx, c.remote.ip())?;
-            idx.push(u32::from(c.remote.port())).ok()?;
+            push_endpoint(&mut idx, c.local, true)?;
+            push_endpoint(&mut idx, c.remote, true)?;
         }
         (Table::TcpListener, RowRef::Tcp(c)) if c.state == TcpState::Listen => {
-            push_inet(&mut idx, c.local.ip())?;
-            idx.push(u32::from(c.local.port())).ok()?;
+            push_endpoint(&mut idx, c.local, true)?;
         }
-        (Table::Udp, RowRef::Udp(u)) => {
-            push_v4(&mut idx, v4(u.local.ip())?)?;
-            idx.push(u32::from(u.local.port())).ok()?;
-        }
+        (Table::Udp, RowRef::Udp(u)) => push_endpoint(&mut idx, u.local, false)?,
         (Table::UdpEndpoint, RowRef::Udp(u)) => {
             // An unconnected endpoint: the remote is the unspecified
             // address of the same family, port 0; instance 1.
             let local = canonical(u.local.ip());
-            push_inet(&mut idx, local)?;
-            idx.push(u32::from(u.local.port())).ok()?;
+            push_endpoint(&mut idx, u.local, true)?;
             let any = match local {
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(_) => IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED),
             };
-            push_inet(&mut idx, any)?;
+            push_addr(&mut idx, any, true)?;
             idx.extend_from_slice(&[0, 1]).ok()?;
         }
         _ => return None,
@@ -327,7 +324,6 @@ fn if_column<'a>(i: &IfInfo, col: u32, scratch: &'a mut [u8]) -> Option<Value<'a
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::net::SocketAddr;
 
     #[test]
     fn inet_indexes() {

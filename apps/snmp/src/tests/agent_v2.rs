@@ -23,7 +23,7 @@ pub(crate) fn request(
         },
     };
     let mut buf = vec![0u8; 65536];
-    let n = encode_with(&frame, vbs.iter().copied(), &mut buf).unwrap();
+    let n = encode_with(&frame, &[], vbs, &mut buf).unwrap();
     buf.truncate(n);
     buf
 }

@@ -121,7 +121,7 @@ impl Mgr {
             },
         };
         let mut buf = vec![0u8; 4096];
-        let n = encode_with(&frame, vbs.iter().copied(), &mut buf).unwrap();
+        let n = encode_with(&frame, &[], vbs, &mut buf).unwrap();
         buf.truncate(n);
         buf
     }
