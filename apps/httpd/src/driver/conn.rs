@@ -513,11 +513,7 @@ fn serve_ssi<S: Stream, C: Clock, H: Handler>(
 ) -> impl Future<Output = Result<(), Error>> {
     async move {
         let extra = b"Cache-Control: no-cache\r\n";
-        let mut w = ex.chunked(StatusCode::OK, file.mime, extra).await?;
-        if w.head_only() {
-            // No body: `write_with` would not call back, so nothing would advance.
-            return w.finish().await;
-        }
+        let mut w = ex.body_writer(StatusCode::OK, file.mime, extra, None)?;
         let mut exp = SsiExpander::new();
         let ssi = SsiOf(handler);
         // Inserts are written straight into the free part of the transmit
@@ -525,7 +521,9 @@ fn serve_ssi<S: Stream, C: Clock, H: Handler>(
         // (`Insert::More`). Static pieces are sent from the file.
         // Bounded: every piece advances the page; an insert's pieces are
         // bounded by the handler (each `More` must carry bytes).
-        loop {
+        // No body for HEAD: `write_with` would not call back, so nothing
+        // would advance.
+        while !w.head_only() {
             // An insert is written by `build`; a static piece or the end is
             // handed out to be dealt with here.
             let mut other = None;

@@ -84,15 +84,13 @@ pub async fn serve<S: Stream, C: Clock, const N: usize>(
             )
             .await;
     };
-    let mut w = ex
-        .sized(
-            StatusCode::OK,
-            "application/octet-stream",
-            b"Cache-Control: no-store\r\n\
-              Content-Disposition: attachment; filename=\"petrel-download.bin\"\r\n",
-            len,
-        )
-        .await?;
+    let mut w = ex.body_writer(
+        StatusCode::OK,
+        "application/octet-stream",
+        b"Cache-Control: no-store\r\n\
+          Content-Disposition: attachment; filename=\"petrel-download.bin\"\r\n",
+        Some(len),
+    )?;
     let mut left = len;
     // Bounded: each round writes at least one byte of `left` (N > 0).
     while left > 0 {

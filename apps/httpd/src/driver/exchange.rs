@@ -699,7 +699,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     /// The head of a body sent in pieces, left in the buffer for the first
     /// of them: `Content-Length: len`, or without a length chunked
     /// (HTTP/1.1) or close-delimited (HTTP/1.0).
-    fn body_writer(
+    pub(crate) fn body_writer(
         &mut self,
         status: StatusCode,
         content_type: &str,
@@ -739,13 +739,12 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Starts a Server-Sent Events stream (`text/event-stream`).
     pub async fn sse(&mut self) -> Result<SseStream<'_, 'a, S, C>, Error> {
-        let w = self
-            .chunked(
-                StatusCode::OK,
-                "text/event-stream",
-                b"Cache-Control: no-store\r\n",
-            )
-            .await?;
+        let w = self.body_writer(
+            StatusCode::OK,
+            "text/event-stream",
+            b"Cache-Control: no-store\r\n",
+            None,
+        )?;
         Ok(SseStream { w })
     }
 }
@@ -915,22 +914,34 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     /// Ends the body (the last chunk) and sends everything buffered.
     pub fn finish(mut self) -> impl Future<Output = Result<(), Error>> {
         async move {
-            if self.left.is_some_and(|l| l > 0) && !self.head_only {
-                // The client waits for bytes that will not come: close.
+            // A sized body cut short: the client waits for bytes that will
+            // not come, so what was written goes out and the connection closes.
+            let short = self.left.is_some_and(|l| l > 0) && !self.head_only;
+            if short {
                 self.ex.flags.keep_alive = false;
+            }
+            // The last chunk is still to be added (after a flush when it does
+            // not fit); one flush await serves both rounds.
+            let mut last = self.chunked && !self.head_only && !short;
+            loop {
+                if last
+                    && (self.pos == 0 || self.pos + response::LAST_CHUNK.len() <= self.ex.tx.len())
+                {
+                    let mut c =
+                        response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
+                    c.put(response::LAST_CHUNK);
+                    self.pos += c.len();
+                    last = false;
+                }
                 self.flush().await?;
+                if !last {
+                    break;
+                }
+            }
+            if short {
                 return Err(Error::Handler("body shorter than its Content-Length"));
             }
-            if self.chunked && !self.head_only {
-                if self.pos + response::LAST_CHUNK.len() > self.ex.tx.len() {
-                    self.flush().await?;
-                }
-                let mut c =
-                    response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
-                c.put(response::LAST_CHUNK);
-                self.pos += c.len();
-            }
-            self.flush().await
+            Ok(())
         }
     }
 }
