@@ -176,6 +176,24 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         )
     }
 
+    /// Sends `tx[..n]` when `n > 0`, else `data`: one future type for
+    /// both, so a caller sending several pieces awaits it at one place.
+    pub(crate) fn write_part<'s>(
+        &'s mut self,
+        n: usize,
+        data: &'s [u8],
+    ) -> impl Future<Output = Result<(), Error>> + 's {
+        let data = match n {
+            0 => data,
+            n => self.tx.get(..n).unwrap_or(&[]),
+        };
+        timed(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(data),
+        )
+    }
+
     /// Sends `tx[..n]`.
     pub(crate) fn write_tx(&mut self, n: usize) -> impl Future<Output = Result<(), Error>> + '_ {
         let data = self.tx.get(..n).unwrap_or(&[]);
@@ -800,32 +818,53 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
             if data.is_empty() || self.head_only {
                 return Ok(());
             }
+            let mut too_long = false;
             if let Some(left) = self.left {
-                let Some(left) = left.checked_sub(data.len() as u64) else {
-                    // What was promised still goes out; the connection closes.
-                    self.ex.flags.keep_alive = false;
-                    self.flush().await?;
-                    return Err(TOO_LONG);
-                };
-                self.left = Some(left);
+                match left.checked_sub(data.len() as u64) {
+                    Some(left) => self.left = Some(left),
+                    None => {
+                        // What was promised still goes out; the connection closes.
+                        self.ex.flags.keep_alive = false;
+                        too_long = true;
+                    }
+                }
             }
             let frame = if self.chunked { SIZE_LINE + 2 } else { 0 };
-            if self.pos + data.len() + frame > self.ex.tx.len() {
-                self.flush().await?;
-            }
-            if data.len() + frame > self.ex.tx.len() {
-                // Larger than the buffer: straight from the caller's memory,
-                // after its chunk-size line (built in the buffer, empty now).
-                if self.chunked {
-                    let n = response::chunk_header(data.len(), self.ex.tx)?;
-                    self.ex.write_tx(n).await?;
-                    self.ex.write_all(data).await?;
-                    return self.ex.write_all(b"\r\n").await;
+            let cap = self.ex.tx.len();
+            // Larger than the buffer: straight from the caller's memory,
+            // after its chunk-size line (built in the buffer, empty then).
+            let direct = data.len() + frame > cap;
+            // What goes out, in order, through one await: the buffered
+            // chunks when there is no room (0), then for a direct write the
+            // chunk-size line (1), the data (2) and its CRLF (3).
+            let mut step = if too_long || self.pos + data.len() + frame > cap {
+                0
+            } else {
+                1
+            };
+            loop {
+                if step == 1 {
+                    if too_long {
+                        return Err(TOO_LONG);
+                    }
+                    if !direct {
+                        self.append(data);
+                        return Ok(());
+                    }
+                    if !self.chunked {
+                        step = 2;
+                    }
                 }
-                return self.ex.write_all(data).await;
+                let (n, part): (usize, &[u8]) = match step {
+                    0 => (core::mem::take(&mut self.pos), &[]),
+                    1 => (response::chunk_header(data.len(), self.ex.tx)?, &[]),
+                    2 => (0, data),
+                    3 if self.chunked => (0, b"\r\n"),
+                    _ => return Ok(()),
+                };
+                self.ex.write_part(n, part).await?;
+                step += 1;
             }
-            self.append(data);
-            Ok(())
         }
     }
 
