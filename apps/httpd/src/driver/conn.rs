@@ -274,7 +274,8 @@ where
                         };
                         if let Some(s) = status {
                             ex.flags.keep_alive = false;
-                            let _ = respond_error_page(&mut ex, fs, s).await;
+                            let (n, body) = error_page_response(&mut ex, fs, s);
+                            let _ = ex.send(n, body).await;
                         }
                     }
                 }
@@ -316,39 +317,43 @@ fn dispatch<S: Stream, C: Clock, H: Handler>(
 ) -> impl Future<Output = Result<(), Error>> {
     async move {
         // Decided before any await: the request's path and view are not
-        // kept in the connection's future while the answer is sent.
-        match route(ex, handler, fs) {
-            Plan::Options => {
-                ex.respond_with(
-                    StatusCode::NO_CONTENT,
-                    "",
-                    b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n",
-                    b"",
-                )
-                .await
-            }
+        // kept in the connection's future while the answer is sent. Every
+        // answer but the handler's and SSI is a head (and body) built here
+        // and sent by the one `send` at the end.
+        let (n, body) = match route(ex, handler, fs) {
+            Plan::Options => ex.prepare_fn(
+                StatusCode::NO_CONTENT,
+                "",
+                |w| {
+                    w.raw(b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n");
+                },
+                b"",
+            ),
             Plan::Call(id) => {
                 let r = handler.call(id, ex).await;
-                if r.is_ok() && !ex.responded() {
-                    return ex.respond_error(StatusCode::INTERNAL_SERVER_ERROR).await;
+                if r.is_err() || ex.responded() {
+                    return r;
                 }
-                r
+                (
+                    ex.prepare_error_fn(StatusCode::INTERNAL_SERVER_ERROR, |_| {}),
+                    &[][..],
+                )
             }
-            Plan::Unauthorized => {
-                ex.respond_error_fn(StatusCode::UNAUTHORIZED, |w| {
+            Plan::Unauthorized => (
+                ex.prepare_error_fn(StatusCode::UNAUTHORIZED, |w| {
                     w.raw(b"WWW-Authenticate: Basic realm=\"");
                     w.raw(handler.realm().as_bytes());
                     w.raw(b"\", charset=\"UTF-8\"\r\n");
-                })
-                .await
-            }
-            Plan::Forbidden => ex.respond_error(StatusCode::FORBIDDEN).await,
-            Plan::MethodNotAllowed(method, allowed) => {
-                method_not_allowed(ex, method, allowed).await
-            }
-            Plan::NotFound => respond_error_page(ex, fs, StatusCode::NOT_FOUND).await,
-            Plan::File(file) => serve_file(ex, handler, file).await,
-        }
+                }),
+                &[][..],
+            ),
+            Plan::Forbidden => (ex.prepare_error_fn(StatusCode::FORBIDDEN, |_| {}), &[][..]),
+            Plan::MethodNotAllowed(method, allowed) => method_not_allowed(ex, method, allowed),
+            Plan::NotFound => error_page_response(ex, fs, StatusCode::NOT_FOUND),
+            Plan::File(file) if file.is_ssi() => return serve_ssi(ex, handler, file).await,
+            Plan::File(file) => file_response(ex, file)?,
+        };
+        ex.send(n, body).await
     }
 }
 
@@ -405,21 +410,24 @@ fn route<S: Stream, C: Clock, H: Handler>(
     }
 }
 
-async fn method_not_allowed<S: Stream, C: Clock>(
+/// A `405` (or `204` for `OPTIONS`) with the `Allow` header: what to send.
+fn method_not_allowed<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
     method: Method,
     allowed: MethodSet,
-) -> Result<(), Error> {
+) -> (Option<usize>, &'static [u8]) {
     let allow = |w: &mut response::HeadWriter<'_>| {
         w.raw(b"Allow: ");
         let _ = static_file::write_allow(w, allowed);
         w.raw(b"\r\n");
     };
     if method == Method::Options {
-        ex.respond_fn(StatusCode::NO_CONTENT, "", allow, b"").await
+        ex.prepare_fn(StatusCode::NO_CONTENT, "", allow, b"")
     } else {
-        ex.respond_error_fn(StatusCode::METHOD_NOT_ALLOWED, allow)
-            .await
+        (
+            ex.prepare_error_fn(StatusCode::METHOD_NOT_ALLOWED, allow),
+            &[],
+        )
     }
 }
 
@@ -440,11 +448,11 @@ fn error_page(fs: &StaticFs, status: StatusCode) -> Option<&'static crate::fs::S
 /// An error response to a parsed request, with [`error_page`] as the body
 /// when there is one (stored only gzipped: sent gzipped when gzip is
 /// acceptable, else the plain text body).
-async fn respond_error_page<S: Stream, C: Clock>(
+fn error_page_response<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
     fs: &StaticFs,
     status: StatusCode,
-) -> Result<(), Error> {
+) -> (Option<usize>, &'static [u8]) {
     const GZIP: &[u8] = b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
     const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
     let page = error_page(fs, status);
@@ -454,51 +462,53 @@ async fn respond_error_page<S: Stream, C: Clock>(
         Some(_) => None,
     });
     match send {
-        Some((mime, extra, body)) => ex.respond_with(status, mime, extra, body).await,
+        Some((mime, extra, body)) => ex.prepare_fn(
+            status,
+            mime,
+            |w| {
+                w.raw(extra);
+            },
+            body,
+        ),
         // No page, or one the client cannot take (only gzipped).
         None => {
             let extra = if page.is_some() { VARY } else { b"" };
-            ex.respond_error_with(status, extra).await
+            (
+                ex.prepare_error_fn(status, |w| {
+                    w.raw(extra);
+                }),
+                &[],
+            )
         }
     }
 }
 
-/// Sends a static file (GET/HEAD): 200/206/304/416, or an SSI page.
-fn serve_file<S: Stream, C: Clock, H: Handler>(
+/// A static file (GET/HEAD, not SSI): 200/206/304/416, its head built in
+/// the transmit buffer and the body to send after it.
+fn file_response<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
-    handler: &H,
     file: &'static crate::fs::StaticFile,
-) -> impl Future<Output = Result<(), Error>> {
-    async move {
-        if file.is_ssi() {
-            return serve_ssi(ex, handler, file).await;
+) -> Result<(Option<usize>, &'static [u8]), Error> {
+    let plan = static_file::plan(file, ex.request());
+    ex.flags.responded = true;
+    ex.flags.status = plan.status.0;
+    let minor = ex.request().head().minor_version;
+    let keep = ex.flags.keep_alive;
+    let mut date = [0u8; 29];
+    let date_s = match ex.date() {
+        Some(t) => {
+            crate::date::format_imf(t, &mut date);
+            core::str::from_utf8(&date).unwrap_or("")
         }
-        // The plan and the head are done with before the write: nothing but
-        // the body's slice stays in the future.
-        let (n, body) = {
-            let plan = static_file::plan(file, ex.request());
-            ex.flags.responded = true;
-            ex.flags.status = plan.status.0;
-            let minor = ex.request().head().minor_version;
-            let keep = ex.flags.keep_alive;
-            let mut date = [0u8; 29];
-            let date_s = match ex.date() {
-                Some(t) => {
-                    crate::date::format_imf(t, &mut date);
-                    core::str::from_utf8(&date).unwrap_or("")
-                }
-                None => "",
-            };
-            let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
-            let body = if ex.request().method() == Method::Head {
-                &[][..]
-            } else {
-                plan.body
-            };
-            (n, body)
-        };
-        ex.send(Some(n), body).await
-    }
+        None => "",
+    };
+    let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
+    let body = if ex.request().method() == Method::Head {
+        &[][..]
+    } else {
+        plan.body
+    };
+    Ok((Some(n), body))
 }
 
 /// The least free buffer an SSI insert is written into; with less the

@@ -550,9 +550,23 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         extra: impl FnOnce(&mut HeadWriter<'_>),
         body: &'s [u8],
     ) -> impl Future<Output = Result<(), Error>> + 's {
+        let (n, body) = self.prepare_fn(status, content_type, extra, body);
+        self.send(n, body)
+    }
+
+    /// What [`respond_fn`](Self::respond_fn) sends: the head built in the
+    /// transmit buffer (its length, `None` if it did not fit) and the body
+    /// to follow it (none for HEAD and bodyless statuses).
+    pub(crate) fn prepare_fn<'s>(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+        body: &'s [u8],
+    ) -> (Option<usize>, &'s [u8]) {
         let n = self.head(status, content_type, body.len(), extra).ok();
         let send_body = !self.head_only() && !status.bodyless();
-        self.send(n, if send_body { body } else { &[] })
+        (n, if send_body { body } else { &[] })
     }
 
     /// Sends the head in `tx[..n]` (`None`: it did not fit, an
@@ -670,11 +684,22 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         status: StatusCode,
         extra: impl FnOnce(&mut HeadWriter<'_>),
     ) -> impl Future<Output = Result<(), Error>> + '_ {
+        let n = self.prepare_error_fn(status, extra);
+        self.send(n, &[])
+    }
+
+    /// What [`respond_error_fn`](Self::respond_error_fn) sends: head and
+    /// body built in the transmit buffer, their length (`None` if they did
+    /// not fit).
+    pub(crate) fn prepare_error_fn(
+        &mut self,
+        status: StatusCode,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+    ) -> Option<usize> {
         let mut body = [0u8; 48];
         let len = response::status_body(status, &mut body);
         let head_only = self.head_only();
-        let total = self
-            .head(status, "text/plain; charset=utf-8", len, extra)
+        self.head(status, "text/plain; charset=utf-8", len, extra)
             .ok()
             .and_then(|n| {
                 let mut c = response::Cursor::new(self.tx.get_mut(n..).unwrap_or(&mut []));
@@ -682,8 +707,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                     c.put(body.get(..len).unwrap_or(&[]));
                 }
                 c.finish().ok().map(|b| n + b)
-            });
-        self.send(total, &[])
+            })
     }
 
     /// Starts a chunked response (HTTP/1.1) or a close-delimited one
