@@ -257,29 +257,9 @@ where
                 },
                 date: handler.unix_time().unwrap_or(0),
             };
-            let result = dispatch(&mut ex, handler, fs).await;
-            let mut keep = ex.flags.keep_alive;
-            match result {
-                Ok(()) => {}
-                Err(e) => {
-                    keep = false;
-                    if !ex.flags.responded {
-                        let status = match e {
-                            Error::BadBody(_) => Some(StatusCode::BAD_REQUEST),
-                            Error::BodyTooLarge => Some(StatusCode::CONTENT_TOO_LARGE),
-                            Error::Handler(_) | Error::Overflow => {
-                                Some(StatusCode::INTERNAL_SERVER_ERROR)
-                            }
-                            _ => None,
-                        };
-                        if let Some(s) = status {
-                            ex.flags.keep_alive = false;
-                            let (n, body) = error_page_response(&mut ex, fs, s);
-                            let _ = ex.send(n, body).await;
-                        }
-                    }
-                }
-            }
+            // An error closes the connection (after the error page the
+            // handler's error asks for, sent by `dispatch`).
+            let mut keep = dispatch(&mut ex, handler, fs).await.is_ok() && ex.flags.keep_alive;
             if ex.flags.responded {
                 handler.on_event(ServerEvent::Request {
                     peer: ex.peer_addr(),
@@ -320,40 +300,68 @@ fn dispatch<S: Stream, C: Clock, H: Handler>(
         // kept in the connection's future while the answer is sent. Every
         // answer but the handler's and SSI is a head (and body) built here
         // and sent by the one `send` at the end.
-        let (n, body) = match route(ex, handler, fs) {
-            Plan::Options => ex.prepare_fn(
+        // The handler failed before responding: its error page is sent,
+        // and the request still fails (the connection closes).
+        let mut failed = false;
+        // `Err`: the webroot's error page for that status.
+        let answer = match route(ex, handler, fs) {
+            Plan::Options => Ok(ex.prepare_fn(
                 StatusCode::NO_CONTENT,
                 "",
                 |w| {
                     w.raw(b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n");
                 },
                 b"",
-            ),
+            )),
             Plan::Call(id) => {
                 let r = handler.call(id, ex).await;
-                if r.is_err() || ex.responded() {
+                if ex.responded() {
                     return r;
                 }
-                (
-                    ex.prepare_error_fn(StatusCode::INTERNAL_SERVER_ERROR, |_| {}),
-                    &[][..],
-                )
+                match r {
+                    // A handler that did not respond.
+                    Ok(()) => Ok((
+                        ex.prepare_error_fn(StatusCode::INTERNAL_SERVER_ERROR, |_| {}),
+                        &[][..],
+                    )),
+                    Err(e) => {
+                        let status = match e {
+                            Error::BadBody(_) => StatusCode::BAD_REQUEST,
+                            Error::BodyTooLarge => StatusCode::CONTENT_TOO_LARGE,
+                            Error::Handler(_) | Error::Overflow => {
+                                StatusCode::INTERNAL_SERVER_ERROR
+                            }
+                            _ => return r,
+                        };
+                        failed = true;
+                        ex.flags.keep_alive = false;
+                        Err(status)
+                    }
+                }
             }
-            Plan::Unauthorized => (
+            Plan::Unauthorized => Ok((
                 ex.prepare_error_fn(StatusCode::UNAUTHORIZED, |w| {
                     w.raw(b"WWW-Authenticate: Basic realm=\"");
                     w.raw(handler.realm().as_bytes());
                     w.raw(b"\", charset=\"UTF-8\"\r\n");
                 }),
                 &[][..],
-            ),
-            Plan::Forbidden => (ex.prepare_error_fn(StatusCode::FORBIDDEN, |_| {}), &[][..]),
-            Plan::MethodNotAllowed(method, allowed) => method_not_allowed(ex, method, allowed),
-            Plan::NotFound => error_page_response(ex, fs, StatusCode::NOT_FOUND),
+            )),
+            Plan::Forbidden => Ok((ex.prepare_error_fn(StatusCode::FORBIDDEN, |_| {}), &[][..])),
+            Plan::MethodNotAllowed(method, allowed) => Ok(method_not_allowed(ex, method, allowed)),
+            Plan::NotFound => Err(StatusCode::NOT_FOUND),
             Plan::File(file) if file.is_ssi() => return serve_ssi(ex, handler, file).await,
-            Plan::File(file) => file_response(ex, file)?,
+            Plan::File(file) => Ok(file_response(ex, file)?),
         };
-        ex.send(n, body).await
+        let (n, body) = match answer {
+            Ok(a) => a,
+            Err(status) => error_page_response(ex, fs, status),
+        };
+        let r = ex.send(n, body).await;
+        if failed {
+            return Err(Error::Closed);
+        }
+        r
     }
 }
 
