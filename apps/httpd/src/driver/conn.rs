@@ -70,16 +70,16 @@ impl IdleSignal {
         self.idle.set(false);
     }
 
-    async fn kicked(&self) {
-        poll_fn(|cx| {
-            if self.kick.get() {
-                Poll::Ready(())
-            } else {
-                self.waker.set(Some(cx.waker().clone()));
+    /// Completes when `signal` is kicked; never without a signal.
+    fn kicked(signal: Option<&Self>) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| match signal {
+            Some(s) if s.kick.get() => Poll::Ready(()),
+            Some(s) => {
+                s.waker.set(Some(cx.waker().clone()));
                 Poll::Pending
             }
+            None => Poll::Pending,
         })
-        .await
     }
 }
 
@@ -200,19 +200,21 @@ where
                     break Err(StatusCode::HEADERS_TOO_LARGE);
                 };
                 let read = with_deadline(clock, st.deadline, stream.read(space));
-                let got = match signal.filter(|_| st.filled == 0) {
-                    Some(sig) => {
-                        sig.idle.set(true);
-                        let r = select(read, sig.kicked()).await;
-                        sig.idle.set(false);
-                        match r {
-                            Either::First(r) => r,
-                            // Reclaimed for a new client: close quietly, as
-                            // for an idle timeout.
-                            Either::Second(()) => return true,
-                        }
-                    }
-                    None => read.await,
+                // One await for both: without a signal to watch (or with
+                // bytes of a head already in), only the read can finish.
+                let sig = signal.filter(|_| st.filled == 0);
+                if let Some(sig) = sig {
+                    sig.idle.set(true);
+                }
+                let r = select(read, IdleSignal::kicked(sig)).await;
+                if let Some(sig) = sig {
+                    sig.idle.set(false);
+                }
+                let got = match r {
+                    Either::First(r) => r,
+                    // Reclaimed for a new client: close quietly, as for an
+                    // idle timeout.
+                    Either::Second(()) => return true,
                 };
                 match got {
                     Ok(Ok(0)) => return true,
