@@ -1061,10 +1061,18 @@ impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
         mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
     ) -> impl Future<Output = Result<(), Error>> {
         async move {
-            self.w
-                .write_with(|buf| crate::sse::write_event_with(buf, event, &mut build))
-                .await?;
-            self.w.flush().await
+            let mut f = |buf: &mut [u8]| crate::sse::write_event_with(buf, event, &mut build);
+            let mut may_retry = true;
+            loop {
+                // Done unless `build` overflowed with chunks waiting: they
+                // are sent, then `build` gets the whole buffer.
+                let built = self.w.head_only || self.w.build_chunk(&mut f, may_retry)?;
+                self.w.flush().await?;
+                if built {
+                    return Ok(());
+                }
+                may_retry = false;
+            }
         }
     }
 
