@@ -307,14 +307,6 @@ fn dispatch<S: Stream, C: Clock, H: Handler>(
         let mut failed = false;
         // `Err`: the webroot's error page for that status.
         let answer = match route(ex, handler, fs) {
-            Plan::Options => Ok(ex.prepare_fn(
-                StatusCode::NO_CONTENT,
-                "",
-                |w| {
-                    w.raw(b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n");
-                },
-                b"",
-            )),
             Plan::Call(id) => {
                 let r = handler.call(id, ex).await;
                 if ex.responded() {
@@ -369,12 +361,11 @@ fn dispatch<S: Stream, C: Clock, H: Handler>(
 
 /// What [`dispatch`] does with a request.
 enum Plan<R> {
-    /// `OPTIONS *`.
-    Options,
     /// The handler's route (its parameters are in the exchange).
     Call(R),
     Unauthorized,
     Forbidden,
+    /// 405 with `Allow`, or 204 with `Allow` for `OPTIONS` (also `*`).
     MethodNotAllowed(Method, MethodSet),
     NotFound,
     File(&'static crate::fs::StaticFile),
@@ -390,7 +381,13 @@ fn route<S: Stream, C: Clock, H: Handler>(
     let method = req.method();
     let path = req.path();
     if path == "*" {
-        return Plan::Options;
+        // `OPTIONS *`: what the server can do at all.
+        let all = MethodSet::GET
+            .union(MethodSet::POST)
+            .with(Method::Put)
+            .with(Method::Delete)
+            .with(Method::Options);
+        return Plan::MethodNotAllowed(Method::Options, all);
     }
     match router::find(handler.routes(), method, path) {
         Found::Route(route, params) => {
