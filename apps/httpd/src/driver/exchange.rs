@@ -211,12 +211,18 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         if self.body.dec_end > self.body.dec_start {
             return Ok(true);
         }
-        self.more().await
+        self.more::<true>().await
     }
 
     /// Reads from the socket into the free end of the receive buffer.
-    async fn read_raw(&mut self) -> Result<(), Error> {
-        if self.req.head().expect_continue && !self.flags.continue_sent && !self.flags.responded {
+    /// `CONTINUE`: send `100 Continue` first if the client waits for it
+    /// (`false` where it cannot: the response has gone out).
+    async fn read_raw<const CONTINUE: bool>(&mut self) -> Result<(), Error> {
+        if CONTINUE
+            && self.req.head().expect_continue
+            && !self.flags.continue_sent
+            && !self.flags.responded
+        {
             self.flags.continue_sent = true;
             self.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
         }
@@ -235,7 +241,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     /// Decodes more body bytes into the window (beyond those already
     /// there), reading from the socket as needed; `false` if the body
     /// ended without adding any.
-    async fn more(&mut self) -> Result<bool, Error> {
+    async fn more<const CONTINUE: bool>(&mut self) -> Result<bool, Error> {
         let before = self.body.dec_end - self.body.dec_start;
         // Bounded by the body: each round reads from the socket.
         loop {
@@ -247,7 +253,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
             if self.body.done {
                 return Ok(false);
             }
-            self.read_raw().await?;
+            self.read_raw::<CONTINUE>().await?;
         }
     }
 
@@ -425,7 +431,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                 if pending as usize >= self.rest.len() {
                     return Err(bad(MultipartError::BadPartHeader));
                 }
-                if !self.more().await? {
+                if !self.more::<true>().await? {
                     return Err(bad(mp.finish().err().unwrap_or(MultipartError::Truncated)));
                 }
             }
@@ -446,7 +452,10 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                     return false;
                 }
                 let before = self.body.total;
-                match self.fill().await {
+                // The window was just emptied: `fill` would go to `more`.
+                // No `100 Continue`: the connection drains only after a
+                // response, and not when the client still waits for one.
+                match self.more::<false>().await {
                     Ok(true) => seen += self.body.total - before,
                     Ok(false) => return true,
                     Err(_) => return false,
