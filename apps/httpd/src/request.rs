@@ -397,14 +397,15 @@ fn decode_target(
             Err(HeadError::BadRequest("`*` target"))
         };
     }
-    for scheme in [&b"http://"[..], b"https://"] {
-        if target.len() >= scheme.len()
-            && target
-                .get(..scheme.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
-        {
-            let rest = target.get(scheme.len()..).unwrap_or(&[]);
-            skip = scheme.len() + rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    // Absolute form: `http://` or `https://` (any case), then the authority.
+    if target
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"http"))
+    {
+        let s = 4 + usize::from(matches!(target.get(4), Some(b's' | b'S')));
+        if target.get(s..s + 3) == Some(b"://") {
+            let rest = target.get(s + 3..).unwrap_or(&[]);
+            skip = s + 3 + rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
         }
     }
     let start = start + skip;
@@ -673,6 +674,15 @@ mod tests {
         let mut b = b"GET http://host:1/p?q=1 HTTP/1.1\r\nHost: host:1\r\n\r\n".to_vec();
         let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
         assert_eq!(h.view(&b).path(), "/p");
+        let mut b = b"GET HTTPS://host/q HTTP/1.1\r\nHost: host\r\n\r\n".to_vec();
+        let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
+        assert_eq!(h.view(&b).path(), "/q");
+        let mut b = b"GET hTTp://host HTTP/1.1\r\nHost: host\r\n\r\n".to_vec();
+        let e = parse_head(&mut b, &Config::default()).unwrap_err();
+        assert_eq!(e, HeadError::BadRequest("target must start with /"));
+        let mut b = b"GET httpx://host/q HTTP/1.1\r\nHost: host\r\n\r\n".to_vec();
+        let e = parse_head(&mut b, &Config::default()).unwrap_err();
+        assert_eq!(e, HeadError::BadRequest("target must start with /"));
         let mut b = b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n".to_vec();
         let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
         assert_eq!(h.view(&b).path(), "*");
