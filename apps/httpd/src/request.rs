@@ -430,10 +430,18 @@ fn decode_target(
     if core::str::from_utf8(decoded).is_err() {
         return Err(HeadError::BadRequest("path is not UTF-8"));
     }
-    if decoded
-        .split(|&b| b == b'/' || b == b'\\')
-        .any(|seg| seg == b"..")
-    {
+    // A `..` segment (between `/` or `\\`): `run` counts the dots a
+    // segment has so far, 3 once it has anything else.
+    let mut run = 0u8;
+    for &b in decoded {
+        match b {
+            b'/' | b'\\' if run == 2 => break,
+            b'/' | b'\\' => run = 0,
+            b'.' if run < 2 => run += 1,
+            _ => run = 3,
+        }
+    }
+    if run == 2 {
         return Err(HeadError::BadRequest("`..` in path"));
     }
     let query = buf
@@ -667,6 +675,31 @@ mod tests {
         b[..16].copy_from_slice(b"GET / HTTP/1.1\r\n");
         b[16..19].copy_from_slice(b"X: ");
         assert_eq!(parse_head(&mut b, &cfg), Err(HeadError::HeadersTooLarge));
+    }
+
+    #[test]
+    fn dot_dot_segments() {
+        let cfg = Config::default();
+        for (path, bad) in [
+            ("/..", true),
+            ("/a/..", true),
+            ("/a/../b", true),
+            ("/a%5C..%5Cb", true),
+            ("/..%5C", true),
+            ("/...", false),
+            ("/..a", false),
+            ("/a..", false),
+            ("/.a./.", false),
+            ("/a/b", false),
+        ] {
+            let mut b = format!("GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").into_bytes();
+            let r = parse_head(&mut b, &cfg);
+            assert_eq!(
+                r == Err(HeadError::BadRequest("`..` in path")),
+                bad,
+                "{path}: {r:?}"
+            );
+        }
     }
 
     #[test]
