@@ -246,11 +246,18 @@ fn map_httparse(e: httparse::Error) -> HeadError {
 /// The length of the request target in an incomplete head, if the request
 /// line is far enough along to tell (for 414 before the head completes).
 fn target_len_so_far(buf: &[u8]) -> usize {
-    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = buf.get(..line_end).unwrap_or(buf);
-    let mut parts = line.splitn(3, |&b| b == b' ');
-    let _method = parts.next();
-    parts.next().map_or(0, <[u8]>::len)
+    // The bytes between the first and the second space of the first line.
+    let mut spaces = 0;
+    let mut len = 0;
+    for &b in buf {
+        match b {
+            b'\n' => break,
+            b' ' if spaces == 1 => break,
+            b' ' => spaces = 1,
+            _ => len += spaces,
+        }
+    }
+    len
 }
 
 /// Whether comma-separated `list` contains `token` (case-insensitive).
@@ -675,6 +682,17 @@ mod tests {
         b[..16].copy_from_slice(b"GET / HTTP/1.1\r\n");
         b[16..19].copy_from_slice(b"X: ");
         assert_eq!(parse_head(&mut b, &cfg), Err(HeadError::HeadersTooLarge));
+    }
+
+    #[test]
+    fn target_length_of_a_partial_head() {
+        assert_eq!(target_len_so_far(b""), 0);
+        assert_eq!(target_len_so_far(b"GET"), 0);
+        assert_eq!(target_len_so_far(b"GET "), 0);
+        assert_eq!(target_len_so_far(b"GET /abc"), 4);
+        assert_eq!(target_len_so_far(b"GET /abc HTTP/1.1\r\nX: a b c"), 4);
+        assert_eq!(target_len_so_far(b"GET /abc\r\nHost: a b"), 5);
+        assert_eq!(target_len_so_far(b"GET\n /abc"), 0);
     }
 
     #[test]
