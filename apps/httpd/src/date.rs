@@ -11,10 +11,10 @@
 
 use petrel_netcore::time::DateTime;
 
-const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+/// Day names from Thursday (1970-01-01 was one), three bytes each.
+const DAYS: &[u8; 21] = b"ThuFriSatSunMonTueWed";
+/// Month names, three bytes each.
+const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
 
 fn two(out: &mut [u8], at: usize, v: u32) {
     if let Some(s) = out.get_mut(at..at + 2) {
@@ -25,19 +25,13 @@ fn two(out: &mut [u8], at: usize, v: u32) {
 /// Writes `unix` seconds as an IMF-fixdate (exactly 29 bytes).
 pub fn format_imf(unix: u64, out: &mut [u8; 29]) {
     let t = DateTime::from_unix(unix);
-    // 1970-01-01 was a Thursday.
-    let dow = DAYS
-        .get((unix / 86_400 % 7) as usize)
-        .copied()
-        .unwrap_or("Thu");
-    let mon = MONTHS
-        .get(usize::from(t.month).wrapping_sub(1))
-        .copied()
-        .unwrap_or("Jan");
+    let dow = (unix / 86_400 % 7) as usize * 3;
+    // A month out of range (never from `from_unix`) is written `Jan`.
+    let mon = usize::from(t.month).wrapping_sub(1).min(12) * 3;
     *out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
-    out[..3].copy_from_slice(dow.as_bytes());
+    out[..3].copy_from_slice(DAYS.get(dow..dow + 3).unwrap_or(b"Thu"));
     two(out, 5, t.day.into());
-    out[8..11].copy_from_slice(mon.as_bytes());
+    out[8..11].copy_from_slice(MONTHS.get(mon..mon + 3).unwrap_or(b"Jan"));
     let y = t.year.min(9999);
     two(out, 12, y / 100);
     two(out, 14, y % 100);
@@ -57,7 +51,11 @@ pub fn parse_imf(s: &str) -> Option<u64> {
     let mut it = rest.split(' ');
     let d = num(it.next()?)?;
     let mon = it.next()?;
-    let m = MONTHS.iter().position(|x| *x == mon)? as u32 + 1;
+    let mut m = 0;
+    while MONTHS.get(m * 3..m * 3 + 3)? != mon.as_bytes() {
+        m += 1;
+    }
+    let m = m as u32 + 1;
     let y = num(it.next()?)?;
     let mut t = it.next()?.split(':');
     let (hh, mm, ss) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
@@ -90,6 +88,16 @@ mod tests {
         let mut b = [0u8; 29];
         format_imf(1_764_072_000, &mut b);
         assert_eq!(&b, b"Tue, 25 Nov 2025 12:00:00 GMT");
+        // Every month and weekday name.
+        for day in 0..400u64 {
+            let t = day * 86_400 + 3_723;
+            format_imf(t, &mut b);
+            assert_eq!(parse_imf(core::str::from_utf8(&b).unwrap()), Some(t), "{t}");
+        }
+        format_imf(0, &mut b);
+        assert_eq!(&b, b"Thu, 01 Jan 1970 00:00:00 GMT");
+        format_imf(30 * 86_400 * 11 + 4 * 86_400, &mut b);
+        assert_eq!(&b, b"Tue, 01 Dec 1970 00:00:00 GMT");
     }
 
     #[test]
@@ -101,6 +109,10 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 UTC",
             "Sun, 6x Nov 1994 08:49:37 GMT",
             "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 No 1994 08:49:37 GMT",
+            "Sun, 06 nov 1994 08:49:37 GMT",
+            "Sun, 06 ovD 1994 08:49:37 GMT",
+            "Sun, 06 Novv 1994 08:49:37 GMT",
         ] {
             assert_eq!(parse_imf(s), None, "{s}");
         }

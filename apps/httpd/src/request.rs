@@ -246,11 +246,18 @@ fn map_httparse(e: httparse::Error) -> HeadError {
 /// The length of the request target in an incomplete head, if the request
 /// line is far enough along to tell (for 414 before the head completes).
 fn target_len_so_far(buf: &[u8]) -> usize {
-    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = buf.get(..line_end).unwrap_or(buf);
-    let mut parts = line.splitn(3, |&b| b == b' ');
-    let _method = parts.next();
-    parts.next().map_or(0, <[u8]>::len)
+    // The bytes between the first and the second space of the first line.
+    let mut spaces = 0;
+    let mut len = 0;
+    for &b in buf {
+        match b {
+            b'\n' => break,
+            b' ' if spaces == 1 => break,
+            b' ' => spaces = 1,
+            _ => len += spaces,
+        }
+    }
+    len
 }
 
 /// Whether comma-separated `list` contains `token` (case-insensitive).
@@ -397,14 +404,15 @@ fn decode_target(
             Err(HeadError::BadRequest("`*` target"))
         };
     }
-    for scheme in [&b"http://"[..], b"https://"] {
-        if target.len() >= scheme.len()
-            && target
-                .get(..scheme.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
-        {
-            let rest = target.get(scheme.len()..).unwrap_or(&[]);
-            skip = scheme.len() + rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    // Absolute form: `http://` or `https://` (any case), then the authority.
+    if target
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"http"))
+    {
+        let s = 4 + usize::from(matches!(target.get(4), Some(b's' | b'S')));
+        if target.get(s..s + 3) == Some(b"://") {
+            let rest = target.get(s + 3..).unwrap_or(&[]);
+            skip = s + 3 + rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
         }
     }
     let start = start + skip;
@@ -429,10 +437,18 @@ fn decode_target(
     if core::str::from_utf8(decoded).is_err() {
         return Err(HeadError::BadRequest("path is not UTF-8"));
     }
-    if decoded
-        .split(|&b| b == b'/' || b == b'\\')
-        .any(|seg| seg == b"..")
-    {
+    // A `..` segment (between `/` or `\\`): `run` counts the dots a
+    // segment has so far, 3 once it has anything else.
+    let mut run = 0u8;
+    for &b in decoded {
+        match b {
+            b'/' | b'\\' if run == 2 => break,
+            b'/' | b'\\' => run = 0,
+            b'.' if run < 2 => run += 1,
+            _ => run = 3,
+        }
+    }
+    if run == 2 {
         return Err(HeadError::BadRequest("`..` in path"));
     }
     let query = buf
@@ -669,10 +685,55 @@ mod tests {
     }
 
     #[test]
+    fn target_length_of_a_partial_head() {
+        assert_eq!(target_len_so_far(b""), 0);
+        assert_eq!(target_len_so_far(b"GET"), 0);
+        assert_eq!(target_len_so_far(b"GET "), 0);
+        assert_eq!(target_len_so_far(b"GET /abc"), 4);
+        assert_eq!(target_len_so_far(b"GET /abc HTTP/1.1\r\nX: a b c"), 4);
+        assert_eq!(target_len_so_far(b"GET /abc\r\nHost: a b"), 5);
+        assert_eq!(target_len_so_far(b"GET\n /abc"), 0);
+    }
+
+    #[test]
+    fn dot_dot_segments() {
+        let cfg = Config::default();
+        for (path, bad) in [
+            ("/..", true),
+            ("/a/..", true),
+            ("/a/../b", true),
+            ("/a%5C..%5Cb", true),
+            ("/..%5C", true),
+            ("/...", false),
+            ("/..a", false),
+            ("/a..", false),
+            ("/.a./.", false),
+            ("/a/b", false),
+        ] {
+            let mut b = format!("GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").into_bytes();
+            let r = parse_head(&mut b, &cfg);
+            assert_eq!(
+                r == Err(HeadError::BadRequest("`..` in path")),
+                bad,
+                "{path}: {r:?}"
+            );
+        }
+    }
+
+    #[test]
     fn absolute_form_and_options_star() {
         let mut b = b"GET http://host:1/p?q=1 HTTP/1.1\r\nHost: host:1\r\n\r\n".to_vec();
         let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
         assert_eq!(h.view(&b).path(), "/p");
+        let mut b = b"GET HTTPS://host/q HTTP/1.1\r\nHost: host\r\n\r\n".to_vec();
+        let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
+        assert_eq!(h.view(&b).path(), "/q");
+        let mut b = b"GET hTTp://host HTTP/1.1\r\nHost: host\r\n\r\n".to_vec();
+        let e = parse_head(&mut b, &Config::default()).unwrap_err();
+        assert_eq!(e, HeadError::BadRequest("target must start with /"));
+        let mut b = b"GET httpx://host/q HTTP/1.1\r\nHost: host\r\n\r\n".to_vec();
+        let e = parse_head(&mut b, &Config::default()).unwrap_err();
+        assert_eq!(e, HeadError::BadRequest("target must start with /"));
         let mut b = b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n".to_vec();
         let h = parse_head(&mut b, &Config::default()).unwrap().unwrap();
         assert_eq!(h.view(&b).path(), "*");

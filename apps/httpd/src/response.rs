@@ -26,10 +26,25 @@ macro_rules! codes {
             )*
             /// The reason phrase (empty for codes this table does not know).
             pub fn reason(self) -> &'static str {
-                match self.0 {
-                    $($code => $reason,)*
-                    _ => "",
+                // The codes in a table and the phrases in one string, one a
+                // line in the same order: smaller than a `match` returning
+                // a slice per arm.
+                const CODES: &[u16] = &[$($code),*];
+                const REASONS: &str = concat!($($reason, "\n"),*);
+                let Some(mut i) = CODES.iter().position(|&c| c == self.0) else {
+                    return "";
+                };
+                let mut start = 0;
+                for (j, &b) in REASONS.as_bytes().iter().enumerate() {
+                    if b == b'\n' {
+                        if i == 0 {
+                            return REASONS.get(start..j).unwrap_or("");
+                        }
+                        i -= 1;
+                        start = j + 1;
+                    }
                 }
+                ""
             }
         }
     };
@@ -237,6 +252,23 @@ pub fn write_html_escaped(out: &mut dyn Write, s: &str) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons() {
+        assert_eq!(StatusCode::CONTINUE.reason(), "Continue");
+        assert_eq!(StatusCode::OK.reason(), "OK");
+        assert_eq!(StatusCode::NOT_FOUND.reason(), "Not Found");
+        assert_eq!(
+            StatusCode::HEADERS_TOO_LARGE.reason(),
+            "Request Header Fields Too Large"
+        );
+        assert_eq!(
+            StatusCode::SERVICE_UNAVAILABLE.reason(),
+            "Service Unavailable"
+        );
+        assert_eq!(StatusCode(299).reason(), "");
+        assert_eq!(StatusCode(0).reason(), "");
+    }
 
     #[test]
     fn error_page() {

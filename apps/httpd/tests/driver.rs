@@ -137,6 +137,20 @@ fn static_files_conditional_range_gzip_head() {
             r.starts_with("HTTP/1.1 204") && r.contains("Allow: GET, HEAD, OPTIONS\r\n"),
             "{r}"
         );
+        let r = text(
+            &roundtrip(
+                a,
+                b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await,
+        );
+        assert_eq!(
+            r,
+            "HTTP/1.1 204 No Content\r\n\
+             Date: Tue, 25 Nov 2025 12:00:00 GMT\r\n\
+             Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n\
+             Connection: close\r\n\r\n"
+        );
     });
 }
 

@@ -70,16 +70,16 @@ impl IdleSignal {
         self.idle.set(false);
     }
 
-    async fn kicked(&self) {
-        poll_fn(|cx| {
-            if self.kick.get() {
-                Poll::Ready(())
-            } else {
-                self.waker.set(Some(cx.waker().clone()));
+    /// Completes when `signal` is kicked; never without a signal.
+    fn kicked(signal: Option<&Self>) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| match signal {
+            Some(s) if s.kick.get() => Poll::Ready(()),
+            Some(s) => {
+                s.waker.set(Some(cx.waker().clone()));
                 Poll::Pending
             }
+            None => Poll::Pending,
         })
-        .await
     }
 }
 
@@ -200,19 +200,21 @@ where
                     break Err(StatusCode::HEADERS_TOO_LARGE);
                 };
                 let read = with_deadline(clock, st.deadline, stream.read(space));
-                let got = match signal.filter(|_| st.filled == 0) {
-                    Some(sig) => {
-                        sig.idle.set(true);
-                        let r = select(read, sig.kicked()).await;
-                        sig.idle.set(false);
-                        match r {
-                            Either::First(r) => r,
-                            // Reclaimed for a new client: close quietly, as
-                            // for an idle timeout.
-                            Either::Second(()) => return true,
-                        }
-                    }
-                    None => read.await,
+                // One await for both: without a signal to watch (or with
+                // bytes of a head already in), only the read can finish.
+                let sig = signal.filter(|_| st.filled == 0);
+                if let Some(sig) = sig {
+                    sig.idle.set(true);
+                }
+                let r = select(read, IdleSignal::kicked(sig)).await;
+                if let Some(sig) = sig {
+                    sig.idle.set(false);
+                }
+                let got = match r {
+                    Either::First(r) => r,
+                    // Reclaimed for a new client: close quietly, as for an
+                    // idle timeout.
+                    Either::Second(()) => return true,
                 };
                 match got {
                     Ok(Ok(0)) => return true,
@@ -257,28 +259,9 @@ where
                 },
                 date: handler.unix_time().unwrap_or(0),
             };
-            let result = dispatch(&mut ex, handler, fs).await;
-            let mut keep = ex.flags.keep_alive;
-            match result {
-                Ok(()) => {}
-                Err(e) => {
-                    keep = false;
-                    if !ex.flags.responded {
-                        let status = match e {
-                            Error::BadBody(_) => Some(StatusCode::BAD_REQUEST),
-                            Error::BodyTooLarge => Some(StatusCode::CONTENT_TOO_LARGE),
-                            Error::Handler(_) | Error::Overflow => {
-                                Some(StatusCode::INTERNAL_SERVER_ERROR)
-                            }
-                            _ => None,
-                        };
-                        if let Some(s) = status {
-                            ex.flags.keep_alive = false;
-                            let _ = respond_error_page(&mut ex, fs, s).await;
-                        }
-                    }
-                }
-            }
+            // An error closes the connection (after the error page the
+            // handler's error asks for, sent by `dispatch`).
+            let mut keep = dispatch(&mut ex, handler, fs).await.is_ok() && ex.flags.keep_alive;
             if ex.flags.responded {
                 handler.on_event(ServerEvent::Request {
                     peer: ex.peer_addr(),
@@ -316,50 +299,73 @@ fn dispatch<S: Stream, C: Clock, H: Handler>(
 ) -> impl Future<Output = Result<(), Error>> {
     async move {
         // Decided before any await: the request's path and view are not
-        // kept in the connection's future while the answer is sent.
-        match route(ex, handler, fs) {
-            Plan::Options => {
-                ex.respond_with(
-                    StatusCode::NO_CONTENT,
-                    "",
-                    b"Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n",
-                    b"",
-                )
-                .await
-            }
+        // kept in the connection's future while the answer is sent. Every
+        // answer but the handler's and SSI is a head (and body) built here
+        // and sent by the one `send` at the end.
+        // The handler failed before responding: its error page is sent,
+        // and the request still fails (the connection closes).
+        let mut failed = false;
+        // `Err`: the webroot's error page for that status.
+        let answer = match route(ex, handler, fs) {
             Plan::Call(id) => {
                 let r = handler.call(id, ex).await;
-                if r.is_ok() && !ex.responded() {
-                    return ex.respond_error(StatusCode::INTERNAL_SERVER_ERROR).await;
+                if ex.responded() {
+                    return r;
                 }
-                r
+                match r {
+                    // A handler that did not respond.
+                    Ok(()) => Ok((
+                        ex.prepare_error_fn(StatusCode::INTERNAL_SERVER_ERROR, |_| {}),
+                        &[][..],
+                    )),
+                    Err(e) => {
+                        let status = match e {
+                            Error::BadBody(_) => StatusCode::BAD_REQUEST,
+                            Error::BodyTooLarge => StatusCode::CONTENT_TOO_LARGE,
+                            Error::Handler(_) | Error::Overflow => {
+                                StatusCode::INTERNAL_SERVER_ERROR
+                            }
+                            _ => return r,
+                        };
+                        failed = true;
+                        ex.flags.keep_alive = false;
+                        Err(status)
+                    }
+                }
             }
-            Plan::Unauthorized => {
-                ex.respond_error_fn(StatusCode::UNAUTHORIZED, |w| {
+            Plan::Unauthorized => Ok((
+                ex.prepare_error_fn(StatusCode::UNAUTHORIZED, |w| {
                     w.raw(b"WWW-Authenticate: Basic realm=\"");
                     w.raw(handler.realm().as_bytes());
                     w.raw(b"\", charset=\"UTF-8\"\r\n");
-                })
-                .await
-            }
-            Plan::Forbidden => ex.respond_error(StatusCode::FORBIDDEN).await,
-            Plan::MethodNotAllowed(method, allowed) => {
-                method_not_allowed(ex, method, allowed).await
-            }
-            Plan::NotFound => respond_error_page(ex, fs, StatusCode::NOT_FOUND).await,
-            Plan::File(file) => serve_file(ex, handler, file).await,
+                }),
+                &[][..],
+            )),
+            Plan::Forbidden => Ok((ex.prepare_error_fn(StatusCode::FORBIDDEN, |_| {}), &[][..])),
+            Plan::MethodNotAllowed(method, allowed) => Ok(method_not_allowed(ex, method, allowed)),
+            Plan::NotFound => Err(StatusCode::NOT_FOUND),
+            Plan::File(file) if file.is_ssi() => return serve_ssi(ex, handler, file).await,
+            Plan::File(file) => Ok(file_response(ex, file)?),
+        };
+        let (n, body) = match answer {
+            Ok(a) => a,
+            Err(status) => error_page_response(ex, fs, status),
+        };
+        let r = ex.send(n, body).await;
+        if failed {
+            return Err(Error::Closed);
         }
+        r
     }
 }
 
 /// What [`dispatch`] does with a request.
 enum Plan<R> {
-    /// `OPTIONS *`.
-    Options,
     /// The handler's route (its parameters are in the exchange).
     Call(R),
     Unauthorized,
     Forbidden,
+    /// 405 with `Allow`, or 204 with `Allow` for `OPTIONS` (also `*`).
     MethodNotAllowed(Method, MethodSet),
     NotFound,
     File(&'static crate::fs::StaticFile),
@@ -375,7 +381,13 @@ fn route<S: Stream, C: Clock, H: Handler>(
     let method = req.method();
     let path = req.path();
     if path == "*" {
-        return Plan::Options;
+        // `OPTIONS *`: what the server can do at all.
+        let all = MethodSet::GET
+            .union(MethodSet::POST)
+            .with(Method::Put)
+            .with(Method::Delete)
+            .with(Method::Options);
+        return Plan::MethodNotAllowed(Method::Options, all);
     }
     match router::find(handler.routes(), method, path) {
         Found::Route(route, params) => {
@@ -405,21 +417,24 @@ fn route<S: Stream, C: Clock, H: Handler>(
     }
 }
 
-async fn method_not_allowed<S: Stream, C: Clock>(
+/// A `405` (or `204` for `OPTIONS`) with the `Allow` header: what to send.
+fn method_not_allowed<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
     method: Method,
     allowed: MethodSet,
-) -> Result<(), Error> {
+) -> (Option<usize>, &'static [u8]) {
     let allow = |w: &mut response::HeadWriter<'_>| {
         w.raw(b"Allow: ");
         let _ = static_file::write_allow(w, allowed);
         w.raw(b"\r\n");
     };
     if method == Method::Options {
-        ex.respond_fn(StatusCode::NO_CONTENT, "", allow, b"").await
+        ex.prepare_fn(StatusCode::NO_CONTENT, "", allow, b"")
     } else {
-        ex.respond_error_fn(StatusCode::METHOD_NOT_ALLOWED, allow)
-            .await
+        (
+            ex.prepare_error_fn(StatusCode::METHOD_NOT_ALLOWED, allow),
+            &[],
+        )
     }
 }
 
@@ -440,11 +455,11 @@ fn error_page(fs: &StaticFs, status: StatusCode) -> Option<&'static crate::fs::S
 /// An error response to a parsed request, with [`error_page`] as the body
 /// when there is one (stored only gzipped: sent gzipped when gzip is
 /// acceptable, else the plain text body).
-async fn respond_error_page<S: Stream, C: Clock>(
+fn error_page_response<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
     fs: &StaticFs,
     status: StatusCode,
-) -> Result<(), Error> {
+) -> (Option<usize>, &'static [u8]) {
     const GZIP: &[u8] = b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
     const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
     let page = error_page(fs, status);
@@ -454,51 +469,53 @@ async fn respond_error_page<S: Stream, C: Clock>(
         Some(_) => None,
     });
     match send {
-        Some((mime, extra, body)) => ex.respond_with(status, mime, extra, body).await,
+        Some((mime, extra, body)) => ex.prepare_fn(
+            status,
+            mime,
+            |w| {
+                w.raw(extra);
+            },
+            body,
+        ),
         // No page, or one the client cannot take (only gzipped).
         None => {
             let extra = if page.is_some() { VARY } else { b"" };
-            ex.respond_error_with(status, extra).await
+            (
+                ex.prepare_error_fn(status, |w| {
+                    w.raw(extra);
+                }),
+                &[],
+            )
         }
     }
 }
 
-/// Sends a static file (GET/HEAD): 200/206/304/416, or an SSI page.
-fn serve_file<S: Stream, C: Clock, H: Handler>(
+/// A static file (GET/HEAD, not SSI): 200/206/304/416, its head built in
+/// the transmit buffer and the body to send after it.
+fn file_response<S: Stream, C: Clock>(
     ex: &mut Exchange<'_, S, C>,
-    handler: &H,
     file: &'static crate::fs::StaticFile,
-) -> impl Future<Output = Result<(), Error>> {
-    async move {
-        if file.is_ssi() {
-            return serve_ssi(ex, handler, file).await;
+) -> Result<(Option<usize>, &'static [u8]), Error> {
+    let plan = static_file::plan(file, ex.request());
+    ex.flags.responded = true;
+    ex.flags.status = plan.status.0;
+    let minor = ex.request().head().minor_version;
+    let keep = ex.flags.keep_alive;
+    let mut date = [0u8; 29];
+    let date_s = match ex.date() {
+        Some(t) => {
+            crate::date::format_imf(t, &mut date);
+            core::str::from_utf8(&date).unwrap_or("")
         }
-        // The plan and the head are done with before the write: nothing but
-        // the body's slice stays in the future.
-        let (n, body) = {
-            let plan = static_file::plan(file, ex.request());
-            ex.flags.responded = true;
-            ex.flags.status = plan.status.0;
-            let minor = ex.request().head().minor_version;
-            let keep = ex.flags.keep_alive;
-            let mut date = [0u8; 29];
-            let date_s = match ex.date() {
-                Some(t) => {
-                    crate::date::format_imf(t, &mut date);
-                    core::str::from_utf8(&date).unwrap_or("")
-                }
-                None => "",
-            };
-            let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
-            let body = if ex.request().method() == Method::Head {
-                &[][..]
-            } else {
-                plan.body
-            };
-            (n, body)
-        };
-        ex.send(Some(n), body).await
-    }
+        None => "",
+    };
+    let n = static_file::write_head(ex.tx, file, &plan, minor, keep, date_s)?;
+    let body = if ex.request().method() == Method::Head {
+        &[][..]
+    } else {
+        plan.body
+    };
+    Ok((Some(n), body))
 }
 
 /// The least free buffer an SSI insert is written into; with less the
@@ -513,11 +530,7 @@ fn serve_ssi<S: Stream, C: Clock, H: Handler>(
 ) -> impl Future<Output = Result<(), Error>> {
     async move {
         let extra = b"Cache-Control: no-cache\r\n";
-        let mut w = ex.chunked(StatusCode::OK, file.mime, extra).await?;
-        if w.head_only() {
-            // No body: `write_with` would not call back, so nothing would advance.
-            return w.finish().await;
-        }
+        let mut w = ex.body_writer(StatusCode::OK, file.mime, extra, None)?;
         let mut exp = SsiExpander::new();
         let ssi = SsiOf(handler);
         // Inserts are written straight into the free part of the transmit
@@ -525,7 +538,9 @@ fn serve_ssi<S: Stream, C: Clock, H: Handler>(
         // (`Insert::More`). Static pieces are sent from the file.
         // Bounded: every piece advances the page; an insert's pieces are
         // bounded by the handler (each `More` must carry bytes).
-        loop {
+        // No body for HEAD: `write_with` would not call back, so nothing
+        // would advance.
+        while !w.head_only() {
             // An insert is written by `build`; a static piece or the end is
             // handed out to be dealt with here.
             let mut other = None;

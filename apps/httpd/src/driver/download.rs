@@ -74,30 +74,34 @@ pub async fn serve<S: Stream, C: Clock, const N: usize>(
             "a whole number of periods"
         )
     };
-    let Some(len) = parse_size(ex.query("bytes")) else {
-        return ex
-            .respond_with(
+    // The 400 for a bad `bytes` goes out through the same sized writer as
+    // the download (the same head a whole response would have).
+    const BAD: &[u8] = b"bytes must be a number from 0 to 67108864\n";
+    let (status, content_type, extra, src, len): (_, _, &[u8], &[u8], _) =
+        match parse_size(ex.query("bytes")) {
+            Some(len) => (
+                StatusCode::OK,
+                "application/octet-stream",
+                b"Cache-Control: no-store\r\n\
+                  Content-Disposition: attachment; filename=\"petrel-download.bin\"\r\n",
+                &block[..],
+                len,
+            ),
+            None => (
                 StatusCode::BAD_REQUEST,
                 "text/plain; charset=utf-8",
                 b"",
-                b"bytes must be a number from 0 to 67108864\n",
-            )
-            .await;
-    };
-    let mut w = ex
-        .sized(
-            StatusCode::OK,
-            "application/octet-stream",
-            b"Cache-Control: no-store\r\n\
-              Content-Disposition: attachment; filename=\"petrel-download.bin\"\r\n",
-            len,
-        )
-        .await?;
+                BAD,
+                BAD.len() as u64,
+            ),
+        };
+    let mut w = ex.body_writer(status, content_type, extra, Some(len))?;
     let mut left = len;
-    // Bounded: each round writes at least one byte of `left` (N > 0).
+    // Bounded: each round writes at least one byte of `left` (`src` is
+    // not empty).
     while left > 0 {
-        let n = usize::try_from(left).map_or(N, |l| l.min(N));
-        w.write(block.get(..n).unwrap_or(&[])).await?;
+        let n = usize::try_from(left).map_or(src.len(), |l| l.min(src.len()));
+        w.write(src.get(..n).unwrap_or(&[])).await?;
         left -= n as u64;
     }
     w.finish().await

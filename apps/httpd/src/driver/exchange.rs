@@ -176,6 +176,24 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         )
     }
 
+    /// Sends `tx[..n]` when `n > 0`, else `data`: one future type for
+    /// both, so a caller sending several pieces awaits it at one place.
+    pub(crate) fn write_part<'s>(
+        &'s mut self,
+        n: usize,
+        data: &'s [u8],
+    ) -> impl Future<Output = Result<(), Error>> + 's {
+        let data = match n {
+            0 => data,
+            n => self.tx.get(..n).unwrap_or(&[]),
+        };
+        timed(
+            self.clock,
+            self.cfg.idle_timeout,
+            self.stream.write_all(data),
+        )
+    }
+
     /// Sends `tx[..n]`.
     pub(crate) fn write_tx(&mut self, n: usize) -> impl Future<Output = Result<(), Error>> + '_ {
         let data = self.tx.get(..n).unwrap_or(&[]);
@@ -193,12 +211,18 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         if self.body.dec_end > self.body.dec_start {
             return Ok(true);
         }
-        self.more().await
+        self.more::<true>().await
     }
 
     /// Reads from the socket into the free end of the receive buffer.
-    async fn read_raw(&mut self) -> Result<(), Error> {
-        if self.req.head().expect_continue && !self.flags.continue_sent && !self.flags.responded {
+    /// `CONTINUE`: send `100 Continue` first if the client waits for it
+    /// (`false` where it cannot: the response has gone out).
+    async fn read_raw<const CONTINUE: bool>(&mut self) -> Result<(), Error> {
+        if CONTINUE
+            && self.req.head().expect_continue
+            && !self.flags.continue_sent
+            && !self.flags.responded
+        {
             self.flags.continue_sent = true;
             self.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
         }
@@ -217,7 +241,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     /// Decodes more body bytes into the window (beyond those already
     /// there), reading from the socket as needed; `false` if the body
     /// ended without adding any.
-    async fn more(&mut self) -> Result<bool, Error> {
+    async fn more<const CONTINUE: bool>(&mut self) -> Result<bool, Error> {
         let before = self.body.dec_end - self.body.dec_start;
         // Bounded by the body: each round reads from the socket.
         loop {
@@ -229,7 +253,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
             if self.body.done {
                 return Ok(false);
             }
-            self.read_raw().await?;
+            self.read_raw::<CONTINUE>().await?;
         }
     }
 
@@ -407,7 +431,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                 if pending as usize >= self.rest.len() {
                     return Err(bad(MultipartError::BadPartHeader));
                 }
-                if !self.more().await? {
+                if !self.more::<true>().await? {
                     return Err(bad(mp.finish().err().unwrap_or(MultipartError::Truncated)));
                 }
             }
@@ -428,7 +452,10 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                     return false;
                 }
                 let before = self.body.total;
-                match self.fill().await {
+                // The window was just emptied: `fill` would go to `more`.
+                // No `100 Continue`: the connection drains only after a
+                // response, and not when the client still waits for one.
+                match self.more::<false>().await {
                     Ok(true) => seen += self.body.total - before,
                     Ok(false) => return true,
                     Err(_) => return false,
@@ -532,9 +559,23 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         extra: impl FnOnce(&mut HeadWriter<'_>),
         body: &'s [u8],
     ) -> impl Future<Output = Result<(), Error>> + 's {
+        let (n, body) = self.prepare_fn(status, content_type, extra, body);
+        self.send(n, body)
+    }
+
+    /// What [`respond_fn`](Self::respond_fn) sends: the head built in the
+    /// transmit buffer (its length, `None` if it did not fit) and the body
+    /// to follow it (none for HEAD and bodyless statuses).
+    pub(crate) fn prepare_fn<'s>(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+        body: &'s [u8],
+    ) -> (Option<usize>, &'s [u8]) {
         let n = self.head(status, content_type, body.len(), extra).ok();
         let send_body = !self.head_only() && !status.bodyless();
-        self.send(n, if send_body { body } else { &[] })
+        (n, if send_body { body } else { &[] })
     }
 
     /// Sends the head in `tx[..n]` (`None`: it did not fit, an
@@ -652,11 +693,22 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         status: StatusCode,
         extra: impl FnOnce(&mut HeadWriter<'_>),
     ) -> impl Future<Output = Result<(), Error>> + '_ {
+        let n = self.prepare_error_fn(status, extra);
+        self.send(n, &[])
+    }
+
+    /// What [`respond_error_fn`](Self::respond_error_fn) sends: head and
+    /// body built in the transmit buffer, their length (`None` if they did
+    /// not fit).
+    pub(crate) fn prepare_error_fn(
+        &mut self,
+        status: StatusCode,
+        extra: impl FnOnce(&mut HeadWriter<'_>),
+    ) -> Option<usize> {
         let mut body = [0u8; 48];
         let len = response::status_body(status, &mut body);
         let head_only = self.head_only();
-        let total = self
-            .head(status, "text/plain; charset=utf-8", len, extra)
+        self.head(status, "text/plain; charset=utf-8", len, extra)
             .ok()
             .and_then(|n| {
                 let mut c = response::Cursor::new(self.tx.get_mut(n..).unwrap_or(&mut []));
@@ -664,8 +716,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
                     c.put(body.get(..len).unwrap_or(&[]));
                 }
                 c.finish().ok().map(|b| n + b)
-            });
-        self.send(total, &[])
+            })
     }
 
     /// Starts a chunked response (HTTP/1.1) or a close-delimited one
@@ -699,7 +750,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
     /// The head of a body sent in pieces, left in the buffer for the first
     /// of them: `Content-Length: len`, or without a length chunked
     /// (HTTP/1.1) or close-delimited (HTTP/1.0).
-    fn body_writer(
+    pub(crate) fn body_writer(
         &mut self,
         status: StatusCode,
         content_type: &str,
@@ -739,13 +790,12 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Starts a Server-Sent Events stream (`text/event-stream`).
     pub async fn sse(&mut self) -> Result<SseStream<'_, 'a, S, C>, Error> {
-        let w = self
-            .chunked(
-                StatusCode::OK,
-                "text/event-stream",
-                b"Cache-Control: no-store\r\n",
-            )
-            .await?;
+        let w = self.body_writer(
+            StatusCode::OK,
+            "text/event-stream",
+            b"Cache-Control: no-store\r\n",
+            None,
+        )?;
         Ok(SseStream { w })
     }
 }
@@ -801,32 +851,53 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
             if data.is_empty() || self.head_only {
                 return Ok(());
             }
+            let mut too_long = false;
             if let Some(left) = self.left {
-                let Some(left) = left.checked_sub(data.len() as u64) else {
-                    // What was promised still goes out; the connection closes.
-                    self.ex.flags.keep_alive = false;
-                    self.flush().await?;
-                    return Err(TOO_LONG);
-                };
-                self.left = Some(left);
+                match left.checked_sub(data.len() as u64) {
+                    Some(left) => self.left = Some(left),
+                    None => {
+                        // What was promised still goes out; the connection closes.
+                        self.ex.flags.keep_alive = false;
+                        too_long = true;
+                    }
+                }
             }
             let frame = if self.chunked { SIZE_LINE + 2 } else { 0 };
-            if self.pos + data.len() + frame > self.ex.tx.len() {
-                self.flush().await?;
-            }
-            if data.len() + frame > self.ex.tx.len() {
-                // Larger than the buffer: straight from the caller's memory,
-                // after its chunk-size line (built in the buffer, empty now).
-                if self.chunked {
-                    let n = response::chunk_header(data.len(), self.ex.tx)?;
-                    self.ex.write_tx(n).await?;
-                    self.ex.write_all(data).await?;
-                    return self.ex.write_all(b"\r\n").await;
+            let cap = self.ex.tx.len();
+            // Larger than the buffer: straight from the caller's memory,
+            // after its chunk-size line (built in the buffer, empty then).
+            let direct = data.len() + frame > cap;
+            // What goes out, in order, through one await: the buffered
+            // chunks when there is no room (0), then for a direct write the
+            // chunk-size line (1), the data (2) and its CRLF (3).
+            let mut step = if too_long || self.pos + data.len() + frame > cap {
+                0
+            } else {
+                1
+            };
+            loop {
+                if step == 1 {
+                    if too_long {
+                        return Err(TOO_LONG);
+                    }
+                    if !direct {
+                        self.append(data);
+                        return Ok(());
+                    }
+                    if !self.chunked {
+                        step = 2;
+                    }
                 }
-                return self.ex.write_all(data).await;
+                let (n, part): (usize, &[u8]) = match step {
+                    0 => (core::mem::take(&mut self.pos), &[]),
+                    1 => (response::chunk_header(data.len(), self.ex.tx)?, &[]),
+                    2 => (0, data),
+                    3 if self.chunked => (0, b"\r\n"),
+                    _ => return Ok(()),
+                };
+                self.ex.write_part(n, part).await?;
+                step += 1;
             }
-            self.append(data);
-            Ok(())
         }
     }
 
@@ -915,22 +986,34 @@ impl<S: Stream, C: Clock> ChunkedWriter<'_, '_, S, C> {
     /// Ends the body (the last chunk) and sends everything buffered.
     pub fn finish(mut self) -> impl Future<Output = Result<(), Error>> {
         async move {
-            if self.left.is_some_and(|l| l > 0) && !self.head_only {
-                // The client waits for bytes that will not come: close.
+            // A sized body cut short: the client waits for bytes that will
+            // not come, so what was written goes out and the connection closes.
+            let short = self.left.is_some_and(|l| l > 0) && !self.head_only;
+            if short {
                 self.ex.flags.keep_alive = false;
+            }
+            // The last chunk is still to be added (after a flush when it does
+            // not fit); one flush await serves both rounds.
+            let mut last = self.chunked && !self.head_only && !short;
+            loop {
+                if last
+                    && (self.pos == 0 || self.pos + response::LAST_CHUNK.len() <= self.ex.tx.len())
+                {
+                    let mut c =
+                        response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
+                    c.put(response::LAST_CHUNK);
+                    self.pos += c.len();
+                    last = false;
+                }
                 self.flush().await?;
+                if !last {
+                    break;
+                }
+            }
+            if short {
                 return Err(Error::Handler("body shorter than its Content-Length"));
             }
-            if self.chunked && !self.head_only {
-                if self.pos + response::LAST_CHUNK.len() > self.ex.tx.len() {
-                    self.flush().await?;
-                }
-                let mut c =
-                    response::Cursor::new(self.ex.tx.get_mut(self.pos..).unwrap_or(&mut []));
-                c.put(response::LAST_CHUNK);
-                self.pos += c.len();
-            }
-            self.flush().await
+            Ok(())
         }
     }
 }
@@ -987,10 +1070,18 @@ impl<S: Stream, C: Clock> SseStream<'_, '_, S, C> {
         mut build: impl FnMut(&mut [u8]) -> Result<usize, crate::response::Overflow>,
     ) -> impl Future<Output = Result<(), Error>> {
         async move {
-            self.w
-                .write_with(|buf| crate::sse::write_event_with(buf, event, &mut build))
-                .await?;
-            self.w.flush().await
+            let mut f = |buf: &mut [u8]| crate::sse::write_event_with(buf, event, &mut build);
+            let mut may_retry = true;
+            loop {
+                // Done unless `build` overflowed with chunks waiting: they
+                // are sent, then `build` gets the whole buffer.
+                let built = self.w.head_only || self.w.build_chunk(&mut f, may_retry)?;
+                self.w.flush().await?;
+                if built {
+                    return Ok(());
+                }
+                may_retry = false;
+            }
         }
     }
 
