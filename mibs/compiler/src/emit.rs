@@ -132,6 +132,13 @@ fn index_part(t: &TableM, k: usize) -> String {
     }
 }
 
+/// Whether the engine serves instances of `n` (a readable scalar or column;
+/// the same test as `rt::Node::is_leaf`).
+fn is_served(n: &NodeM) -> bool {
+    matches!(n.kind, "Scalar" | "Column")
+        && matches!(n.access, "ReadOnly" | "ReadWrite" | "ReadCreate")
+}
+
 fn emit_node(out: &mut String, n: &NodeM) {
     let _ = write!(
         out,
@@ -241,6 +248,13 @@ pub(crate) fn emit(m: &ModuleM) -> String {
     );
     o.push_str("pub static NODES: &[rt::Node] = &[\n");
     for n in &m.nodes {
+        emit_node(&mut o, n);
+    }
+    o.push_str("];\n\n");
+    // What the engine walks: only the nodes Get/GetNext/Set can reach, so
+    // a firmware that never names NODES links just these.
+    o.push_str("static SERVED: &[rt::Node] = &[\n");
+    for n in m.nodes.iter().filter(|n| is_served(n)) {
         emit_node(&mut o, n);
     }
     o.push_str("];\n\n");
@@ -485,27 +499,38 @@ fn emit_dispatch(o: &mut String, m: &ModuleM) {
         "pub fn mib<T>(handlers: T) -> rt::CompiledMib<Handlers<T>>{where_clause}\n{{\n    rt::CompiledMib::new(Handlers(handlers))\n}}\n"
     );
     let _ = writeln!(o, "impl<T> rt::Dispatch for Handlers<T>{where_clause}\n{{");
-    o.push_str("    const NODES: &'static [rt::Node] = NODES;\n\n");
+    o.push_str("    const NODES: &'static [rt::Node] = SERVED;\n\n");
+    // Dispatch positions index SERVED (the readable scalars and columns).
+    let served: Vec<usize> = m
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| is_served(n))
+        .map(|(i, _)| i)
+        .collect();
+    let sp = |full: usize| served.iter().position(|&x| x == full);
 
     // read
     o.push_str("    fn read<'a>(&'a self, node: usize, index: &[u32], scratch: &'a mut [u8]) -> Option<Value<'a>> {\n        let _ = (index, &scratch);\n        match node {\n");
     for g in &m.groups {
         for ob in &g.objects {
+            let Some(pos) = sp(ob.node) else { continue };
             let e = format!("self.0.{}()", ob.snake);
             let _ = writeln!(
                 o,
                 "            {} => Some({}),",
-                ob.node,
+                pos,
                 to_value(&ob.ty, ob.syntax, &e)
             );
         }
     }
     for t in &m.tables {
         for c in &t.columns {
+            let Some(pos) = sp(c.obj.node) else { continue };
             let _ = writeln!(
                 o,
                 "            {} => {{\n                let i = <{} as rt::IndexValue>::decode_exact(index)?;",
-                c.obj.node, t.index_alias
+                pos, t.index_alias
             );
             match c.index_pos {
                 Some(k) => {
@@ -532,7 +557,7 @@ fn emit_dispatch(o: &mut String, m: &ModuleM) {
     // next_index
     o.push_str("    fn next_index(&self, node: usize, after: Option<&[u32]>, out: &mut Oid) -> bool {\n        match node {\n");
     for t in &m.tables {
-        let nodes: Vec<usize> = t.columns.iter().map(|c| c.obj.node).collect();
+        let nodes: Vec<usize> = t.columns.iter().filter_map(|c| sp(c.obj.node)).collect();
         if nodes.is_empty() {
             continue;
         }
@@ -558,10 +583,11 @@ fn emit_dispatch(o: &mut String, m: &ModuleM) {
         let prefix = if name == "test" { "test_" } else { "set_" };
         for g in &m.groups {
             for ob in g.objects.iter().filter(|ob| ob.writable) {
+                let Some(pos) = sp(ob.node) else { continue };
                 let _ = writeln!(
                     o,
                     "            {} => self.0.{prefix}{}({}),",
-                    ob.node,
+                    pos,
                     ob.snake,
                     from_value(&ob.ty)
                 );
@@ -569,10 +595,11 @@ fn emit_dispatch(o: &mut String, m: &ModuleM) {
         }
         for t in &m.tables {
             for c in row_columns(t).filter(|c| c.obj.writable) {
+                let Some(pos) = sp(c.obj.node) else { continue };
                 let _ = writeln!(
                     o,
                     "            {} => {{\n                let i = <{} as rt::IndexValue>::decode_exact(index).ok_or(rt::SetError::NoCreation)?;\n                self.0.{prefix}{}(&i, {})\n            }}",
-                    c.obj.node,
+                    pos,
                     t.index_alias,
                     c.obj.snake,
                     from_value(&c.obj.ty)

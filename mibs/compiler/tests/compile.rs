@@ -154,8 +154,24 @@ fn small_module_generates_traits_enums_and_a_sorted_table() {
         "read-only objects get no setter"
     );
     // NODES lists every node in increasing OID order.
-    let oids: Vec<Vec<u32>> = code
-        .lines()
+    let oids = table_oids(code, "pub static NODES");
+    assert_eq!(oids.len(), 9);
+    assert!(oids.windows(2).all(|w| w[0] < w[1]), "{oids:?}");
+    assert_eq!(oids[0], [1, 3, 6, 1, 4, 1, 32473, 99]);
+    // SERVED (what the engine walks) keeps only readable scalars and
+    // columns, in the same order.
+    let served = table_oids(code, "static SERVED");
+    assert!(!served.is_empty() && served.len() < oids.len());
+    assert!(served.iter().all(|o| oids.contains(o)));
+    assert!(served.windows(2).all(|w| w[0] < w[1]), "{served:?}");
+}
+
+/// The OIDs of the node table that starts at the line beginning `start`.
+fn table_oids(code: &str, start: &str) -> Vec<Vec<u32>> {
+    code.lines()
+        .skip_while(|l| !l.starts_with(start))
+        .skip(1)
+        .take_while(|l| !l.starts_with("];"))
         .filter_map(|l| l.trim().strip_prefix("rt::Node { oid: &["))
         .map(|l| {
             l.split(']')
@@ -165,10 +181,7 @@ fn small_module_generates_traits_enums_and_a_sorted_table() {
                 .map(|a| a.parse().unwrap())
                 .collect()
         })
-        .collect();
-    assert_eq!(oids.len(), 9);
-    assert!(oids.windows(2).all(|w| w[0] < w[1]), "{oids:?}");
-    assert_eq!(oids[0], [1, 3, 6, 1, 4, 1, 32473, 99]);
+        .collect()
 }
 
 fn fails(name: &str, text: &str) -> (Error, String) {

@@ -12,7 +12,8 @@ use crate::value::{Value, VarBind};
 /// the instance suffix after the node's OID (empty for scalars: the `.0`
 /// is handled by [`CompiledMib`]).
 pub trait Dispatch {
-    /// Every node of the module, sorted by OID.
+    /// The nodes the agent serves (at least every readable scalar and
+    /// column; other nodes may be left out), sorted by OID.
     const NODES: &'static [Node];
 
     /// The value of a scalar (`index` empty) or of a column in the row
@@ -118,7 +119,7 @@ impl<D: Dispatch, const UNDO: usize> CompiledMib<D, UNDO> {
         &mut self.dispatch
     }
 
-    /// The node table.
+    /// The table of served nodes ([`Dispatch::NODES`]).
     pub fn nodes(&self) -> &'static [Node] {
         D::NODES
     }
