@@ -139,12 +139,13 @@ fn is_served(n: &NodeM) -> bool {
         && matches!(n.access, "ReadOnly" | "ReadWrite" | "ReadCreate")
 }
 
-fn emit_node(out: &mut String, n: &NodeM) {
+fn emit_node(out: &mut String, n: &NodeM, named: bool) {
+    let name = |s: &str| if named { lit(s) } else { lit("") };
     let _ = write!(
         out,
         "    rt::Node {{ oid: {}, name: {}, kind: rt::NodeKind::{}, syntax: rt::Syntax::{}, access: rt::MaxAccess::{}, ",
         arcs(&n.oid),
-        lit(&n.name),
+        name(&n.name),
         n.kind,
         n.syntax,
         n.access
@@ -158,7 +159,7 @@ fn emit_node(out: &mut String, n: &NodeM) {
     let enums: Vec<String> = n
         .enums
         .iter()
-        .map(|(v, l)| format!("({v}, {})", lit(l)))
+        .map(|(v, l)| format!("({v}, {})", name(l)))
         .collect();
     let index: Vec<String> = n
         .index
@@ -248,14 +249,15 @@ pub(crate) fn emit(m: &ModuleM) -> String {
     );
     o.push_str("pub static NODES: &[rt::Node] = &[\n");
     for n in &m.nodes {
-        emit_node(&mut o, n);
+        emit_node(&mut o, n, true);
     }
     o.push_str("];\n\n");
     // What the engine walks: only the nodes Get/GetNext/Set can reach, so
-    // a firmware that never names NODES links just these.
+    // a firmware that never names NODES links just these. The engine
+    // reads no names, so they are left empty here (NODES has them).
     o.push_str("static SERVED: &[rt::Node] = &[\n");
     for n in m.nodes.iter().filter(|n| is_served(n)) {
-        emit_node(&mut o, n);
+        emit_node(&mut o, n, false);
     }
     o.push_str("];\n\n");
 

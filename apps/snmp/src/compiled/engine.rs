@@ -13,7 +13,9 @@ use crate::value::{Value, VarBind};
 /// is handled by [`CompiledMib`]).
 pub trait Dispatch {
     /// The nodes the agent serves (at least every readable scalar and
-    /// column; other nodes may be left out), sorted by OID.
+    /// column; other nodes may be left out), sorted by OID. The engine
+    /// reads no names (descriptors, enumeration labels): generated tables
+    /// leave them empty here.
     const NODES: &'static [Node];
 
     /// The value of a scalar (`index` empty) or of a column in the row
