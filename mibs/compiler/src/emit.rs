@@ -256,8 +256,20 @@ pub(crate) fn emit(m: &ModuleM) -> String {
     // a firmware that never names NODES links just these. The engine
     // reads no names, so they are left empty here (NODES has them).
     o.push_str("static SERVED: &[rt::Node] = &[\n");
+    // Value checks only ever run on a Set, so read-only nodes need none.
     for n in m.nodes.iter().filter(|n| is_served(n)) {
-        emit_node(&mut o, n, false);
+        if matches!(n.access, "ReadWrite" | "ReadCreate") {
+            emit_node(&mut o, n, false);
+        } else {
+            let bare = NodeM {
+                ranges: Vec::new(),
+                sizes: Vec::new(),
+                enums: Vec::new(),
+                display_string: false,
+                ..n.clone()
+            };
+            emit_node(&mut o, &bare, false);
+        }
     }
     o.push_str("];\n\n");
 

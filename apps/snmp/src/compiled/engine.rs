@@ -15,7 +15,8 @@ pub trait Dispatch {
     /// The nodes the agent serves (at least every readable scalar and
     /// column; other nodes may be left out), sorted by OID. The engine
     /// reads no names (descriptors, enumeration labels): generated tables
-    /// leave them empty here.
+    /// leave them empty here, and give read-only nodes no ranges, sizes or
+    /// enumeration (only a Set checks them).
     const NODES: &'static [Node];
 
     /// The value of a scalar (`index` empty) or of a column in the row
