@@ -458,8 +458,10 @@ where
                 }
             }
             Wake::Slot(i, result) => {
-                let (Some(entry), Some(b)) = (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
-                else {
+                let (Some(entry), Some(b)) = (
+                    slots.get_mut(i),
+                    slot_bufs.get_mut(i * chunk..(i + 1) * chunk),
+                ) else {
                     continue;
                 };
                 let Some(slot) = entry.as_mut() else { continue };
