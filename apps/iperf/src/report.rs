@@ -54,34 +54,35 @@ impl Scaled {
     /// that keeps it at or above 1.
     fn new(n: u64, step: u64, units: &[&'static str; 5]) -> Scaled {
         let mut d = 1u64;
-        let mut unit = units[0];
-        for u in units.iter().skip(1) {
-            if n / d < step {
+        let mut i = 0;
+        // `d * step` is at most 1024^5: no overflow, no division.
+        while i < 4 && n >= d * step {
+            d *= step;
+            i += 1;
+        }
+        // n = q * d + r. `d` is at most 1024^4 (TBytes), so `r * 200` and
+        // `2 * d` stay far below u64::MAX.
+        let (q, r) = (n / d, n % d);
+        // With `places` decimals, rounded half up: v = round(n / d * 10^places)
+        // (a carry out of the fraction lands in the integer). 2 places while
+        // that stays under 10.00 (n / d < 9.995), 1 while under 100.0
+        // (n / d < 99.95), none above.
+        let mut places = 2u32;
+        let mut scale = 100u64;
+        let mut v;
+        loop {
+            v = q.saturating_mul(scale) + (r * scale * 2 + d) / (2 * d);
+            if v < 1000 || places == 0 {
                 break;
             }
-            d *= step;
-            unit = u;
+            places -= 1;
+            scale /= 10;
         }
-        // n = q * d + r. `d` is at most 1024^4 (TBytes), so `r * 1000` and
-        // `9995 * d` stay far below u64::MAX.
-        let (q, r) = (n / d, n % d);
-        // v < 9.995 <=> r * 1000 < (9995 - 1000 q) * d, for q <= 9;
-        // v < 99.95 <=> r * 100 < (9995 - 100 q) * d, for q <= 99.
-        let places: u32 = if q <= 9 && r * 1000 < (9995 - 1000 * q) * d {
-            2
-        } else if q <= 99 && r * 100 < (9995 - 100 * q) * d {
-            1
-        } else {
-            0
-        };
-        let scale = 10u64.pow(places);
-        // Rounded half up; a carry out of the fraction lands in the integer.
-        let v = q.saturating_mul(scale) + (r * scale * 2 + d) / (2 * d);
         Scaled {
             whole: v / scale,
             frac: v % scale,
             places,
-            unit,
+            unit: units[i],
         }
     }
 }

@@ -341,11 +341,12 @@ where
         {
             flush(net, fs, entry, i, b, &mut on_event).await;
         }
-        let deadline = slots
-            .iter()
-            .flatten()
-            .filter_map(|s| s.transfer.poll_timeout())
-            .min();
+        let mut deadline: Option<Instant> = None;
+        for s in slots.iter().flatten() {
+            if let Some(t) = s.transfer.poll_timeout() {
+                deadline = Some(deadline.map_or(t, |d| d.min(t)));
+            }
+        }
 
         let wake = {
             let mut bufs = slots.iter_mut().zip(slot_bufs.chunks_mut(chunk));
@@ -458,8 +459,10 @@ where
                 }
             }
             Wake::Slot(i, result) => {
-                let (Some(entry), Some(b)) = (slots.get_mut(i), slot_bufs.chunks_mut(chunk).nth(i))
-                else {
+                let (Some(entry), Some(b)) = (
+                    slots.get_mut(i),
+                    slot_bufs.get_mut(i * chunk..(i + 1) * chunk),
+                ) else {
                     continue;
                 };
                 let Some(slot) = entry.as_mut() else { continue };

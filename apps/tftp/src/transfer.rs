@@ -652,38 +652,34 @@ impl<H> Transfer<H> {
         fs: &mut F,
         buf: &mut [u8],
     ) -> Option<Transmit> {
-        if self.stranger {
+        // A stranger's error goes first; the control packet waits for the
+        // next call.
+        let (repr, to) = if self.stranger {
             self.stranger = false;
             let r = Repr::Error {
                 code: ErrorCode::UnknownTransferId,
                 message: b"unknown transfer ID",
             };
-            return match r.emit(buf) {
-                Ok(len) => Some(Transmit {
-                    len,
-                    to: Destination::Stranger,
+            (Some(r), Destination::Stranger)
+        } else {
+            let repr = match core::mem::replace(&mut self.ctl, Control::None) {
+                Control::None => None,
+                Control::Ack(block) => Some(Repr::Ack { block }),
+                Control::Oack(options) => Some(Repr::Oack { options }),
+                Control::Error(code, m) => Some(Repr::Error {
+                    code,
+                    message: m.as_bytes(),
                 }),
-                Err(_) => None,
             };
-        }
-        let ctl = core::mem::replace(&mut self.ctl, Control::None);
-        let repr = match ctl {
-            Control::None => None,
-            Control::Ack(block) => Some(Repr::Ack { block }),
-            Control::Oack(options) => Some(Repr::Oack { options }),
-            Control::Error(code, m) => Some(Repr::Error {
-                code,
-                message: m.as_bytes(),
-            }),
+            (repr, Destination::Peer)
         };
         if let Some(r) = repr {
             return match r.emit(buf) {
-                Ok(len) => Some(Transmit {
-                    len,
-                    to: Destination::Peer,
-                }),
+                Ok(len) => Some(Transmit { len, to }),
                 Err(_) => {
-                    self.fail(fs, TransferError::BufferTooSmall, None);
+                    if to == Destination::Peer {
+                        self.fail(fs, TransferError::BufferTooSmall, None);
+                    }
                     None
                 }
             };

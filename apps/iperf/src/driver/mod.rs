@@ -122,21 +122,23 @@ where
 {
     loop {
         let deadline = session.poll_timeout();
-        let r = match select(stream.read(buf), sleep_opt(net, deadline)).await {
+        let woke = select(stream.read(buf), sleep_opt(net, deadline)).await;
+        let now = net.now();
+        let r = match woke {
             Either::First(Ok(0)) => {
-                session.handle_close(net.now());
+                session.handle_close(now);
                 Ok(true)
             }
             Either::First(Ok(n)) => {
-                session.handle_data(net.now(), buf.get(..n).unwrap_or(&[]));
+                session.handle_data(now, buf.get(..n).unwrap_or(&[]));
                 Ok(false)
             }
             Either::First(Err(e)) => {
-                session.handle_close(net.now());
+                session.handle_close(now);
                 Err(e)
             }
             Either::Second(()) => {
-                session.handle_timeout(net.now());
+                session.handle_timeout(now);
                 Ok(false)
             }
         };

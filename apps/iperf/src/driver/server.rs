@@ -485,13 +485,15 @@ where
     let mut out = [0u8; 128];
     loop {
         let deadline = server.poll_timeout();
-        match select(socket.recv_from(buf), sleep_opt(net, deadline)).await {
+        let woke = select(socket.recv_from(buf), sleep_opt(net, deadline)).await;
+        let now = net.now();
+        match woke {
             Either::First(Ok((n, meta))) => {
-                server.handle_datagram(net.now(), meta.remote, buf.get(..n).unwrap_or(&[]));
+                server.handle_datagram(now, meta.remote, buf.get(..n).unwrap_or(&[]));
             }
             Either::First(Err(UdpError::Truncated(_) | UdpError::NoBuffer)) => {}
             Either::First(Err(e)) => return e,
-            Either::Second(()) => server.handle_timeout(net.now()),
+            Either::Second(()) => server.handle_timeout(now),
         }
         while let Some((to, n)) = server.poll_transmit(&mut out) {
             if let Some(d) = out.get(..n) {
