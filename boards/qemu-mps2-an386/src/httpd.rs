@@ -210,12 +210,11 @@ impl App {
                             .int(s.offset_us)
                             .lit(",\"delay_us\":")
                             .int(s.delay_us)
-                            .lit(",\"stratum\":")
-                            .num(s.stratum)
-                            .lit(",\"leap\":")
-                            .num(s.leap)
-                            .lit(",\"last_sync_unix_ms\":")
-                            .num(s.last_sync_unix_ms)
+                            .lit(",")
+                            .fields(
+                                "stratum leap last_sync_unix_ms",
+                                &[s.stratum.into(), s.leap.into(), s.last_sync_unix_ms],
+                            )
                             .lit("},");
                     }
                     None => {
@@ -247,24 +246,22 @@ impl App {
                         .num(i.mtu)
                         .lit(",\"up\":")
                         .boolean(i.up)
-                        .lit(",\"speed_bps\":")
-                        .num(i.speed_bps)
-                        .lit(",\"rx_bytes\":")
-                        .num(n.in_octets)
-                        .lit(",\"tx_bytes\":")
-                        .num(n.out_octets)
-                        .lit(",\"rx_packets\":")
-                        .num(n.in_ucast + n.in_mcast + n.in_bcast)
-                        .lit(",\"tx_packets\":")
-                        .num(n.out_ucast + n.out_mcast + n.out_bcast)
-                        .lit(",\"rx_errors\":")
-                        .num(n.in_errors)
-                        .lit(",\"tx_errors\":")
-                        .num(n.out_errors)
-                        .lit(",\"rx_discards\":")
-                        .num(n.in_discards)
-                        .lit(",\"tx_discards\":")
-                        .num(n.out_discards)
+                        .lit(",")
+                        .fields(
+                            "speed_bps rx_bytes tx_bytes rx_packets tx_packets rx_errors \
+                             tx_errors rx_discards tx_discards",
+                            &[
+                                i.speed_bps,
+                                n.in_octets,
+                                n.out_octets,
+                                n.in_ucast + n.in_mcast + n.in_bcast,
+                                n.out_ucast + n.out_mcast + n.out_bcast,
+                                n.in_errors,
+                                n.out_errors,
+                                n.in_discards,
+                                n.out_discards,
+                            ],
+                        )
                         .lit("}");
                 }
                 None => {
@@ -344,20 +341,19 @@ impl App {
             tx_p += c.out_ucast + c.out_mcast + c.out_bcast;
         });
         let mut c = Cursor::new(b);
-        c.lit("{\"unix_ms\":")
-            .num(status::unix_ms(self.net.now()).unwrap_or(0))
-            .lit(",\"uptime_s\":")
-            .num(self.uptime_s())
-            .lit(",\"rx_bytes\":")
-            .num(rx_b)
-            .lit(",\"tx_bytes\":")
-            .num(tx_b)
-            .lit(",\"rx_packets\":")
-            .num(rx_p)
-            .lit(",\"tx_packets\":")
-            .num(tx_p)
-            .lit(",\"tcp_connections\":")
-            .num(self.net.tcp_stats().curr_estab)
+        c.lit("{")
+            .fields(
+                "unix_ms uptime_s rx_bytes tx_bytes rx_packets tx_packets tcp_connections",
+                &[
+                    status::unix_ms(self.net.now()).unwrap_or(0),
+                    self.uptime_s(),
+                    rx_b,
+                    tx_b,
+                    rx_p,
+                    tx_p,
+                    self.net.tcp_stats().curr_estab,
+                ],
+            )
             .lit("}");
         c.finish()
     }
