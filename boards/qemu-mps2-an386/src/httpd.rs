@@ -285,37 +285,35 @@ impl App {
                     return StatusPart::Listener(0);
                 }
             },
-            StatusPart::Listener(i) => match self.tcp_nth(i, true) {
-                Some(t) => {
-                    c.lit(comma(i))
-                        .lit("{\"local\":\"")
-                        .sockaddr(t.local)
-                        .lit("\"}");
-                }
-                None => {
-                    c.lit("],\"udp\":[");
-                    return StatusPart::Udp(0);
-                }
-            },
-            StatusPart::Udp(i) => match nth(i, |f| self.net.for_each_udp_endpoint(f)) {
-                Some(u) => {
-                    c.lit(comma(i))
-                        .lit("{\"local\":\"")
-                        .sockaddr(u.local)
-                        .lit("\"}");
-                }
-                None => {
-                    c.lit("]},\"services\":[");
-                    for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {
-                        c.lit(comma(k))
-                            .lit("{\"name\":\"")
-                            .lit(name)
-                            .lit("\",\"state\":\"running\",\"detail\":\"\"}");
+            // Listeners and UDP endpoints: the local address only.
+            StatusPart::Listener(i) | StatusPart::Udp(i) => {
+                let listener = matches!(part, StatusPart::Listener(_));
+                let local = if listener {
+                    self.tcp_nth(i, true).map(|t| t.local)
+                } else {
+                    nth(i, |f| self.net.for_each_udp_endpoint(f)).map(|u| u.local)
+                };
+                match local {
+                    Some(a) => {
+                        c.lit(comma(i)).lit("{\"local\":\"").sockaddr(a).lit("\"}");
                     }
-                    c.lit("],\"log\":[]}");
-                    return StatusPart::Done;
+                    None if listener => {
+                        c.lit("],\"udp\":[");
+                        return StatusPart::Udp(0);
+                    }
+                    None => {
+                        c.lit("]},\"services\":[");
+                        for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {
+                            c.lit(comma(k))
+                                .lit("{\"name\":\"")
+                                .lit(name)
+                                .lit("\",\"state\":\"running\",\"detail\":\"\"}");
+                        }
+                        c.lit("],\"log\":[]}");
+                        return StatusPart::Done;
+                    }
                 }
-            },
+            }
             StatusPart::Done => {}
         }
         match part {
