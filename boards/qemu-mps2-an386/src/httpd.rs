@@ -269,49 +269,53 @@ impl App {
                     return StatusPart::Tcp(0);
                 }
             },
-            StatusPart::Tcp(i) => match self.tcp_nth(i, false) {
-                Some(t) => {
-                    c.lit(comma(i))
-                        .lit("{\"local\":\"")
-                        .sockaddr(t.local)
-                        .lit("\",\"remote\":\"")
-                        .sockaddr(t.remote)
-                        .lit("\",\"state\":\"")
-                        .lit(state_name(t.state))
-                        .lit("\"}");
-                }
-                None => {
-                    c.lit("],\"tcp_listeners\":[");
-                    return StatusPart::Listener(0);
-                }
-            },
-            // Listeners and UDP endpoints: the local address only.
-            StatusPart::Listener(i) | StatusPart::Udp(i) => {
-                let listener = matches!(part, StatusPart::Listener(_));
-                let local = if listener {
-                    self.tcp_nth(i, true).map(|t| t.local)
-                } else {
-                    nth(i, |f| self.net.for_each_udp_endpoint(f)).map(|u| u.local)
+            // Connections, listeners and UDP endpoints: the local address
+            // first.
+            StatusPart::Tcp(i) | StatusPart::Listener(i) | StatusPart::Udp(i) => {
+                let (tcp, listener) = match part {
+                    StatusPart::Tcp(_) => (self.tcp_nth(i, false), false),
+                    StatusPart::Listener(_) => (self.tcp_nth(i, true), true),
+                    _ => (None, false),
+                };
+                let local = match part {
+                    StatusPart::Udp(_) => {
+                        nth(i, |f| self.net.for_each_udp_endpoint(f)).map(|u| u.local)
+                    }
+                    _ => tcp.as_ref().map(|t| t.local),
                 };
                 match local {
                     Some(a) => {
-                        c.lit(comma(i)).lit("{\"local\":\"").sockaddr(a).lit("\"}");
-                    }
-                    None if listener => {
-                        c.lit("],\"udp\":[");
-                        return StatusPart::Udp(0);
-                    }
-                    None => {
-                        c.lit("]},\"services\":[");
-                        for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {
-                            c.lit(comma(k))
-                                .lit("{\"name\":\"")
-                                .lit(name)
-                                .lit("\",\"state\":\"running\",\"detail\":\"\"}");
+                        c.lit(comma(i)).lit("{\"local\":\"").sockaddr(a);
+                        if let (StatusPart::Tcp(_), Some(t)) = (part, tcp) {
+                            c.lit("\",\"remote\":\"")
+                                .sockaddr(t.remote)
+                                .lit("\",\"state\":\"")
+                                .lit(state_name(t.state));
                         }
-                        c.lit("],\"log\":[]}");
-                        return StatusPart::Done;
+                        c.lit("\"}");
                     }
+                    None => match part {
+                        StatusPart::Tcp(_) => {
+                            c.lit("],\"tcp_listeners\":[");
+                            return StatusPart::Listener(0);
+                        }
+                        _ if listener => {
+                            c.lit("],\"udp\":[");
+                            return StatusPart::Udp(0);
+                        }
+                        _ => {
+                            c.lit("]},\"services\":[");
+                            for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate()
+                            {
+                                c.lit(comma(k))
+                                    .lit("{\"name\":\"")
+                                    .lit(name)
+                                    .lit("\",\"state\":\"running\",\"detail\":\"\"}");
+                            }
+                            c.lit("],\"log\":[]}");
+                            return StatusPart::Done;
+                        }
+                    },
                 }
             }
             StatusPart::Done => {}
