@@ -747,17 +747,18 @@ impl Responder {
         const ACT: u16 = 0x0400;
         const CNF: u16 = 0x0800;
         const GROUP: u16 = 0x8000;
-        let table: heapless::Vec<(NbName, u16), 3> = self
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (n, s))| match s {
-                NameState::Conflict => Some((*n, CNF)),
-                _ if self.holds(i) => Some((*n, ACT)),
-                _ => None,
-            })
-            .chain(self.config.workgroup.map(|g| (g, GROUP | ACT)))
-            .collect();
+        let mut table: heapless::Vec<(NbName, u16), 3> = heapless::Vec::new();
+        for (i, (n, s)) in self.names.iter().enumerate() {
+            let flags = match s {
+                NameState::Conflict => CNF,
+                _ if self.holds(i) => ACT,
+                _ => continue,
+            };
+            let _ = table.push((*n, flags));
+        }
+        if let Some(g) = self.config.workgroup {
+            let _ = table.push((g, GROUP | ACT));
+        }
         let count = table.len();
         // NUM_NAMES + 18 bytes per name + 46 bytes of statistics.
         let rdlen = 1 + 18 * count + 46;

@@ -210,12 +210,11 @@ impl App {
                             .int(s.offset_us)
                             .lit(",\"delay_us\":")
                             .int(s.delay_us)
-                            .lit(",\"stratum\":")
-                            .num(s.stratum)
-                            .lit(",\"leap\":")
-                            .num(s.leap)
-                            .lit(",\"last_sync_unix_ms\":")
-                            .num(s.last_sync_unix_ms)
+                            .lit(",")
+                            .fields(
+                                "stratum leap last_sync_unix_ms",
+                                &[s.stratum.into(), s.leap.into(), s.last_sync_unix_ms],
+                            )
                             .lit("},");
                     }
                     None => {
@@ -247,24 +246,22 @@ impl App {
                         .num(i.mtu)
                         .lit(",\"up\":")
                         .boolean(i.up)
-                        .lit(",\"speed_bps\":")
-                        .num(i.speed_bps)
-                        .lit(",\"rx_bytes\":")
-                        .num(n.in_octets)
-                        .lit(",\"tx_bytes\":")
-                        .num(n.out_octets)
-                        .lit(",\"rx_packets\":")
-                        .num(n.in_ucast + n.in_mcast + n.in_bcast)
-                        .lit(",\"tx_packets\":")
-                        .num(n.out_ucast + n.out_mcast + n.out_bcast)
-                        .lit(",\"rx_errors\":")
-                        .num(n.in_errors)
-                        .lit(",\"tx_errors\":")
-                        .num(n.out_errors)
-                        .lit(",\"rx_discards\":")
-                        .num(n.in_discards)
-                        .lit(",\"tx_discards\":")
-                        .num(n.out_discards)
+                        .lit(",")
+                        .fields(
+                            "speed_bps rx_bytes tx_bytes rx_packets tx_packets rx_errors \
+                             tx_errors rx_discards tx_discards",
+                            &[
+                                i.speed_bps,
+                                n.in_octets,
+                                n.out_octets,
+                                n.in_ucast + n.in_mcast + n.in_bcast,
+                                n.out_ucast + n.out_mcast + n.out_bcast,
+                                n.in_errors,
+                                n.out_errors,
+                                n.in_discards,
+                                n.out_discards,
+                            ],
+                        )
                         .lit("}");
                 }
                 None => {
@@ -272,53 +269,55 @@ impl App {
                     return StatusPart::Tcp(0);
                 }
             },
-            StatusPart::Tcp(i) => match self.tcp_nth(i, false) {
-                Some(t) => {
-                    c.lit(comma(i))
-                        .lit("{\"local\":\"")
-                        .sockaddr(t.local)
-                        .lit("\",\"remote\":\"")
-                        .sockaddr(t.remote)
-                        .lit("\",\"state\":\"")
-                        .lit(state_name(t.state))
-                        .lit("\"}");
-                }
-                None => {
-                    c.lit("],\"tcp_listeners\":[");
-                    return StatusPart::Listener(0);
-                }
-            },
-            StatusPart::Listener(i) => match self.tcp_nth(i, true) {
-                Some(t) => {
-                    c.lit(comma(i))
-                        .lit("{\"local\":\"")
-                        .sockaddr(t.local)
-                        .lit("\"}");
-                }
-                None => {
-                    c.lit("],\"udp\":[");
-                    return StatusPart::Udp(0);
-                }
-            },
-            StatusPart::Udp(i) => match nth(i, |f| self.net.for_each_udp_endpoint(f)) {
-                Some(u) => {
-                    c.lit(comma(i))
-                        .lit("{\"local\":\"")
-                        .sockaddr(u.local)
-                        .lit("\"}");
-                }
-                None => {
-                    c.lit("]},\"services\":[");
-                    for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate() {
-                        c.lit(comma(k))
-                            .lit("{\"name\":\"")
-                            .lit(name)
-                            .lit("\",\"state\":\"running\",\"detail\":\"\"}");
+            // Connections, listeners and UDP endpoints: the local address
+            // first.
+            StatusPart::Tcp(i) | StatusPart::Listener(i) | StatusPart::Udp(i) => {
+                let (tcp, listener) = match part {
+                    StatusPart::Tcp(_) => (self.tcp_nth(i, false), false),
+                    StatusPart::Listener(_) => (self.tcp_nth(i, true), true),
+                    _ => (None, false),
+                };
+                let local = match part {
+                    StatusPart::Udp(_) => {
+                        nth(i, |f| self.net.for_each_udp_endpoint(f)).map(|u| u.local)
                     }
-                    c.lit("],\"log\":[]}");
-                    return StatusPart::Done;
+                    _ => tcp.as_ref().map(|t| t.local),
+                };
+                match local {
+                    Some(a) => {
+                        c.lit(comma(i)).lit("{\"local\":\"").sockaddr(a);
+                        if let (StatusPart::Tcp(_), Some(t)) = (part, tcp) {
+                            c.lit("\",\"remote\":\"")
+                                .sockaddr(t.remote)
+                                .lit("\",\"state\":\"")
+                                .lit(state_name(t.state));
+                        }
+                        c.lit("\"}");
+                    }
+                    None => match part {
+                        StatusPart::Tcp(_) => {
+                            c.lit("],\"tcp_listeners\":[");
+                            return StatusPart::Listener(0);
+                        }
+                        _ if listener => {
+                            c.lit("],\"udp\":[");
+                            return StatusPart::Udp(0);
+                        }
+                        _ => {
+                            c.lit("]},\"services\":[");
+                            for (k, (name, _)) in SERVICES.iter().filter(|(_, on)| *on).enumerate()
+                            {
+                                c.lit(comma(k))
+                                    .lit("{\"name\":\"")
+                                    .lit(name)
+                                    .lit("\",\"state\":\"running\",\"detail\":\"\"}");
+                            }
+                            c.lit("],\"log\":[]}");
+                            return StatusPart::Done;
+                        }
+                    },
                 }
-            },
+            }
             StatusPart::Done => {}
         }
         match part {
@@ -344,20 +343,19 @@ impl App {
             tx_p += c.out_ucast + c.out_mcast + c.out_bcast;
         });
         let mut c = Cursor::new(b);
-        c.lit("{\"unix_ms\":")
-            .num(status::unix_ms(self.net.now()).unwrap_or(0))
-            .lit(",\"uptime_s\":")
-            .num(self.uptime_s())
-            .lit(",\"rx_bytes\":")
-            .num(rx_b)
-            .lit(",\"tx_bytes\":")
-            .num(tx_b)
-            .lit(",\"rx_packets\":")
-            .num(rx_p)
-            .lit(",\"tx_packets\":")
-            .num(tx_p)
-            .lit(",\"tcp_connections\":")
-            .num(self.net.tcp_stats().curr_estab)
+        c.lit("{")
+            .fields(
+                "unix_ms uptime_s rx_bytes tx_bytes rx_packets tx_packets tcp_connections",
+                &[
+                    status::unix_ms(self.net.now()).unwrap_or(0),
+                    self.uptime_s(),
+                    rx_b,
+                    tx_b,
+                    rx_p,
+                    tx_p,
+                    self.net.tcp_stats().curr_estab,
+                ],
+            )
             .lit("}");
         c.finish()
     }

@@ -66,43 +66,41 @@ fn telemetry(net: &Net, uptime_s: u64, c: &mut Cursor<'_>) {
             .string(&i.name)
             .lit(",\"up\":")
             .boolean(i.up)
-            .lit(",\"in_octets\":")
-            .num(n.in_octets)
-            .lit(",\"out_octets\":")
-            .num(n.out_octets)
-            .lit(",\"in_ucast\":")
-            .num(n.in_ucast)
-            .lit(",\"out_ucast\":")
-            .num(n.out_ucast)
-            .lit(",\"in_discards\":")
-            .num(n.in_discards)
-            .lit(",\"in_errors\":")
-            .num(n.in_errors)
-            .lit(",\"out_errors\":")
-            .num(n.out_errors)
+            .lit(",")
+            .fields(
+                "in_octets out_octets in_ucast out_ucast in_discards in_errors out_errors",
+                &[
+                    n.in_octets,
+                    n.out_octets,
+                    n.in_ucast,
+                    n.out_ucast,
+                    n.in_discards,
+                    n.in_errors,
+                    n.out_errors,
+                ],
+            )
             .lit("}");
         first = false;
     });
     let t = net.tcp_stats();
     let u = net.udp_stats();
-    c.lit("],\"tcp\":{\"active_opens\":")
-        .num(t.active_opens)
-        .lit(",\"passive_opens\":")
-        .num(t.passive_opens)
-        .lit(",\"curr_estab\":")
-        .num(t.curr_estab)
-        .lit(",\"in_segs\":")
-        .num(t.in_segs)
-        .lit(",\"out_segs\":")
-        .num(t.out_segs)
-        .lit(",\"retrans_segs\":")
-        .num(t.retrans_segs)
-        .lit("},\"udp\":{\"in_datagrams\":")
-        .num(u.in_datagrams)
-        .lit(",\"out_datagrams\":")
-        .num(u.out_datagrams)
-        .lit(",\"no_ports\":")
-        .num(u.no_ports)
+    c.lit("],\"tcp\":{")
+        .fields(
+            "active_opens passive_opens curr_estab in_segs out_segs retrans_segs",
+            &[
+                t.active_opens,
+                t.passive_opens,
+                t.curr_estab,
+                t.in_segs,
+                t.out_segs,
+                t.retrans_segs,
+            ],
+        )
+        .lit("},\"udp\":{")
+        .fields(
+            "in_datagrams out_datagrams no_ports",
+            &[u.in_datagrams, u.out_datagrams, u.no_ports],
+        )
         .lit("},\"stack_high_water_b\":")
         .num(crate::memreport::stack_high_water() as u64)
         .lit(",\"services\":{\"echo\":true,\"tftp\":")
