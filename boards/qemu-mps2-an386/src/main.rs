@@ -119,7 +119,7 @@ pub(crate) type Net = Stack<'static, BoardClock>;
 
 /// Binds UDP `0.0.0.0:port` for `service`, or logs why not. One function
 /// for every service's socket, so the start-up task has one copy of it.
-pub(crate) async fn bind_udp(
+async fn bind_udp(
     net: Net,
     service: &'static str,
     port: u16,
@@ -136,7 +136,7 @@ pub(crate) async fn bind_udp(
 
 /// Listens on TCP `0.0.0.0:port` for `service` with `backlog` reserved
 /// sockets, or logs why not.
-pub(crate) async fn listen_tcp(
+async fn listen_tcp(
     net: Net,
     service: &'static str,
     port: u16,

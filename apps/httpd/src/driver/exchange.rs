@@ -169,11 +169,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
         &'s mut self,
         data: &'s [u8],
     ) -> impl Future<Output = Result<(), Error>> + 's {
-        timed(
-            self.clock,
-            self.cfg.idle_timeout,
-            self.stream.write_all(data),
-        )
+        self.write_part(0, data)
     }
 
     /// Sends `tx[..n]` when `n > 0`, else `data`: one future type for
@@ -196,12 +192,7 @@ impl<'a, S: Stream, C: Clock> Exchange<'a, S, C> {
 
     /// Sends `tx[..n]`.
     pub(crate) fn write_tx(&mut self, n: usize) -> impl Future<Output = Result<(), Error>> + '_ {
-        let data = self.tx.get(..n).unwrap_or(&[]);
-        timed(
-            self.clock,
-            self.cfg.idle_timeout,
-            self.stream.write_all(data),
-        )
+        self.write_part(n, &[])
     }
 
     // ---- request body ---------------------------------------------------
